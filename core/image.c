@@ -1,0 +1,819 @@
+/* The image object: probing, opening a backing chain under the path
+ * policy, range-checked I/O, creating outputs atomically, info, check.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+static int
+image_read_probe(struct vmc_handle *h, const char *path, int fd,
+                 uint64_t file_size, struct vmc_probe *p, uint8_t *head,
+                 uint8_t *tail)
+{
+    p->path = path;
+    p->file_size = file_size;
+    p->head = head;
+    p->head_len = file_size < VMC_PROBE_HEAD ? file_size : VMC_PROBE_HEAD;
+    p->tail = tail;
+    p->tail_len = file_size < VMC_PROBE_TAIL ? file_size : VMC_PROBE_TAIL;
+    if (vmc_pread_full(h, path, fd, head, p->head_len, 0) == -1)
+        return -1;
+    if (vmc_pread_full(h, path, fd, tail, p->tail_len,
+                       file_size - p->tail_len) == -1)
+        return -1;
+    return 0;
+}
+
+/* Pick the driver with the highest probe score. */
+static const struct vmc_format_ops *
+image_probe_fd(struct vmc_handle *h, const char *path, int fd,
+               uint64_t file_size)
+{
+    CLEANUP_FREE uint8_t *head = malloc(VMC_PROBE_HEAD);
+    uint8_t tail[VMC_PROBE_TAIL];
+    struct vmc_probe p;
+    const struct vmc_format_ops *best = NULL;
+    int best_score = 0;
+    size_t i;
+
+    if (head == NULL) {
+        vmc_error(h, "%s: %m", path);
+        return NULL;
+    }
+    if (image_read_probe(h, path, fd, file_size, &p, head, tail) == -1)
+        return NULL;
+    for (i = 0; vmc_formats[i] != NULL; i++) {
+        int score = vmc_formats[i]->probe ? vmc_formats[i]->probe(&p) : 0;
+
+        if (score > best_score) {
+            best_score = score;
+            best = vmc_formats[i];
+        }
+    }
+    if (best == NULL)
+        vmc_error(h, "%s: format not recognised", path);
+    return best;
+}
+
+static char *
+dir_of(const char *path)
+{
+    CLEANUP_FREE char *copy = strdup(path);
+
+    if (copy == NULL)
+        return NULL;
+    return strdup(dirname(copy));
+}
+
+static struct vmc_image *
+image_alloc(struct vmc_handle *h, const char *path)
+{
+    struct vmc_image *img = calloc(1, sizeof *img);
+
+    if (img == NULL) {
+        vmc_error(h, "%s: %m", path);
+        return NULL;
+    }
+    img->h = h;
+    img->fd = -1;
+    img->path = strdup(path);
+    img->dir = dir_of(path);
+    if (img->path == NULL || img->dir == NULL) {
+        vmc_error(h, "%s: %m", path);
+        free(img->path);
+        free(img->dir);
+        free(img);
+        return NULL;
+    }
+    return img;
+}
+
+static void
+image_free(struct vmc_image *img)
+{
+    struct vmc_outfile *o, *next;
+
+    for (o = img->outfiles; o; o = next) {
+        next = o->next;
+        if (o->fd >= 0)
+            close(o->fd);
+        if (!img->committed && o->tmp)
+            unlink(o->tmp);
+        free(o->tmp);
+        free(o->final);
+        free(o);
+    }
+    if (img->fd >= 0)
+        close(img->fd);
+    free(img->path);
+    free(img->dir);
+    free(img->root);
+    free(img);
+}
+
+/* Open PATH as a member of a chain (CHILD is NULL for the top). */
+static struct vmc_image *
+image_open_internal(struct vmc_handle *h, const char *path,
+                    const char *format, unsigned flags,
+                    struct vmc_image *child)
+{
+    struct vmc_image *img;
+    struct stat st;
+    const struct vmc_image *c;
+    int oflags = (flags & VMC_IMAGE_RDWR) ? O_RDWR : O_RDONLY;
+
+    img = image_alloc(h, path);
+    if (img == NULL)
+        return NULL;
+    img->flags = flags;
+    img->writable = (flags & VMC_IMAGE_RDWR) != 0;
+    img->child = child;
+    img->depth = child ? child->depth + 1 : 0;
+
+    img->fd = open(path, oflags | O_CLOEXEC);
+    if (img->fd == -1) {
+        vmc_error(h, "open: %s: %m", path);
+        goto fail;
+    }
+    if (fstat(img->fd, &st) == -1) {
+        vmc_error(h, "stat: %s: %m", path);
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        vmc_error(h, "%s: is a directory, not a disk image", path);
+        goto fail;
+    }
+    img->dev = st.st_dev;
+    img->ino = st.st_ino;
+    img->file_size = (uint64_t) st.st_size;
+    if (S_ISBLK(st.st_mode)) {
+        off_t end = lseek(img->fd, 0, SEEK_END);
+
+        if (end == -1) {
+            vmc_error(h, "%s: cannot find the device size: %m", path);
+            goto fail;
+        }
+        img->file_size = (uint64_t) end;
+    }
+    for (c = child; c; c = c->child)
+        if (c->dev == img->dev && c->ino == img->ino) {
+            vmc_error(h, "%s: backing chain loops: this file is already "
+                      "in the chain (opened as %s)", path, c->path);
+            goto fail;
+        }
+
+    if (child) {
+        img->root = strdup(child->root);
+    } else {
+        CLEANUP_FREE char *abs = realpath(img->dir, NULL);
+
+        img->root = abs ? strdup(abs) : NULL;
+    }
+    if (img->root == NULL) {
+        vmc_error(h, "%s: resolving its directory: %m", path);
+        goto fail;
+    }
+
+    if (format) {
+        img->ops = vmc_format_lookup(format);
+        if (img->ops == NULL) {
+            vmc_error(h, "%s: unknown format '%s'", path, format);
+            goto fail;
+        }
+    } else {
+        img->ops = image_probe_fd(h, path, img->fd, img->file_size);
+        if (img->ops == NULL)
+            goto fail;
+    }
+    if (img->writable && img->ops->pwrite == NULL) {
+        vmc_error(h, "%s: format %s cannot be written", path, img->ops->name);
+        goto fail;
+    }
+    if (img->ops->open(img) == -1)
+        goto fail;
+    vmc_debug(h, "opened %s as %s, virtual size %" PRIu64, path,
+              img->ops->name, img->size);
+    return img;
+
+fail:
+    image_free(img);
+    return NULL;
+}
+
+struct vmc_image *
+vmc_image_open(struct vmc_handle *h, const char *path, const char *format,
+               unsigned flags)
+{
+    return image_open_internal(h, path, format, flags, NULL);
+}
+
+int
+vmc_image_close(struct vmc_image *img)
+{
+    int r = 0;
+
+    if (img == NULL)
+        return 0;
+    if (img->writable && !img->creating && img->ops && img->ops->flush &&
+        img->ops->flush(img) == -1)
+        r = -1;
+    if (img->ops && img->ops->close)
+        img->ops->close(img);
+    if (vmc_image_close(img->backing) == -1)
+        r = -1;
+    image_free(img);
+    return r;
+}
+
+const char *
+vmc_image_format(const struct vmc_image *img)
+{
+    return img->ops->name;
+}
+
+const char *
+vmc_image_path(const struct vmc_image *img)
+{
+    return img->path;
+}
+
+uint64_t
+vmc_image_size(const struct vmc_image *img)
+{
+    return img->size;
+}
+
+uint32_t
+vmc_image_cluster_size(const struct vmc_image *img)
+{
+    return img->cluster_size;
+}
+
+struct vmc_image *
+vmc_image_backing(const struct vmc_image *img)
+{
+    return img->backing;
+}
+
+static const char *format_names[16];
+
+static void
+image_fill_format_names(void)
+{
+    size_t i;
+
+    for (i = 0; vmc_formats[i] && i < 15; i++)
+        format_names[i] = vmc_formats[i]->name;
+}
+
+const char *const *
+vmc_image_formats(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, image_fill_format_names);
+    return format_names;
+}
+
+const char *
+vmc_image_probe(struct vmc_handle *h, const char *path)
+{
+    CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const struct vmc_format_ops *ops;
+    struct stat st;
+
+    if (fd == -1) {
+        vmc_error(h, "open: %s: %m", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) == -1) {
+        vmc_error(h, "stat: %s: %m", path);
+        return NULL;
+    }
+    ops = image_probe_fd(h, path, fd, (uint64_t) st.st_size);
+    return ops ? ops->name : NULL;
+}
+
+static int
+image_check_request(struct vmc_image *img, size_t count, uint64_t offset,
+                    const char *what)
+{
+    uint64_t end;
+
+    if (vmc_add_overflow(offset, count, &end) || end > img->size) {
+        vmc_error(img->h, "%s: %s of %zu bytes at offset %" PRIu64
+                  " is beyond the virtual size (%" PRIu64 " bytes)",
+                  img->path, what, count, offset, img->size);
+        return -1;
+    }
+    return 0;
+}
+
+int
+vmc_image_pread(struct vmc_image *img, void *buf, size_t count,
+                uint64_t offset)
+{
+    if (image_check_request(img, count, offset, "read") == -1)
+        return -1;
+    if (count == 0)
+        return 0;
+    return img->ops->pread(img, buf, count, offset);
+}
+
+int
+vmc_image_pwrite(struct vmc_image *img, const void *buf, size_t count,
+                 uint64_t offset)
+{
+    if (!img->writable) {
+        vmc_error(img->h, "%s: image is open read-only", img->path);
+        return -1;
+    }
+    if (image_check_request(img, count, offset, "write") == -1)
+        return -1;
+    if (count == 0)
+        return 0;
+    return img->ops->pwrite(img, buf, count, offset);
+}
+
+int
+vmc_image_flush(struct vmc_image *img)
+{
+    if (!img->writable || img->ops->flush == NULL)
+        return 0;
+    return img->ops->flush(img);
+}
+
+int
+vmc_image_backing_pread(struct vmc_image *img, void *buf, size_t count,
+                        uint64_t offset)
+{
+    struct vmc_image *b = img->backing;
+    uint64_t avail;
+
+    if (b == NULL || offset >= b->size) {
+        memset(buf, 0, count);
+        return 0;
+    }
+    avail = b->size - offset;
+    if (count > avail) {
+        memset((uint8_t *) buf + avail, 0, count - avail);
+        count = (size_t) avail;
+    }
+    return b->ops->pread(b, buf, count, offset);
+}
+
+int
+vmc_image_block_status(struct vmc_image *img, uint64_t offset,
+                       uint64_t length, enum vmc_extent_type *type,
+                       uint64_t *run)
+{
+    enum vmc_bs bs;
+    uint64_t r;
+
+    if (length == 0 || offset >= img->size) {
+        vmc_error(img->h, "%s: block status of an empty range at offset %"
+                  PRIu64, img->path, offset);
+        return -1;
+    }
+    if (length > img->size - offset)
+        length = img->size - offset;
+    if (img->ops->block_status(img, offset, length, &bs, &r) == -1)
+        return -1;
+    if (r == 0 || r > length) {
+        vmc_error(img->h, "%s: internal error: %s driver returned a run of "
+                  "%" PRIu64 " bytes for a request of %" PRIu64,
+                  img->path, img->ops->name, r, length);
+        return -1;
+    }
+    switch (bs) {
+    case VMC_BS_DATA:
+        *type = VMC_EXTENT_DATA;
+        break;
+    case VMC_BS_ZERO:
+        *type = VMC_EXTENT_ZERO;
+        break;
+    case VMC_BS_BACKING:
+        if (img->backing == NULL || offset >= img->backing->size) {
+            *type = VMC_EXTENT_HOLE;
+            break;
+        }
+        return vmc_image_block_status(img->backing, offset, r, type, run);
+    }
+    *run = r;
+    return 0;
+}
+
+/* ---- Names read from images: the path policy ---------------------- */
+
+/* True if PATH (absolute, canonical) is ROOT or below it. */
+static bool
+path_is_inside(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+
+    if (strcmp(root, "/") == 0)
+        return true;
+    return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+char *
+vmc_image_resolve_name(struct vmc_image *img, const char *name,
+                       const char *what)
+{
+    struct vmc_handle *h = img->h;
+    CLEANUP_FREE char *joined = NULL;
+    CLEANUP_FREE char *canon = NULL;
+    CLEANUP_FREE char *parent_canon = NULL;
+
+    if (name == NULL || *name == '\0') {
+        vmc_error(h, "%s: %s is empty", img->path, what);
+        return NULL;
+    }
+    if (strchr(name, ':') && strstr(name, "://")) {
+        vmc_error(h, "%s: %s '%s' is a URL, not a file; vmconv follows "
+                  "only local files", img->path, what, name);
+        return NULL;
+    }
+    if (strncmp(name, "json:", 5) == 0 || strncmp(name, "nbd:", 4) == 0) {
+        vmc_error(h, "%s: %s '%s' is a qemu protocol string, not a file",
+                  img->path, what, name);
+        return NULL;
+    }
+    if (name[0] == '/')
+        joined = strdup(name);
+    else if (asprintf(&joined, "%s/%s", img->dir, name) == -1)
+        joined = NULL;
+    if (joined == NULL) {
+        vmc_error(h, "%s: %m", img->path);
+        return NULL;
+    }
+
+    canon = realpath(joined, NULL);
+    if (canon == NULL) {
+        vmc_error(h, "%s: %s '%s' (%s): %m", img->path, what, name, joined);
+        return NULL;
+    }
+    if (!(img->flags & VMC_IMAGE_ALLOW_OUTSIDE) &&
+        !path_is_inside(canon, img->root)) {
+        vmc_error(h, "%s: %s '%s' leads outside the image's directory %s "
+                  "(to %s); refusing to follow it (use --allow-outside-paths "
+                  "if you trust this image)", img->path, what, name,
+                  img->root, canon);
+        return NULL;
+    }
+    return vmc_steal_pointer(&canon);
+}
+
+int
+vmc_image_open_backing(struct vmc_image *img, const char *name,
+                       const char *format, const char *what)
+{
+    struct vmc_handle *h = img->h;
+    CLEANUP_FREE char *path = NULL;
+    struct vmc_image *b;
+
+    if (img->depth + 1 >= VMC_MAX_CHAIN_DEPTH) {
+        vmc_error(h, "%s: backing chain is longer than %d images",
+                  img->path, VMC_MAX_CHAIN_DEPTH);
+        return -1;
+    }
+    path = vmc_image_resolve_name(img, name, what);
+    if (path == NULL)
+        return -1;
+    /* Backing files are always opened read-only. */
+    b = image_open_internal(h, path, format,
+                            img->flags & ~VMC_IMAGE_RDWR, img);
+    if (b == NULL)
+        return -1;
+    img->backing = b;
+    return 0;
+}
+
+int
+vmc_image_open_related(struct vmc_image *img, const char *name,
+                       const char *what, char **resolved)
+{
+    CLEANUP_FREE char *path = vmc_image_resolve_name(img, name, what);
+    struct stat st;
+    int fd;
+
+    if (path == NULL)
+        return -1;
+    fd = open(path, (img->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd == -1) {
+        vmc_error(img->h, "%s: %s '%s': open %s: %m", img->path, what, name,
+                  path);
+        return -1;
+    }
+    if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
+        vmc_error(img->h, "%s: %s '%s': %s is not a file", img->path, what,
+                  name, path);
+        close(fd);
+        return -1;
+    }
+    if (resolved)
+        *resolved = vmc_steal_pointer(&path);
+    return fd;
+}
+
+/* ---- Creating outputs --------------------------------------------- */
+
+/* Make a temporary file beside FINAL and register it on IMG. */
+static int
+image_add_outfile(struct vmc_image *img, const char *final)
+{
+    struct vmc_handle *h = img->h;
+    CLEANUP_FREE char *dir = dir_of(final);
+    CLEANUP_FREE char *base_copy = strdup(final);
+    struct vmc_outfile *o;
+    int fd;
+
+    if (dir == NULL || base_copy == NULL) {
+        vmc_error(h, "%s: %m", final);
+        return -1;
+    }
+    o = calloc(1, sizeof *o);
+    if (o == NULL) {
+        vmc_error(h, "%s: %m", final);
+        return -1;
+    }
+    o->fd = -1;
+    o->final = strdup(final);
+    if (o->final == NULL ||
+        asprintf(&o->tmp, "%s/.%s.vmconv-XXXXXX", dir,
+                 basename(base_copy)) == -1) {
+        o->tmp = NULL;
+        vmc_error(h, "%s: %m", final);
+        goto fail;
+    }
+    fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (fd == -1) {
+        vmc_error(h, "%s: creating a temporary file in %s: %m", final, dir);
+        free(o->tmp);
+        o->tmp = NULL;
+        goto fail;
+    }
+    {
+        mode_t mask = umask(0);
+
+        umask(mask);
+        (void) fchmod(fd, 0666 & ~mask);
+    }
+    o->fd = fd;
+    o->next = img->outfiles;
+    img->outfiles = o;
+    return fd;
+
+fail:
+    free(o->final);
+    free(o);
+    return -1;
+}
+
+struct vmc_image *
+vmc_image_create(struct vmc_handle *h, const char *path, const char *format,
+                 uint64_t size, const char *options)
+{
+    const struct vmc_format_ops *ops = vmc_format_lookup(format);
+    struct vmc_opts *opts;
+    struct vmc_image *img;
+    struct stat st;
+    int fd;
+
+    if (ops == NULL) {
+        vmc_error(h, "%s: unknown output format '%s'", path, format);
+        return NULL;
+    }
+    if (ops->create == NULL || ops->pwrite == NULL) {
+        vmc_error(h, "%s: vmconv cannot write the %s format", path, format);
+        return NULL;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        vmc_error(h, "%s: is a directory", path);
+        return NULL;
+    }
+    opts = vmc_opts_parse(h, format, options, ops->create_opts);
+    if (opts == NULL)
+        return NULL;
+    img = image_alloc(h, path);
+    if (img == NULL) {
+        vmc_opts_free(opts);
+        return NULL;
+    }
+    img->ops = ops;
+    img->writable = true;
+    img->creating = true;
+    img->flags = VMC_IMAGE_RDWR;
+    img->size = size;
+    {
+        CLEANUP_FREE char *abs = realpath(img->dir, NULL);
+
+        if (abs == NULL) {
+            vmc_error(h, "%s: output directory %s: %m", path, img->dir);
+            goto fail;
+        }
+        img->root = strdup(abs);
+        if (img->root == NULL) {
+            vmc_error(h, "%s: %m", path);
+            goto fail;
+        }
+    }
+    fd = image_add_outfile(img, path);
+    if (fd == -1)
+        goto fail;
+    img->fd = dup(fd);
+    if (img->fd == -1) {
+        vmc_error(h, "%s: %m", path);
+        goto fail;
+    }
+    if (ops->create(img, opts) == -1)
+        goto fail;
+    vmc_opts_free(opts);
+    return img;
+
+fail:
+    vmc_opts_free(opts);
+    image_free(img);
+    return NULL;
+}
+
+int
+vmc_image_create_companion(struct vmc_image *img, const char *final_name)
+{
+    CLEANUP_FREE char *final = NULL;
+
+    if (final_name[0] == '/')
+        final = strdup(final_name);
+    else if (asprintf(&final, "%s/%s", img->dir, final_name) == -1)
+        final = NULL;
+    if (final == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    return image_add_outfile(img, final);
+}
+
+int
+vmc_image_commit(struct vmc_image *img)
+{
+    struct vmc_handle *h = img->h;
+    struct vmc_outfile *o;
+
+    if (!img->creating || img->committed) {
+        vmc_error(h, "%s: commit of an image that is not being created",
+                  img->path);
+        return -1;
+    }
+    if (img->ops->flush && img->ops->flush(img) == -1)
+        return -1;
+    if (fsync(img->fd) == -1) {
+        vmc_error(h, "%s: fsync: %m", img->path);
+        return -1;
+    }
+    for (o = img->outfiles; o; o = o->next)
+        if (fsync(o->fd) == -1) {
+            vmc_error(h, "%s: fsync: %m", o->final);
+            return -1;
+        }
+    /* Companions first, the main file last, so a visible main file
+     * always has its companions.
+     */
+    for (o = img->outfiles; o; o = o->next) {
+        if (strcmp(o->final, img->path) == 0)
+            continue;
+        if (rename(o->tmp, o->final) == -1) {
+            vmc_error(h, "rename %s to %s: %m", o->tmp, o->final);
+            return -1;
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    for (o = img->outfiles; o; o = o->next) {
+        if (o->tmp == NULL)
+            continue;
+        if (rename(o->tmp, o->final) == -1) {
+            vmc_error(h, "rename %s to %s: %m", o->tmp, o->final);
+            return -1;
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    img->committed = true;
+    return 0;
+}
+
+char *
+vmc_image_create_help(const char *format)
+{
+    const struct vmc_format_ops *ops = vmc_format_lookup(format);
+    const struct vmc_opt_desc *d;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *fp;
+
+    if (ops == NULL)
+        return NULL;
+    fp = open_memstream(&out, &len);
+    if (fp == NULL)
+        return NULL;
+    if (ops->create == NULL)
+        fprintf(fp, "%s: read-only format\n", format);
+    else if (ops->create_opts == NULL || ops->create_opts[0].name == NULL)
+        fprintf(fp, "%s: no options\n", format);
+    for (d = ops->create_opts; d && d->name; d++)
+        fprintf(fp, "  %-20s %s\n", d->name, d->help);
+    fclose(fp);
+    return out;
+}
+
+/* ---- Info --------------------------------------------------------- */
+
+/* Bytes allocated on the host for IMG's files (st_blocks). */
+static uint64_t
+image_allocated(const struct vmc_image *img)
+{
+    struct stat st;
+
+    if (fstat(img->fd, &st) == -1)
+        return 0;
+    return (uint64_t) st.st_blocks * 512;
+}
+
+static struct json_object *
+image_info_object(struct vmc_image *img)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return NULL;
+    json_object_object_add(o, "filename", json_object_new_string(img->path));
+    json_object_object_add(o, "format",
+                           json_object_new_string(img->ops->name));
+    json_object_object_add(o, "virtual-size",
+                           json_object_new_int64((int64_t) img->size));
+    json_object_object_add(o, "actual-size",
+                           json_object_new_int64((int64_t) image_allocated(img)));
+    json_object_object_add(o, "file-size",
+                           json_object_new_int64((int64_t) img->file_size));
+    if (img->cluster_size)
+        json_object_object_add(o, "cluster-size",
+                               json_object_new_int64(img->cluster_size));
+    if (img->ops->info && img->ops->info(img, o) == -1) {
+        json_object_put(o);
+        return NULL;
+    }
+    if (img->backing) {
+        struct json_object *b = image_info_object(img->backing);
+
+        if (b == NULL) {
+            json_object_put(o);
+            return NULL;
+        }
+        json_object_object_add(o, "backing", b);
+    }
+    return o;
+}
+
+char *
+vmc_image_info_json(struct vmc_image *img)
+{
+    CLEANUP_JSON_PUT struct json_object *o = image_info_object(img);
+    const char *s;
+
+    if (o == NULL) {
+        if (vmc_get_error(img->h) == NULL)
+            vmc_error(img->h, "%s: building info: out of memory", img->path);
+        return NULL;
+    }
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                       JSON_C_TO_STRING_SPACED |
+                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+    return strdup(s);
+}
+
+/* ---- Check -------------------------------------------------------- */
+
+int
+vmc_image_check(struct vmc_image *img, struct vmc_check_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (img->ops->check == NULL) {
+        r->supported = false;
+        return 0;
+    }
+    r->supported = true;
+    return img->ops->check(img, r);
+}

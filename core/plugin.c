@@ -1,0 +1,3 @@
+/* Plugin loader: being written. */
+#include <config.h>
+#include "internal.h"

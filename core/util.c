@@ -1,0 +1,360 @@
+/* Helpers for reading untrusted files: full reads and writes, range
+ * checks, bounded allocation, small-file reading, CRC-32C, random
+ * bytes, check-result builders.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+void
+vmc_cleanup_free(void *ptr)
+{
+    free(*(void **) ptr);
+}
+
+void
+vmc_cleanup_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+}
+
+void
+vmc_cleanup_json_put(void *ptr)
+{
+    json_object_put(*(struct json_object **) ptr);
+}
+
+void
+vmc_cleanup_image_close(void *ptr)
+{
+    vmc_image_close(*(struct vmc_image **) ptr);
+}
+
+int
+vmc_pread_full(struct vmc_handle *h, const char *path, int fd,
+               void *buf, size_t len, uint64_t offset)
+{
+    uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t r = pread(fd, p, len, (off_t) offset);
+
+        if (r == -1) {
+            if (errno == EINTR)
+                continue;
+            vmc_error(h, "%s: read at offset %" PRIu64 ": %m", path, offset);
+            return -1;
+        }
+        if (r == 0) {
+            vmc_error(h, "%s: unexpected end of file reading %zu bytes "
+                      "at offset %" PRIu64, path, len, offset);
+            return -1;
+        }
+        p += r;
+        len -= (size_t) r;
+        offset += (uint64_t) r;
+    }
+    return 0;
+}
+
+int
+vmc_pwrite_full(struct vmc_handle *h, const char *path, int fd,
+                const void *buf, size_t len, uint64_t offset)
+{
+    const uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t r = pwrite(fd, p, len, (off_t) offset);
+
+        if (r == -1) {
+            if (errno == EINTR)
+                continue;
+            vmc_error(h, "%s: write at offset %" PRIu64 ": %m", path, offset);
+            return -1;
+        }
+        p += r;
+        len -= (size_t) r;
+        offset += (uint64_t) r;
+    }
+    return 0;
+}
+
+int
+vmc_check_range(struct vmc_handle *h, const char *path, uint64_t file_size,
+                uint64_t offset, uint64_t len, const char *what)
+{
+    uint64_t end;
+
+    if (vmc_add_overflow(offset, len, &end) || end > file_size) {
+        vmc_error(h, "%s: %s at offset %" PRIu64 " length %" PRIu64
+                  " is outside the file (%" PRIu64 " bytes)",
+                  path, what, offset, len, file_size);
+        return -1;
+    }
+    return 0;
+}
+
+void *
+vmc_malloc(struct vmc_handle *h, const char *path, uint64_t size,
+           const char *what)
+{
+    void *p;
+
+    if (size > VMC_MAX_ALLOC) {
+        vmc_error(h, "%s: %s would need %" PRIu64 " bytes of memory, "
+                  "more than the limit of %llu: the image is damaged or "
+                  "not supported", path, what, size, VMC_MAX_ALLOC);
+        return NULL;
+    }
+    p = malloc(size ? size : 1);
+    if (p == NULL)
+        vmc_error(h, "%s: %s: %m", path, what);
+    return p;
+}
+
+void *
+vmc_calloc(struct vmc_handle *h, const char *path, uint64_t nmemb,
+           uint64_t size, const char *what)
+{
+    uint64_t total;
+    void *p;
+
+    if (vmc_mul_overflow(nmemb, size, &total) || total > VMC_MAX_ALLOC) {
+        vmc_error(h, "%s: %s would need %" PRIu64 " x %" PRIu64
+                  " bytes of memory, more than the limit of %llu: the image "
+                  "is damaged or not supported", path, what, nmemb, size,
+                  VMC_MAX_ALLOC);
+        return NULL;
+    }
+    p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+    if (p == NULL)
+        vmc_error(h, "%s: %s: %m", path, what);
+    return p;
+}
+
+void *
+vmc_aligned_alloc(struct vmc_handle *h, size_t align, size_t size)
+{
+    void *p = NULL;
+    int r = posix_memalign(&p, align, size ? size : align);
+
+    if (r != 0) {
+        errno = r;
+        vmc_error(h, "allocating %zu bytes: %m", size);
+        return NULL;
+    }
+    return p;
+}
+
+char *
+vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
+{
+    CLEANUP_CLOSE int fd = -1;
+    struct stat st;
+    char *buf;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        vmc_error(h, "open: %s: %m", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) == -1) {
+        vmc_error(h, "stat: %s: %m", path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        vmc_error(h, "%s: not a regular file", path);
+        return NULL;
+    }
+    if ((uint64_t) st.st_size > max) {
+        vmc_error(h, "%s: file is %jd bytes, more than the %zu allowed",
+                  path, (intmax_t) st.st_size, max);
+        return NULL;
+    }
+    buf = malloc((size_t) st.st_size + 1);
+    if (buf == NULL) {
+        vmc_error(h, "%s: %m", path);
+        return NULL;
+    }
+    if (vmc_pread_full(h, path, fd, buf, (size_t) st.st_size, 0) == -1) {
+        free(buf);
+        return NULL;
+    }
+    buf[st.st_size] = '\0';
+    return buf;
+}
+
+bool
+vmc_is_zero(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    size_t i;
+
+    /* Check the first 16 bytes one by one, then compare the buffer with
+     * itself shifted by 16: memcmp is vectorised and this finds the
+     * first non-zero byte without a second buffer.
+     */
+    for (i = 0; i < len && i < 16; i++)
+        if (b[i] != 0)
+            return false;
+    if (len <= 16)
+        return true;
+    return memcmp(b, b + 16, len - 16) == 0;
+}
+
+void
+vmc_random_bytes(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+
+    while (len > 0) {
+        ssize_t r = getrandom(p, len, 0);
+
+        if (r <= 0) {
+            if (r == -1 && errno == EINTR)
+                continue;
+            /* getrandom(2) cannot fail for small requests on Linux >=
+             * 3.17; fall back to rand() rather than abort.
+             */
+            for (; len > 0; len--)
+                *p++ = (uint8_t) rand();
+            return;
+        }
+        p += r;
+        len -= (size_t) r;
+    }
+}
+
+/* CRC-32C, reflected polynomial 0x82F63B78, slicing by one byte. */
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+
+static void
+crc32c_init(void)
+{
+    uint32_t i, j, c;
+
+    for (i = 0; i < 256; i++) {
+        c = i;
+        for (j = 0; j < 8; j++)
+            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        crc32c_table[i] = c;
+    }
+}
+
+uint32_t
+vmc_crc32c(uint32_t crc, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+
+    pthread_once(&crc32c_once, crc32c_init);
+    crc = ~crc;
+    while (len--)
+        crc = crc32c_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+unsigned
+vmc_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : (unsigned) n;
+}
+
+/* ---- Check results ------------------------------------------------ */
+
+#define VMC_CHECK_MAX_MESSAGES 1000
+
+static void
+check_add(struct vmc_check_result *r, const char *kind, const char *fmt,
+          va_list ap)
+{
+    char *body = NULL, *msg = NULL;
+    char **n;
+
+    if (r->nmessages >= VMC_CHECK_MAX_MESSAGES)
+        return;
+    if (vasprintf(&body, fmt, ap) == -1)
+        return;
+    if (r->nmessages == VMC_CHECK_MAX_MESSAGES - 1) {
+        free(body);
+        body = strdup("too many findings; the rest are counted, not listed");
+        kind = "note";
+        if (body == NULL)
+            return;
+    }
+    if (asprintf(&msg, "%s: %s", kind, body) == -1) {
+        free(body);
+        return;
+    }
+    free(body);
+    n = realloc(r->messages, (r->nmessages + 2) * sizeof *n);
+    if (n == NULL) {
+        free(msg);
+        return;
+    }
+    r->messages = n;
+    r->messages[r->nmessages++] = msg;
+    r->messages[r->nmessages] = NULL;
+}
+
+void
+vmc_check_error(struct vmc_check_result *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->errors++;
+    va_start(ap, fmt);
+    check_add(r, "error", fmt, ap);
+    va_end(ap);
+}
+
+void
+vmc_check_leak(struct vmc_check_result *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->leaks++;
+    va_start(ap, fmt);
+    check_add(r, "leak", fmt, ap);
+    va_end(ap);
+}
+
+void
+vmc_check_note(struct vmc_check_result *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    check_add(r, "note", fmt, ap);
+    va_end(ap);
+}
+
+void
+vmc_check_result_free(struct vmc_check_result *r)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < r->nmessages; i++)
+        free(r->messages[i]);
+    free(r->messages);
+    r->messages = NULL;
+    r->nmessages = 0;
+}

@@ -1,0 +1,3 @@
+/* VM model: being written. */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,2 @@
+# vhdx driver sources (owned by the vhdx driver)
+libvmconv_internal_la_SOURCES += formats/vhdx.c

@@ -1,0 +1,170 @@
+/* vmconv image API: open, read, write, create, copy and compare disk
+ * images in the formats vmconv knows natively (raw, qcow2, vmdk, vhdx,
+ * vpc).  Plugins and the `vmconv disk` command use this API; the
+ * format drivers behind it are internal.
+ *
+ * Safety rules every call keeps:
+ *  - an image opened without VMC_IMAGE_RDWR is opened O_RDONLY, and so
+ *    is every file it refers to (backing files, extents, parents);
+ *  - names read from an image (backing files, extents, parent
+ *    locators) are refused when they lead outside the directory of the
+ *    image the caller opened, unless VMC_IMAGE_ALLOW_OUTSIDE is given;
+ *  - an image made by vmc_image_create appears under its final name
+ *    only when vmc_image_commit succeeds; otherwise nothing is left.
+ */
+#ifndef VMCONV_IMAGE_H
+#define VMCONV_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmconv/vmconv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmc_image;
+
+/* Flags for vmc_image_open. */
+#define VMC_IMAGE_RDWR           0x1u  /* open for writing (never a source) */
+#define VMC_IMAGE_NO_BACKING     0x2u  /* do not open backing files/parents */
+#define VMC_IMAGE_ALLOW_OUTSIDE  0x4u  /* follow names leaving the directory */
+#define VMC_IMAGE_IGNORE_PARENT_ID 0x8u /* open chains whose parent IDs
+                                          (VMDK CID, VHD/VHDX parent GUID)
+                                          do not match, with a warning */
+
+/* The longest backing chain vmconv follows. */
+#define VMC_MAX_CHAIN_DEPTH 64
+
+/* Open PATH.  FORMAT is a format name ("qcow2") or NULL to probe the
+ * content.  Returns NULL with an error set on H.
+ */
+struct vmc_image *vmc_image_open(struct vmc_handle *h, const char *path,
+                                 const char *format, unsigned flags);
+
+/* Close IMG and every image of its backing chain.  For an image made
+ * by vmc_image_create and not committed, removes what was written.
+ * Returns 0, or -1 if a final flush failed.  Accepts NULL.
+ */
+int vmc_image_close(struct vmc_image *img);
+
+const char *vmc_image_format(const struct vmc_image *img);
+const char *vmc_image_path(const struct vmc_image *img);
+uint64_t vmc_image_size(const struct vmc_image *img);
+/* The allocation unit (cluster, grain, block) or 0 if the format has
+ * none.  Copies go faster when requests are multiples of it.
+ */
+uint32_t vmc_image_cluster_size(const struct vmc_image *img);
+/* The next image in the backing chain, or NULL. */
+struct vmc_image *vmc_image_backing(const struct vmc_image *img);
+
+/* Read COUNT bytes at OFFSET, through the whole backing chain.  Returns
+ * 0 or -1.  Reading past the virtual size is an error.
+ */
+int vmc_image_pread(struct vmc_image *img, void *buf, size_t count,
+                    uint64_t offset);
+
+/* Write COUNT bytes at OFFSET.  An image being created is write-once:
+ * write each byte at most once, in whole clusters (the final cluster
+ * may be short where the virtual size ends).  Returns 0 or -1.
+ */
+int vmc_image_pwrite(struct vmc_image *img, const void *buf, size_t count,
+                     uint64_t offset);
+
+int vmc_image_flush(struct vmc_image *img);
+
+/* What a range of the guest-visible disk holds, across the chain. */
+enum vmc_extent_type {
+    VMC_EXTENT_DATA = 0,     /* allocated; may hold anything */
+    VMC_EXTENT_ZERO = 1,     /* reads as zeros (allocated as zero) */
+    VMC_EXTENT_HOLE = 2,     /* allocated nowhere in the chain: zeros */
+    VMC_EXTENT_LAST
+};
+
+/* Describe the range starting at OFFSET: sets *TYPE and *RUN, the
+ * length (> 0, <= LENGTH) of the run of that type.  Returns 0 or -1.
+ */
+int vmc_image_block_status(struct vmc_image *img, uint64_t offset,
+                           uint64_t length, enum vmc_extent_type *type,
+                           uint64_t *run);
+
+/* Probe the format of PATH by content.  Returns the format name
+ * (static string), or NULL with an error set.
+ */
+const char *vmc_image_probe(struct vmc_handle *h, const char *path);
+
+/* The names of the formats vmconv knows, NULL-terminated (static). */
+const char *const *vmc_image_formats(void);
+
+/* Describe IMG and its chain as a JSON document (malloc'd text; the
+ * caller frees it), or NULL with an error set.  The schema is in
+ * vmconv-disk(1).
+ */
+char *vmc_image_info_json(struct vmc_image *img);
+
+/* Create a new image of FORMAT at PATH holding SIZE bytes.  OPTIONS is
+ * "key=value,key=value" (NULL for defaults).  The image is written to
+ * a temporary name beside PATH; vmc_image_commit renames it in place.
+ * Returns NULL with an error set.
+ */
+struct vmc_image *vmc_image_create(struct vmc_handle *h, const char *path,
+                                   const char *format, uint64_t size,
+                                   const char *options);
+
+/* Finish IMG (made by vmc_image_create): write its final metadata,
+ * sync, and move it and its companion files to their final names.
+ * Returns 0 or -1; on error nothing is left under the final names.
+ */
+int vmc_image_commit(struct vmc_image *img);
+
+/* The options FORMAT accepts for vmc_image_create, as lines
+ * "name  help\n" (static), or NULL if the format is unknown.
+ */
+char *vmc_image_create_help(const char *format);
+
+/* Copying. */
+struct vmc_copy_options {
+    unsigned threads;        /* worker threads; 0 = number of cores */
+    size_t request_size;     /* bytes per request; 0 = default (4 MiB) */
+    bool no_zero_detect;     /* write data extents even if all zero */
+};
+
+/* Copy the guest-visible contents of SRC into DST (same virtual size
+ * or larger).  Holes and zero runs are not written; DST must read as
+ * zeros where nothing is written (a freshly created image).  Reports
+ * progress through the handle's progress handler.  Returns 0 or -1.
+ */
+int vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
+                   const struct vmc_copy_options *opts);
+
+/* Compare the contents of A and B.  Returns 0 if identical, 1 if they
+ * differ (and sets *FIRST_DIFF to the first differing byte offset), or
+ * -1 on error.  Images of different sizes are compared over the
+ * shorter one; the rest of the longer one must read as zeros.
+ */
+int vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
+                      uint64_t *first_diff);
+
+/* Structural check. */
+struct vmc_check_result {
+    uint64_t errors;         /* corruptions found */
+    uint64_t leaks;          /* allocated but unused space */
+    bool supported;          /* false: the format has no check */
+    char **messages;         /* what was found, NULL-terminated */
+    size_t nmessages;
+};
+
+/* Check IMG (not its backing files).  Fills R; free it with
+ * vmc_check_result_free.  Returns 0 if the check ran (whatever it
+ * found), -1 if it could not run.
+ */
+int vmc_image_check(struct vmc_image *img, struct vmc_check_result *r);
+void vmc_check_result_free(struct vmc_check_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMCONV_IMAGE_H */

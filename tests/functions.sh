@@ -1,0 +1,92 @@
+# Shared helpers for vmconv's shell tests.  Source it first:
+#   . "$srcdir/functions.sh"
+# Environment (set by tests/Makefile.am): VMCONV, VMCONV_CORPUS,
+# QEMU_IMG, srcdir, builddir, top_srcdir, top_builddir.
+
+set -u
+set -o pipefail
+
+: "${VMCONV:=${top_builddir:-..}/vmconv}"
+: "${VMCONV_CORPUS:=${top_srcdir:-..}/../shared/corpus}"
+
+# Skip (exit 77) unless every named program exists.
+requires() {
+    local p
+    for p in "$@"; do
+        if ! command -v "$p" >/dev/null 2>&1; then
+            echo "SKIP: $p is not installed"
+            exit 77
+        fi
+    done
+}
+
+# qemu-img is the oracle for disk formats.
+requires_qemu_img() {
+    if [ -n "${QEMU_IMG:-}" ] && [ "$QEMU_IMG" != no ]; then
+        QEMU_IMG_BIN=$QEMU_IMG
+    else
+        requires qemu-img
+        QEMU_IMG_BIN=$(command -v qemu-img)
+    fi
+}
+qemu_img() { "$QEMU_IMG_BIN" "$@"; }
+
+# Skip unless the shared corpus is present.
+requires_corpus() {
+    if [ ! -d "$VMCONV_CORPUS/images" ]; then
+        echo "SKIP: corpus not found at $VMCONV_CORPUS"
+        exit 77
+    fi
+}
+
+# A scratch directory removed on exit: $tmp.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmconv-test.XXXXXX")
+cleanup_hooks=()
+cleanup() {
+    local f
+    for f in "${cleanup_hooks[@]}"; do "$f" || :; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# corpus_get REL [DESTDIR]: copy a corpus file into DESTDIR (default
+# $tmp), decompressing .bz2/.gz; prints the path of the result.
+corpus_get() {
+    local rel=$1 dest=${2:-$tmp} src base
+    src=$VMCONV_CORPUS/$rel
+    [ -f "$src" ] || { echo "corpus file missing: $src" >&2; return 1; }
+    base=$(basename "$rel")
+    mkdir -p "$dest"
+    case $base in
+        *.bz2) bzip2 -dc "$src" > "$dest/${base%.bz2}"; echo "$dest/${base%.bz2}" ;;
+        *.gz)  gzip -dc "$src" > "$dest/${base%.gz}"; echo "$dest/${base%.gz}" ;;
+        *)     cp "$src" "$dest/$base"; chmod u+w "$dest/$base"; echo "$dest/$base" ;;
+    esac
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect_fail DESCRIPTION CMD...: CMD must exit non-zero (not a crash:
+# exit codes >= 128 are signals and count as failures of the test).
+expect_fail() {
+    local what=$1 rc=0
+    shift
+    "$@" > "$tmp/expect_fail.out" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        cat "$tmp/expect_fail.out"
+        fail "$what: expected failure, got success"
+    fi
+    if [ "$rc" -ge 128 ]; then
+        cat "$tmp/expect_fail.out"
+        fail "$what: crashed (exit $rc)"
+    fi
+}
+
+# sha256 of a file.
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# mtime+size+hash fingerprint, to prove a source was not touched.
+fingerprint() { stat -c '%s %Y' "$1"; sha "$1"; }
