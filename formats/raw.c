@@ -26,17 +26,21 @@ raw_probe(const struct vmc_probe *p)
 }
 
 static int
-raw_open(struct vmc_image *img)
+raw_alloc(struct vmc_image *img)
 {
-    struct raw *r = calloc(1, sizeof *r);
-
-    if (r == NULL) {
+    img->priv = calloc(1, sizeof(struct raw));
+    if (img->priv == NULL) {
         vmc_error(img->h, "%s: %m", img->path);
         return -1;
     }
-    img->priv = r;
-    img->size = img->file_size;
     return 0;
+}
+
+static int
+raw_open(struct vmc_image *img)
+{
+    img->size = img->file_size;
+    return raw_alloc(img);
 }
 
 static void
@@ -108,7 +112,7 @@ raw_create(struct vmc_image *img, const struct vmc_opts *opts)
                   img->path, img->size);
         return -1;
     }
-    return raw_open(img);
+    return raw_alloc(img);
 }
 
 static int
