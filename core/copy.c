@@ -1,16 +1,528 @@
-/* The copy engine (being written). */
+/* The copy engine: copies the guest-visible contents of one image into
+ * another with several worker threads.
+ *
+ * One cursor walks the source in offset order with block status (under
+ * a lock: it is only table lookups) and hands out work items: aligned
+ * ranges of at most request_size bytes that contain data.  Holes and
+ * zero runs are skipped, and so is every all-zero piece of a data range
+ * (the target reads zeros where nothing is written).  Workers read,
+ * optionally encode (compress) in parallel, then write.  For targets
+ * that need writes in offset order (streamOptimized VMDK), each item
+ * carries a ticket and waits for its turn to write; everything before
+ * the write still runs in parallel.  Memory is threads x request_size
+ * whatever the image size.
+ */
 #include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
+
+#define COPY_DEFAULT_REQUEST (4u * 1024 * 1024)
+#define COPY_MAX_REQUEST (64u * 1024 * 1024)
+#define COPY_MAX_THREADS 16
+#define COPY_MAX_PIECES 16384
+/* Longest range asked of block status at once. */
+#define COPY_STATUS_MAX (1ull << 30)
+
+struct copy_item {
+    uint64_t offset;
+    uint64_t length;
+    uint64_t ticket;
+};
+
+struct copy {
+    struct vmc_handle *h;
+    struct vmc_image *src;
+    struct vmc_image *dst;
+    uint64_t size;               /* bytes to copy: the source's size */
+    uint64_t align;              /* work items start and end on this */
+    uint64_t request;            /* largest work item */
+    uint64_t zero_unit;          /* granularity of zero detection */
+    bool zero_detect;
+
+    pthread_mutex_t lock;        /* protects everything below */
+    pthread_cond_t turn;         /* ordered writes: next_write changed */
+    uint64_t cursor;             /* next offset not yet handed out */
+    uint64_t run_end;            /* end of the current data run, aligned */
+    uint64_t next_ticket;
+    uint64_t next_write;         /* ticket whose turn it is to write */
+    uint64_t done;               /* bytes finished (for progress) */
+    bool failed;                 /* stop handing out work */
+};
+
+static uint64_t
+copy_round_down(uint64_t v, uint64_t a)
+{
+    return v - v % a;
+}
+
+/* Find the next data run at or after c->cursor and set c->run_end.
+ * Returns 1 if there is a run, 0 at the end, -1 on error.  Called with
+ * the lock held.
+ */
+static int
+copy_find_run(struct copy *c)
+{
+    while (c->cursor < c->size) {
+        enum vmc_extent_type type;
+        uint64_t len = c->size - c->cursor, run, start, end;
+
+        if (len > COPY_STATUS_MAX)
+            len = COPY_STATUS_MAX;
+        if (vmc_image_block_status(c->src, c->cursor, len, &type, &run) == -1)
+            return -1;
+        if (type != VMC_EXTENT_DATA) {
+            c->done += run;
+            c->cursor += run;
+            continue;
+        }
+        /* Widen the run to whole alignment units; the cursor is already
+         * past everything handed out, so no unit is written twice.
+         */
+        start = copy_round_down(c->cursor, c->align);
+        end = c->cursor + run;
+        if (end % c->align)
+            end = copy_round_down(end, c->align) + c->align;
+        if (end > c->size)
+            end = c->size;
+        if (start < c->cursor) {
+            /* Part of this unit was a hole already counted as done and
+             * never handed out: the unit was skipped, so take it whole.
+             */
+            c->done -= c->cursor - start;
+            c->cursor = start;
+        }
+        c->run_end = end;
+        return 1;
+    }
+    return 0;
+}
+
+/* Hand out the next work item.  Returns 1 with *ITEM set, 0 when there
+ * is no more work, -1 on error.
+ */
+static int
+copy_next(struct copy *c, struct copy_item *item)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->failed)
+        goto out;
+    if (vmc_cancelled(c->h)) {
+        vmc_error(c->h, "cancelled");
+        c->failed = true;
+        r = -1;
+        goto out;
+    }
+    if (c->cursor >= c->run_end) {
+        r = copy_find_run(c);
+        if (r <= 0) {
+            if (r == -1)
+                c->failed = true;
+            goto out;
+        }
+    }
+    item->offset = c->cursor;
+    item->length = c->run_end - c->cursor;
+    /* Keep items from straddling request boundaries: aligned requests
+     * make the best use of every target's clusters.
+     */
+    {
+        uint64_t limit = copy_round_down(c->cursor, c->request) + c->request;
+
+        if (item->offset + item->length > limit)
+            item->length = limit - item->offset;
+    }
+    item->ticket = c->next_ticket++;
+    c->cursor += item->length;
+    r = 1;
+out:
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+/* Wait until ITEM's turn to write (ordered targets only). */
+static int
+copy_wait_turn(struct copy *c, const struct copy_item *item)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&c->lock);
+    while (c->next_write != item->ticket && !c->failed)
+        pthread_cond_wait(&c->turn, &c->lock);
+    if (c->failed)
+        r = -1;
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+static void
+copy_finish_item(struct copy *c, const struct copy_item *item, bool ok)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!ok)
+        c->failed = true;
+    else
+        c->done += item->length;
+    if (c->next_write == item->ticket)
+        c->next_write++;
+    pthread_cond_broadcast(&c->turn);
+    pthread_mutex_unlock(&c->lock);
+    if (ok)
+        vmc_progress(c->h, c->done, c->size);
+}
+
+/* Write LEN bytes of BUF at OFF to the target, through encode when the
+ * driver has it.  ORDERED: the caller already holds the turn.
+ */
+static int
+copy_write(struct copy *c, const uint8_t *buf, uint64_t len, uint64_t off,
+           bool ordered)
+{
+    const struct vmc_format_ops *ops = c->dst->ops;
+
+    if (ops->encode && ops->write_encoded) {
+        void *chunk = NULL;
+        int r;
+
+        /* For unordered targets the encode runs here in parallel and
+         * the store is serialised; for ordered ones both already run
+         * in turn (encode happened before the wait, see copy_item_run).
+         */
+        if (ops->encode(c->dst, buf, len, off, &chunk) == -1)
+            return -1;
+        if (!ordered)
+            pthread_mutex_lock(&c->lock);
+        r = ops->write_encoded(c->dst, chunk);
+        if (!ordered)
+            pthread_mutex_unlock(&c->lock);
+        if (r == -1 && ops->free_encoded)
+            ops->free_encoded(chunk);
+        return r;
+    }
+    return ops->pwrite(c->dst, buf, len, off);
+}
+
+/* The pieces of an item that hold data, as [start, end) pairs in BUF. */
+struct copy_piece {
+    uint64_t start;
+    uint64_t end;
+};
+
+static size_t
+copy_split(struct copy *c, const uint8_t *buf, uint64_t len,
+           struct copy_piece *pieces, size_t max)
+{
+    uint64_t pos = 0;
+    size_t n = 0;
+
+    if (!c->zero_detect) {
+        pieces[0].start = 0;
+        pieces[0].end = len;
+        return 1;
+    }
+    while (pos < len) {
+        uint64_t unit = c->zero_unit < len - pos ? c->zero_unit : len - pos;
+
+        if (!vmc_is_zero(buf + pos, unit)) {
+            if (n > 0 && pieces[n - 1].end == pos)
+                pieces[n - 1].end = pos + unit;
+            else {
+                /* Cannot overflow: request / zero_unit <= max. */
+                pieces[n].start = pos;
+                pieces[n].end = pos + unit;
+                n++;
+            }
+        }
+        pos += unit;
+    }
+    return n;
+}
+
+/* Ordered targets with encode: encode every piece before taking the
+ * turn, so compression runs in parallel; then store them in order.
+ */
+static int
+copy_item_ordered_encoded(struct copy *c, const struct copy_item *item,
+                          const uint8_t *buf, struct copy_piece *pieces,
+                          size_t n)
+{
+    const struct vmc_format_ops *ops = c->dst->ops;
+    void *chunks[COPY_MAX_PIECES];
+    size_t i, done = 0;
+    int r = 0;
+
+    for (i = 0; i < n; i++) {
+        chunks[i] = NULL;
+        if (ops->encode(c->dst, buf + pieces[i].start,
+                        pieces[i].end - pieces[i].start,
+                        item->offset + pieces[i].start, &chunks[i]) == -1) {
+            r = -1;
+            break;
+        }
+    }
+    if (r == 0 && copy_wait_turn(c, item) == -1)
+        r = -1;
+    for (done = 0; r == 0 && done < n; done++)
+        if (ops->write_encoded(c->dst, chunks[done]) == -1) {
+            r = -1;
+            done++;             /* the driver freed or kept it */
+            break;
+        }
+    for (i = done; i < n; i++)
+        if (chunks[i] && ops->free_encoded)
+            ops->free_encoded(chunks[i]);
+    return r;
+}
+
+static int
+copy_item_run(struct copy *c, const struct copy_item *item, uint8_t *buf)
+{
+    const struct vmc_format_ops *ops = c->dst->ops;
+    struct copy_piece pieces[COPY_MAX_PIECES];
+    size_t n, i;
+
+    if (vmc_image_pread(c->src, buf, item->length, item->offset) == -1)
+        return -1;
+    n = copy_split(c, buf, item->length, pieces,
+                   sizeof pieces / sizeof pieces[0]);
+    if (ops->ordered_writes) {
+        if (ops->encode && ops->write_encoded)
+            return copy_item_ordered_encoded(c, item, buf, pieces, n);
+        if (copy_wait_turn(c, item) == -1)
+            return -1;
+    }
+    for (i = 0; i < n; i++)
+        if (copy_write(c, buf + pieces[i].start,
+                       pieces[i].end - pieces[i].start,
+                       item->offset + pieces[i].start,
+                       ops->ordered_writes) == -1)
+            return -1;
+    return 0;
+}
+
+static void *
+copy_worker(void *arg)
+{
+    struct copy *c = arg;
+    CLEANUP_FREE uint8_t *buf = NULL;
+    struct copy_item item;
+    int r;
+
+    buf = vmc_aligned_alloc(c->h, 4096, c->request);
+    if (buf == NULL) {
+        pthread_mutex_lock(&c->lock);
+        c->failed = true;
+        pthread_cond_broadcast(&c->turn);
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    while ((r = copy_next(c, &item)) == 1) {
+        bool ok = copy_item_run(c, &item, buf) == 0;
+
+        copy_finish_item(c, &item, ok);
+        if (!ok)
+            break;
+    }
+    if (r == -1) {
+        pthread_mutex_lock(&c->lock);
+        pthread_cond_broadcast(&c->turn);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return NULL;
+}
+
+/* The alignment unit of work items: the target's write-once unit,
+ * bounded by the request size, at least 512.
+ */
+static uint64_t
+copy_alignment(const struct vmc_image *dst, uint64_t request)
+{
+    uint64_t a = dst->cluster_size ? dst->cluster_size : 65536;
+
+    if (a < 512)
+        a = 512;
+    if (a > request)
+        a = request;
+    return a;
+}
+
 int
 vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
                const struct vmc_copy_options *opts)
 {
-    vmc_error(src->h, "copy: not implemented yet");
-    return -1;
+    struct vmc_handle *h = src->h;
+    struct vmc_copy_options dflt = { 0 };
+    pthread_t tids[COPY_MAX_THREADS];
+    unsigned nthreads, i, started = 0;
+    struct copy c;
+
+    if (opts == NULL)
+        opts = &dflt;
+    if (!dst->writable) {
+        vmc_error(h, "%s: the copy target is open read-only", dst->path);
+        return -1;
+    }
+    if (dst->size < src->size) {
+        vmc_error(h, "%s: target is smaller (%" PRIu64 " bytes) than the "
+                  "source %s (%" PRIu64 " bytes)", dst->path, dst->size,
+                  src->path, src->size);
+        return -1;
+    }
+
+    memset(&c, 0, sizeof c);
+    c.h = h;
+    c.src = src;
+    c.dst = dst;
+    c.size = src->size;
+    c.request = opts->request_size ? opts->request_size : COPY_DEFAULT_REQUEST;
+    if (!vmc_is_pow2(c.request) || c.request < 65536 ||
+        c.request > COPY_MAX_REQUEST) {
+        vmc_error(h, "copy: request size %zu is not a power of two between "
+                  "64 KiB and 64 MiB", opts->request_size);
+        return -1;
+    }
+    c.align = copy_alignment(dst, c.request);
+    /* Zero detection works in whole alignment units (so the target
+     * only ever sees whole clusters) and in at most COPY_MAX_PIECES
+     * pieces per request.
+     */
+    c.zero_unit = c.align;
+    while (c.request / c.zero_unit > COPY_MAX_PIECES)
+        c.zero_unit *= 2;
+    c.zero_detect = !opts->no_zero_detect;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.turn, NULL);
+
+    /* Uncompressed copies wait on I/O more than on the CPU: use more
+     * threads than cores (as qemu-img -m 8 does with coroutines).
+     */
+    nthreads = opts->threads;
+    if (nthreads == 0) {
+        nthreads = vmc_ncpus();
+        if (!dst->ops->encode && nthreads < 4)
+            nthreads = 4;
+    }
+    if (nthreads > COPY_MAX_THREADS)
+        nthreads = COPY_MAX_THREADS;
+    vmc_debug(h, "copy %s (%s) -> %s (%s): %u threads, %" PRIu64
+              "-byte requests aligned to %" PRIu64, src->path,
+              src->ops->name, dst->path, dst->ops->name, nthreads,
+              c.request, c.align);
+
+    vmc_progress(h, 0, c.size);
+    for (i = 0; i < nthreads; i++) {
+        int e = pthread_create(&tids[i], NULL, copy_worker, &c);
+
+        if (e != 0) {
+            errno = e;
+            vmc_error(h, "copy: starting a worker thread: %m");
+            pthread_mutex_lock(&c.lock);
+            c.failed = true;
+            pthread_cond_broadcast(&c.turn);
+            pthread_mutex_unlock(&c.lock);
+            break;
+        }
+        started++;
+    }
+    for (i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&c.lock);
+    pthread_cond_destroy(&c.turn);
+    if (c.failed)
+        return -1;
+    vmc_progress(h, c.size, c.size);
+    return 0;
 }
-int
-vmc_image_compare(struct vmc_image *a, struct vmc_image *b, uint64_t *first)
+
+/* ---- Compare ------------------------------------------------------ */
+
+#define COMPARE_CHUNK (2u * 1024 * 1024)
+
+/* Is the range [OFF, OFF+LEN) of IMG known to read as zeros?  Sets
+ * *RUN to how far that answer holds.
+ */
+static int
+compare_status(struct vmc_image *img, uint64_t off, uint64_t len,
+               bool *zero, uint64_t *run)
 {
-    vmc_error(a->h, "compare: not implemented yet");
-    return -1;
+    enum vmc_extent_type t;
+
+    if (off >= img->size) {
+        *zero = true;
+        *run = len;
+        return 0;
+    }
+    if (len > img->size - off)
+        len = img->size - off;
+    if (vmc_image_block_status(img, off, len, &t, run) == -1)
+        return -1;
+    *zero = t != VMC_EXTENT_DATA;
+    return 0;
+}
+
+static int
+compare_read(struct vmc_image *img, uint8_t *buf, uint64_t len, uint64_t off)
+{
+    uint64_t avail;
+
+    if (off >= img->size) {
+        memset(buf, 0, len);
+        return 0;
+    }
+    avail = img->size - off;
+    if (len > avail) {
+        memset(buf + avail, 0, len - avail);
+        len = avail;
+    }
+    return vmc_image_pread(img, buf, len, off);
+}
+
+int
+vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
+                  uint64_t *first_diff)
+{
+    struct vmc_handle *h = a->h;
+    uint64_t size = a->size > b->size ? a->size : b->size, off = 0;
+    CLEANUP_FREE uint8_t *ba = vmc_aligned_alloc(h, 4096, COMPARE_CHUNK);
+    CLEANUP_FREE uint8_t *bb = vmc_aligned_alloc(h, 4096, COMPARE_CHUNK);
+
+    if (ba == NULL || bb == NULL)
+        return -1;
+    while (off < size) {
+        uint64_t len = size - off, ra, rb, i;
+        bool za, zb;
+
+        if (vmc_cancelled(h)) {
+            vmc_error(h, "cancelled");
+            return -1;
+        }
+        if (len > COMPARE_CHUNK)
+            len = COMPARE_CHUNK;
+        if (compare_status(a, off, len, &za, &ra) == -1 ||
+            compare_status(b, off, len, &zb, &rb) == -1)
+            return -1;
+        if (za && zb) {
+            off += ra < rb ? ra : rb;
+            vmc_progress(h, off, size);
+            continue;
+        }
+        if (compare_read(a, ba, len, off) == -1 ||
+            compare_read(b, bb, len, off) == -1)
+            return -1;
+        if (memcmp(ba, bb, len) != 0) {
+            for (i = 0; i < len && ba[i] == bb[i]; i++)
+                ;
+            *first_diff = off + i;
+            return 1;
+        }
+        off += len;
+        vmc_progress(h, off, size);
+    }
+    return 0;
 }

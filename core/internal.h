@@ -107,7 +107,6 @@ int vmc_opts_get_bool(struct vmc_handle *h, const struct vmc_opts *o,
                       const char *key, bool dflt, bool *val);
 int vmc_opts_get_int(struct vmc_handle *h, const struct vmc_opts *o,
                      const char *key, int64_t dflt, int64_t *val);
-int vmc_parse_size(const char *s, uint64_t *val);
 
 /* ---- Format drivers ----------------------------------------------- */
 

@@ -76,6 +76,11 @@ void vmc_debug(struct vmc_handle *h, const char *fmt, ...)
 void vmc_cancel(struct vmc_handle *h);
 int vmc_cancelled(const struct vmc_handle *h);
 
+/* Parse a size such as "65536", "64K", "2M", "1GiB", "4T" into *VAL.
+ * Returns 0, or -1 if S is not a size.
+ */
+int vmc_parse_size(const char *s, uint64_t *val);
+
 #ifdef __cplusplus
 }
 #endif
