@@ -1,1 +1,3 @@
-# copy tests
+# The copy engine and the vmconv disk command.
+TESTS += disk-cli.sh
+EXTRA_DIST += disk-cli.sh

@@ -1,3 +1,7 @@
 # Core tests and the test helpers every area uses.
 check_PROGRAMS += imgtool
 imgtool_SOURCES = imgtool.c
+
+TESTS += test-core-util
+check_PROGRAMS += test-core-util
+test_core_util_SOURCES = test-core-util.c
