@@ -1,1 +1,3 @@
 # vpc tests
+TESTS += vpc-corpus.sh
+EXTRA_DIST += vpc-corpus.sh
