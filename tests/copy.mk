@@ -1,3 +1,25 @@
 # The copy engine and the vmconv disk command.
 TESTS += disk-cli.sh
 EXTRA_DIST += disk-cli.sh
+
+# The full input x output matrix against qemu-img.
+MATRIX_TESTS = \
+	matrix-from-raw.sh \
+	matrix-from-qcow2.sh \
+	matrix-from-qcow2-v2.sh \
+	matrix-from-qcow2-c.sh \
+	matrix-from-qcow2-zstd.sh \
+	matrix-from-vmdk.sh \
+	matrix-from-vmdk-stream.sh \
+	matrix-from-vmdk-flat.sh \
+	matrix-from-vmdk-2gb.sh \
+	matrix-from-vhdx.sh \
+	matrix-from-vhdx-fixed.sh \
+	matrix-from-vpc.sh \
+	matrix-from-vpc-fixed.sh
+TESTS += $(MATRIX_TESTS)
+EXTRA_DIST += matrix.sh $(MATRIX_TESTS)
+
+# Every corpus image through the command, against qemu-img's reading.
+TESTS += corpus-cli.sh
+EXTRA_DIST += corpus-cli.sh

@@ -1,0 +1,3 @@
+#!/bin/bash
+# qcow2-c input into every output kind (see matrix.sh).
+. "$srcdir/matrix.sh" qcow2-c

@@ -1,0 +1,3 @@
+#!/bin/bash
+# raw input into every output kind (see matrix.sh).
+. "$srcdir/matrix.sh" raw

@@ -1,0 +1,3 @@
+#!/bin/bash
+# vhdx-fixed input into every output kind (see matrix.sh).
+. "$srcdir/matrix.sh" vhdx-fixed

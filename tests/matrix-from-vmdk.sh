@@ -1,0 +1,3 @@
+#!/bin/bash
+# vmdk input into every output kind (see matrix.sh).
+. "$srcdir/matrix.sh" vmdk

@@ -1,0 +1,3 @@
+#!/bin/bash
+# vpc-fixed input into every output kind (see matrix.sh).
+. "$srcdir/matrix.sh" vpc-fixed
