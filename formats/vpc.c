@@ -457,11 +457,14 @@ vpc_read_bat(struct vmc_image *img, struct vpc *v)
             first_bad_entry = i;
         }
     }
+    /* Not an error yet: the first read of such a block reports it,
+     * and check lists them all.
+     */
     if (nbad_used > 0)
-        vmc_warning(h, "%s: %" PRIu64 " block allocation table entries "
-                    "point outside the file (the first, entry %" PRIu32
-                    ", to offset %" PRIu64 "); reading those blocks will "
-                    "fail", img->path, nbad_used, first_bad_entry, first_bad);
+        vmc_debug(h, "%s: %" PRIu64 " block allocation table entries "
+                  "point outside the file (the first, entry %" PRIu32
+                  ", to offset %" PRIu64 "); reading those blocks will "
+                  "fail", img->path, nbad_used, first_bad_entry, first_bad);
     return 0;
 }
 

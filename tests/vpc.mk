@@ -1,3 +1,3 @@
 # vpc tests
-TESTS += vpc-corpus.sh
-EXTRA_DIST += vpc-corpus.sh
+TESTS += vpc-corpus.sh vpc-hostile.sh
+EXTRA_DIST += vpc-corpus.sh vpc-hostile.sh vpc-patch.py
