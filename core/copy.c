@@ -387,6 +387,18 @@ vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
                   "64 KiB and 64 MiB", opts->request_size);
         return -1;
     }
+    /* A target that takes only whole clusters gets requests of at
+     * least a cluster (qcow2 clusters and VMDK grains are at most 2 MiB).
+     */
+    if (dst->cluster_size > c.request && !dst->ops->partial_cluster_writes) {
+        if (!vmc_is_pow2(dst->cluster_size) ||
+            dst->cluster_size > COPY_MAX_REQUEST) {
+            vmc_error(h, "%s: cluster size %" PRIu32 " is not supported by "
+                      "the copy engine", dst->path, dst->cluster_size);
+            return -1;
+        }
+        c.request = dst->cluster_size;
+    }
     c.align = copy_alignment(dst, c.request);
     /* Zero detection works in whole alignment units (so the target
      * only ever sees whole clusters) and in at most COPY_MAX_PIECES

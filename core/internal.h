@@ -143,6 +143,11 @@ struct vmc_format_ops {
     const char *name;            /* "qcow2" */
     const char *description;     /* "QEMU copy-on-write v2/v3" */
     bool ordered_writes;
+    /* Writes to an image being created may cover part of a cluster
+     * (blocks read as zeros until written: vhd, vhdx).  Without it the
+     * engine writes whole clusters only.
+     */
+    bool partial_cluster_writes;
     const struct vmc_opt_desc *create_opts;  /* NULL-name terminated */
 
     /* Return 0 if P is not this format, else a confidence 1..100

@@ -23,3 +23,7 @@ EXTRA_DIST += matrix.sh $(MATRIX_TESTS)
 # Every corpus image through the command, against qemu-img's reading.
 TESTS += corpus-cli.sh
 EXTRA_DIST += corpus-cli.sh
+
+TESTS += test-copy-engine
+check_PROGRAMS += test-copy-engine
+test_copy_engine_SOURCES = test-copy-engine.c
