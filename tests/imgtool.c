@@ -149,7 +149,11 @@ do_create(const char *fmt, const char *opts, const char *in, const char *out)
                            *opts ? opts : NULL);
     if (img == NULL)
         die();
-    /* 1 MiB requests are whole clusters for every format we write. */
+    /* Requests of 1 MiB, or one cluster where clusters are larger
+     * (qcow2 cluster_size=2M): always whole clusters.
+     */
+    if (vmc_image_cluster_size(img) > cs)
+        cs = vmc_image_cluster_size(img);
     buf = malloc(cs);
     for (off = 0; off < (uint64_t) st.st_size; off += cs) {
         uint64_t n = (uint64_t) st.st_size - off < cs
