@@ -1,0 +1,37 @@
+/* VM model internals shared by core/vm.c, core/vm-json.c and the code
+ * that prints models: the enum name tables and the cleanup attribute.
+ */
+#ifndef VMCONV_VM_INTERNAL_H
+#define VMCONV_VM_INTERNAL_H
+
+#include <vmconv/vm.h>
+
+/* One enum's names: NAMES[v] for 0 <= v < LAST.  WHAT names the enum
+ * in messages, with its article ("a disk bus").
+ */
+struct vmc_enum_table {
+    const char *what;
+    const char *const *names;
+    int last;
+};
+
+extern const struct vmc_enum_table vmc_firmware_table;
+extern const struct vmc_enum_table vmc_disk_device_table;
+extern const struct vmc_enum_table vmc_disk_bus_table;
+extern const struct vmc_enum_table vmc_controller_model_table;
+extern const struct vmc_enum_table vmc_nic_model_table;
+extern const struct vmc_enum_table vmc_net_type_table;
+extern const struct vmc_enum_table vmc_video_model_table;
+extern const struct vmc_enum_table vmc_os_family_table;
+
+/* NAMES[V] or NULL when V is out of range. */
+const char *vmc_enum_to_string(const struct vmc_enum_table *t, int v);
+/* The value named S, or -1. */
+int vmc_enum_from_string(const struct vmc_enum_table *t, const char *s);
+/* "a, b, c": every name of T, malloc'd (NULL when out of memory). */
+char *vmc_enum_names(const struct vmc_enum_table *t);
+
+void vmc_cleanup_vm_free(void *ptr);
+#define CLEANUP_VMC_VM_FREE __attribute__((cleanup(vmc_cleanup_vm_free)))
+
+#endif /* VMCONV_VM_INTERNAL_H */
