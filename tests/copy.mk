@@ -27,3 +27,7 @@ EXTRA_DIST += corpus-cli.sh
 TESTS += test-copy-engine
 check_PROGRAMS += test-copy-engine
 test_copy_engine_SOURCES = test-copy-engine.c
+
+# The quick start's sample conversion.
+TESTS += sample-demo.sh
+EXTRA_DIST += sample-demo.sh
