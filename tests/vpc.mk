@@ -1,3 +1,3 @@
 # vpc tests
-TESTS += vpc-corpus.sh vpc-hostile.sh vpc-write.sh
-EXTRA_DIST += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-patch.py
+TESTS += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh
+EXTRA_DIST += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh vpc-patch.py
