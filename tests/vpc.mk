@@ -1,3 +1,4 @@
 # vpc tests
-TESTS += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh
-EXTRA_DIST += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh vpc-patch.py
+TESTS += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh vpc-diff.sh
+EXTRA_DIST += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh vpc-diff.sh \
+	vpc-patch.py vpc-make-diff.py
