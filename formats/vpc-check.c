@@ -151,38 +151,56 @@ vpc_region_cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Regions still open at a point that overlaps are compared with; past
+ * this many (only in a badly damaged BAT) just the furthest-reaching.
+ */
+#define VPC_CHECK_ACTIVE 64
+
+static void
+vpc_report_overlap(const struct vpc_region *a, const struct vpc_region *b,
+                   struct vmc_check_result *r)
+{
+    if (a->what == NULL && b->what == NULL) {
+        vmc_check_error(r, "blocks of BAT entries %" PRIu32 " and %" PRIu32
+                        " overlap at offset %" PRIu64, a->entry, b->entry,
+                        b->start);
+    } else if (a->what == NULL || b->what == NULL) {
+        const struct vpc_region *blk = a->what ? b : a;
+        const struct vpc_region *meta = a->what ? a : b;
+
+        vmc_check_error(r, "block of BAT entry %" PRIu32 " (offset %" PRIu64
+                        ") overlaps the %s at offset %" PRIu64, blk->entry,
+                        blk->start, meta->what, meta->start);
+    } else {
+        vmc_check_error(r, "the %s at offset %" PRIu64 " overlaps the %s at "
+                        "offset %" PRIu64, b->what, b->start, a->what,
+                        a->start);
+    }
+}
+
 /* Report overlaps between the regions (sorted here). */
 static void
 vpc_check_overlaps(struct vpc_region *reg, size_t n,
                    struct vmc_check_result *r)
 {
-    size_t i, last = 0;
+    size_t active[VPC_CHECK_ACTIVE];
+    size_t nactive = 0, far = 0, i, j, k;
 
     qsort(reg, n, sizeof *reg, vpc_region_cmp);
-    for (i = 1; i < n; i++) {
-        /* Compare with the region reaching furthest so far. */
-        if (reg[i].start < reg[last].end) {
-            const struct vpc_region *a = &reg[last], *b = &reg[i];
-
-            if (a->what == NULL && b->what == NULL)
-                vmc_check_error(r, "blocks of BAT entries %" PRIu32 " and %"
-                                PRIu32 " overlap at offset %" PRIu64,
-                                a->entry, b->entry, b->start);
-            else if (a->what == NULL || b->what == NULL) {
-                const struct vpc_region *blk = a->what ? b : a;
-                const struct vpc_region *meta = a->what ? a : b;
-
-                vmc_check_error(r, "block of BAT entry %" PRIu32 " (offset %"
-                                PRIu64 ") overlaps the %s at offset %" PRIu64,
-                                blk->entry, blk->start, meta->what,
-                                meta->start);
-            } else
-                vmc_check_error(r, "the %s at offset %" PRIu64 " overlaps "
-                                "the %s at offset %" PRIu64, b->what,
-                                b->start, a->what, a->start);
-        }
-        if (reg[i].end > reg[last].end)
-            last = i;
+    for (i = 0; i < n; i++) {
+        /* Drop the regions that end before this one starts. */
+        for (j = k = 0; j < nactive; j++)
+            if (reg[active[j]].end > reg[i].start)
+                active[k++] = active[j];
+        nactive = k;
+        for (j = 0; j < nactive; j++)
+            vpc_report_overlap(&reg[active[j]], &reg[i], r);
+        if (nactive == 0 && i > 0 && reg[far].end > reg[i].start)
+            vpc_report_overlap(&reg[far], &reg[i], r);
+        if (nactive < VPC_CHECK_ACTIVE)
+            active[nactive++] = i;
+        if (i == 0 || reg[i].end > reg[far].end)
+            far = i;
     }
 }
 

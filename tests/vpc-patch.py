@@ -4,6 +4,7 @@ checksum of the structure patched (unless told not to), so a test hits
 the check it means to.  Written from the VHD specification.
 
   vpc-patch.py FILE footer FIELD VALUE [nosum]   both footer copies
+  vpc-patch.py FILE footerend FIELD VALUE [nosum] the trailing one only
   vpc-patch.py FILE header FIELD VALUE [nosum]   dynamic disk header
   vpc-patch.py FILE bat INDEX VALUE              a BAT entry
 
@@ -16,7 +17,7 @@ FOOTER = {  # name: (offset, size)
     "cookie": (0, 8), "features": (8, 4), "data_offset": (16, 8),
     "creator_app": (28, 4), "current_size": (48, 8), "cylinders": (56, 2),
     "heads": (58, 1), "sectors": (59, 1), "disk_type": (60, 4),
-    "checksum": (64, 4), "saved_state": (84, 1),
+    "timestamp": (24, 4), "checksum": (64, 4), "saved_state": (84, 1),
 }
 HEADER = {
     "cookie": (0, 8), "table_offset": (16, 8), "max_table_entries": (28, 4),
@@ -58,9 +59,9 @@ def main():
     fix = len(sys.argv) < 6 or sys.argv[5] != "nosum"
     data = bytearray(open(path, "rb").read())
     end = len(data) - 512
-    if where == "footer":
+    if where in ("footer", "footerend"):
         bases = [end]
-        if data[0:8] == b"conectix":
+        if where == "footer" and data[0:8] == b"conectix":
             bases.append(0)
         for b in bases:
             patch(data, b, 512, FOOTER, field, value, 64, fix)
