@@ -1,2 +1,7 @@
 # qcow2 driver sources (owned by the qcow2 driver)
-libvmconv_internal_la_SOURCES += formats/qcow2.c
+libvmconv_internal_la_SOURCES += \
+	formats/qcow2.c \
+	formats/qcow2-compress.c \
+	formats/qcow2-internal.h \
+	formats/qcow2-ondisk.h
+libvmconv_internal_la_SOURCES += formats/qcow2-write.c
