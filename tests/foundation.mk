@@ -6,3 +6,80 @@ TESTS += test-vm-model test-vm-json
 check_PROGRAMS += test-vm-model test-vm-json
 test_vm_model_SOURCES = test-vm-model.c
 test_vm_json_SOURCES = test-vm-json.c
+
+# Plugins for the loader tests, each tests/broken-plugins/broken.c built
+# with one VARIANT_*: broken in one way (the loader must refuse them) or
+# good.  -rpath makes libtool build real shared objects.
+TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+check_LTLIBRARIES += \
+	vmconv-test-good.la \
+	vmconv-test-bigger.la \
+	vmconv-test-no-init.la \
+	vmconv-test-init-null.la \
+	vmconv-test-newer-abi.la \
+	vmconv-test-tiny-struct.la \
+	vmconv-test-no-probe.la \
+	vmconv-test-no-read-write.la \
+	vmconv-test-bad-name.la \
+	vmconv-test-no-name.la \
+	vmconv-test-load-fails.la \
+	vmconv-test-twin1.la \
+	vmconv-test-twin2.la \
+	vmconv-test-claim-a.la \
+	vmconv-test-claim-b.la \
+	vmconv-test-claim-less.la
+vmconv_test_good_la_SOURCES = broken-plugins/broken.c
+vmconv_test_good_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_GOOD
+vmconv_test_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_bigger_la_SOURCES = broken-plugins/broken.c
+vmconv_test_bigger_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_BIGGER
+vmconv_test_bigger_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_no_init_la_SOURCES = broken-plugins/broken.c
+vmconv_test_no_init_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NO_INIT
+vmconv_test_no_init_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_init_null_la_SOURCES = broken-plugins/broken.c
+vmconv_test_init_null_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_INIT_NULL
+vmconv_test_init_null_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_newer_abi_la_SOURCES = broken-plugins/broken.c
+vmconv_test_newer_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NEWER_ABI
+vmconv_test_newer_abi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_tiny_struct_la_SOURCES = broken-plugins/broken.c
+vmconv_test_tiny_struct_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_TINY_STRUCT
+vmconv_test_tiny_struct_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_no_probe_la_SOURCES = broken-plugins/broken.c
+vmconv_test_no_probe_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NO_PROBE
+vmconv_test_no_probe_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_no_read_write_la_SOURCES = broken-plugins/broken.c
+vmconv_test_no_read_write_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NO_READ_WRITE
+vmconv_test_no_read_write_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_bad_name_la_SOURCES = broken-plugins/broken.c
+vmconv_test_bad_name_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_BAD_NAME
+vmconv_test_bad_name_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_no_name_la_SOURCES = broken-plugins/broken.c
+vmconv_test_no_name_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NO_NAME
+vmconv_test_no_name_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_load_fails_la_SOURCES = broken-plugins/broken.c
+vmconv_test_load_fails_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_LOAD_FAILS
+vmconv_test_load_fails_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_twin1_la_SOURCES = broken-plugins/broken.c
+vmconv_test_twin1_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_TWIN1
+vmconv_test_twin1_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_twin2_la_SOURCES = broken-plugins/broken.c
+vmconv_test_twin2_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_TWIN2
+vmconv_test_twin2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_claim_a_la_SOURCES = broken-plugins/broken.c
+vmconv_test_claim_a_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_CLAIM_A
+vmconv_test_claim_a_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_claim_b_la_SOURCES = broken-plugins/broken.c
+vmconv_test_claim_b_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_CLAIM_B
+vmconv_test_claim_b_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_claim_less_la_SOURCES = broken-plugins/broken.c
+vmconv_test_claim_less_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_CLAIM_LESS
+vmconv_test_claim_less_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+# The loader.  Linked with the shared libvmconv: plugins resolve their
+# vmc_* calls against it, as they do in the vmconv command.
+TESTS += test-plugin-load
+check_PROGRAMS += test-plugin-load
+test_plugin_load_SOURCES = test-plugin-load.c
+test_plugin_load_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
