@@ -1,2 +1,9 @@
 # vmdk driver sources (owned by the vmdk driver)
-libvmconv_internal_la_SOURCES += formats/vmdk.c
+libvmconv_internal_la_SOURCES += \
+	formats/vmdk.c \
+	formats/vmdk-internal.h \
+	formats/vmdk-ondisk.h \
+	formats/vmdk-descriptor.c \
+	formats/vmdk-sparse.c \
+	formats/vmdk-check.c \
+	formats/vmdk-write.c

@@ -1,1 +1,3 @@
 # vmdk tests
+TESTS += vmdk-corpus.sh
+EXTRA_DIST += vmdk-corpus.sh

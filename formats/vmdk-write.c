@@ -1,0 +1,1037 @@
+/* vmdk: creating new images.
+ *
+ * monolithicSparse: header, embedded descriptor, redundant grain
+ * directory and tables, grain directory and tables, then grains
+ * appended as they come (qemu's and VMware's layout).  Both grain
+ * directories are written at create; grain tables are kept in memory
+ * only where something was written and are written, both copies, at
+ * flush.
+ *
+ * streamOptimized: header (gdOffset = GD_AT_END) and embedded
+ * descriptor, then each non-zero grain deflated behind a grain marker,
+ * in increasing order; at flush every grain table behind a GT marker,
+ * the grain directory behind a GD marker, the footer and the
+ * end-of-stream marker (the layout of VMware's stream format, which
+ * qemu, ovftool and ESXi read).
+ *
+ * monolithicFlat: a text descriptor and a raw "-flat.vmdk" extent.
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "vmdk-internal.h"
+
+#define VMDK_W_GRAIN        128u        /* sectors: 64 KiB */
+#define VMDK_W_GTES         512u
+#define VMDK_W_GT_SECTORS   (VMDK_W_GTES * 4 / VMDK_SECTOR)
+#define VMDK_W_DESC_OFFSET  1u
+#define VMDK_W_DESC_SECTORS 20u
+/* Grain table entries are 32-bit sector numbers: sparse files and the
+ * disks they hold stop at 2 TiB.
+ */
+#define VMDK_W_MAX_SECTORS  (1ull << 32)
+/* In-memory grain tables mark grains written as all zeros with this
+ * (never a real grain: grains start after the metadata), so a second
+ * write to them is still refused.  Written out as 0.
+ */
+#define VMDK_W_ZERO_MARK    1u
+#define VMDK_W_BUF          (1024u * 1024)
+
+enum vmdk_wkind {
+    VMDK_W_SPARSE,
+    VMDK_W_STREAM,
+    VMDK_W_FLAT,
+};
+
+struct vmdk_wgt {
+    uint64_t gdi;
+    uint32_t *gte;              /* VMDK_W_GTES entries; NULL: free slot */
+};
+
+struct vmdk_writer {
+    enum vmdk_wkind kind;
+    pthread_mutex_t lock;       /* protects everything below */
+    uint64_t capacity;          /* sectors */
+    uint64_t gbytes;            /* grain bytes */
+    uint64_t gd_entries;
+    uint64_t gd_sectors;
+    uint64_t rgd_offset;        /* sectors (sparse) */
+    uint64_t rgt_offset;
+    uint64_t gd_offset;
+    uint64_t gt_offset;
+    uint64_t overhead;
+    uint64_t next_sector;       /* where the next grain goes */
+    uint64_t next_offset;       /* stream: writes must start here or later */
+    struct vmdk_wgt *gts;       /* hash of touched grain tables */
+    size_t gts_cap;
+    size_t gts_count;
+    int flat_fd;                /* belongs to the image's outfiles */
+    char *flat_name;
+    bool finished;              /* stream: footer written */
+    bool failed;                /* a write failed half way */
+};
+
+/* An encoded piece: for streamOptimized, grain markers and deflated
+ * grains ready to append; for the others, a copy of the data.
+ */
+struct vmdk_chunk {
+    uint64_t offset;
+    uint64_t count;
+    uint8_t *data;
+    size_t len;                 /* bytes of data */
+    size_t ngrains;             /* stream: grains in data */
+    uint64_t *grain;            /* stream: their grain numbers */
+    uint32_t *rel;              /* stream: their sector in data */
+};
+
+const struct vmc_opt_desc vmdk_create_opts[] = {
+    { "subformat", VMC_OPT_STRING,
+      "monolithicSparse (default), streamOptimized or monolithicFlat" },
+    { "adapter_type", VMC_OPT_STRING,
+      "ide, lsilogic, buslogic, legacyESX or pvscsi (default ide; "
+      "lsilogic for streamOptimized)" },
+    { "hwversion", VMC_OPT_STRING,
+      "ddb.virtualHWVersion written in the descriptor (default 4)" },
+    { "toolsversion", VMC_OPT_STRING,
+      "ddb.toolsVersion written in the descriptor (default 2147483647, "
+      "as VMware's open-vmdk and qemu write)" },
+    { NULL, 0, NULL }
+};
+
+static const char *const vmdk_adapters[] = {
+    "ide", "lsilogic", "buslogic", "legacyESX", "pvscsi", NULL
+};
+
+void
+vmdk_writer_free(struct vmdk_writer *w)
+{
+    size_t i;
+
+    if (w == NULL)
+        return;
+    for (i = 0; i < w->gts_cap; i++)
+        free(w->gts[i].gte);
+    free(w->gts);
+    free(w->flat_name);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* ---- Touched grain tables (a small hash table) -------------------- */
+
+static size_t
+w_hash(uint64_t gdi, size_t cap)
+{
+    return (size_t) ((gdi * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static int
+w_gts_grow(struct vmc_image *img, struct vmdk_writer *w)
+{
+    size_t ncap = w->gts_cap ? w->gts_cap * 2 : 64, i;
+    struct vmdk_wgt *n = calloc(ncap, sizeof *n);
+
+    if (n == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    for (i = 0; i < w->gts_cap; i++) {
+        size_t j;
+
+        if (w->gts[i].gte == NULL)
+            continue;
+        for (j = w_hash(w->gts[i].gdi, ncap); n[j].gte;
+             j = (j + 1) & (ncap - 1))
+            ;
+        n[j] = w->gts[i];
+    }
+    free(w->gts);
+    w->gts = n;
+    w->gts_cap = ncap;
+    return 0;
+}
+
+/* The in-memory grain table GDI, or NULL if never touched. */
+static uint32_t *
+w_gt_find(const struct vmdk_writer *w, uint64_t gdi)
+{
+    size_t j;
+
+    if (w->gts_cap == 0)
+        return NULL;
+    for (j = w_hash(gdi, w->gts_cap); w->gts[j].gte;
+         j = (j + 1) & (w->gts_cap - 1))
+        if (w->gts[j].gdi == gdi)
+            return w->gts[j].gte;
+    return NULL;
+}
+
+/* The in-memory grain table GDI, made if needed.  Lock held. */
+static uint32_t *
+w_gt_get(struct vmc_image *img, struct vmdk_writer *w, uint64_t gdi)
+{
+    uint32_t *gte = w_gt_find(w, gdi);
+    size_t j;
+
+    if (gte)
+        return gte;
+    if ((w->gts_count + 1) * 2 > w->gts_cap && w_gts_grow(img, w) == -1)
+        return NULL;
+    gte = calloc(VMDK_W_GTES, sizeof *gte);
+    if (gte == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return NULL;
+    }
+    for (j = w_hash(gdi, w->gts_cap); w->gts[j].gte;
+         j = (j + 1) & (w->gts_cap - 1))
+        ;
+    w->gts[j].gdi = gdi;
+    w->gts[j].gte = gte;
+    w->gts_count++;
+    return gte;
+}
+
+/* ---- Create ------------------------------------------------------- */
+
+static void
+w_header(const struct vmdk_writer *w, uint8_t *buf, uint32_t version,
+         uint32_t flags, uint64_t gd_offset, uint64_t rgd_offset,
+         uint16_t alg)
+{
+    struct vmdk4_header_disk *d = (void *) buf;
+
+    memset(buf, 0, VMDK_SECTOR);
+    vmc_put_le32(&d->magic, VMDK4_MAGIC);
+    vmc_put_le32(&d->version, version);
+    vmc_put_le32(&d->flags, flags);
+    vmc_put_le64(&d->capacity, w->capacity);
+    vmc_put_le64(&d->grain_size, VMDK_W_GRAIN);
+    vmc_put_le64(&d->desc_offset, VMDK_W_DESC_OFFSET);
+    vmc_put_le64(&d->desc_size, VMDK_W_DESC_SECTORS);
+    vmc_put_le32(&d->num_gtes_per_gt, VMDK_W_GTES);
+    vmc_put_le64(&d->rgd_offset, rgd_offset);
+    vmc_put_le64(&d->gd_offset, gd_offset);
+    vmc_put_le64(&d->overhead, w->overhead);
+    d->nl_single = '\n';
+    d->nl_non = ' ';
+    d->nl_double1 = '\r';
+    d->nl_double2 = '\n';
+    vmc_put_le16(&d->compress_algorithm, alg);
+}
+
+/* The base name of the image being created (for extent lines). */
+static char *
+w_basename(struct vmc_image *img)
+{
+    CLEANUP_FREE char *copy = strdup(img->path);
+    char *r;
+
+    if (copy == NULL || (r = strdup(basename(copy))) == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return NULL;
+    }
+    return r;
+}
+
+/* Write the header and the embedded descriptor. */
+static int
+w_write_head(struct vmc_image *img, struct vmdk_writer *w,
+             const uint8_t *header, const char *desc)
+{
+    uint8_t *buf;
+    size_t dlen = strlen(desc), len;
+    int r;
+
+    if (dlen >= VMDK_W_DESC_SECTORS * VMDK_SECTOR) {
+        vmc_error(img->h, "%s: the descriptor (%zu bytes) does not fit the "
+                  "%u bytes reserved for it (is the file name very long?)",
+                  img->path, dlen, VMDK_W_DESC_SECTORS * VMDK_SECTOR);
+        return -1;
+    }
+    len = (VMDK_W_DESC_OFFSET + VMDK_W_DESC_SECTORS) * VMDK_SECTOR;
+    buf = calloc(1, len);
+    if (buf == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    memcpy(buf, header, VMDK_SECTOR);
+    memcpy(buf + VMDK_W_DESC_OFFSET * VMDK_SECTOR, desc, dlen);
+    r = vmc_pwrite_full(img->h, img->path, img->fd, buf, len, 0);
+    free(buf);
+    (void) w;
+    return r;
+}
+
+/* Write a grain directory at sector AT whose entry I is
+ * GT0 + I * STRIDE + 1 - SKIP (sectors), streamed in pieces.
+ */
+static int
+w_write_gd(struct vmc_image *img, struct vmdk_writer *w, uint64_t at,
+           uint64_t gt0, uint64_t stride)
+{
+    uint64_t total = w->gd_sectors * VMDK_SECTOR, done = 0, i = 0;
+    CLEANUP_FREE uint8_t *buf = malloc(VMDK_W_BUF);
+
+    if (buf == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    while (done < total) {
+        size_t n = total - done < VMDK_W_BUF ? total - done : VMDK_W_BUF;
+        size_t k;
+
+        memset(buf, 0, n);
+        for (k = 0; k < n / 4 && i < w->gd_entries; k++, i++)
+            vmc_put_le32(buf + k * 4, (uint32_t) (gt0 + i * stride));
+        if (vmc_pwrite_full(img->h, img->path, img->fd, buf, n,
+                            at * VMDK_SECTOR + done) == -1)
+            return -1;
+        done += n;
+    }
+    return 0;
+}
+
+static int
+w_create_sparse(struct vmc_image *img, struct vmdk_writer *w,
+                const char *desc)
+{
+    uint8_t header[VMDK_SECTOR];
+    uint64_t gts = w->gd_entries * VMDK_W_GT_SECTORS;
+
+    w->rgd_offset = VMDK_W_DESC_OFFSET + VMDK_W_DESC_SECTORS;
+    w->rgt_offset = w->rgd_offset + w->gd_sectors;
+    w->gd_offset = w->rgt_offset + gts;
+    w->gt_offset = w->gd_offset + w->gd_sectors;
+    w->overhead = vmc_round_up(w->gt_offset + gts, VMDK_W_GRAIN);
+    w->next_sector = w->overhead;
+    w_header(w, header, 1, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_RGD,
+             w->gd_offset, w->rgd_offset, VMDK4_COMPRESS_NONE);
+    if (w_write_head(img, w, header, desc) == -1 ||
+        w_write_gd(img, w, w->rgd_offset, w->rgt_offset,
+                   VMDK_W_GT_SECTORS) == -1 ||
+        w_write_gd(img, w, w->gd_offset, w->gt_offset,
+                   VMDK_W_GT_SECTORS) == -1)
+        return -1;
+    if (ftruncate(img->fd, (off_t) (w->overhead * VMDK_SECTOR)) == -1) {
+        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+w_create_stream(struct vmc_image *img, struct vmdk_writer *w,
+                const char *desc)
+{
+    uint8_t header[VMDK_SECTOR];
+
+    w->overhead = VMDK_W_GRAIN;
+    w->next_sector = w->overhead;
+    w_header(w, header, 3, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_COMPRESS |
+             VMDK4_FLAG_MARKER, VMDK4_GD_AT_END, 0, VMDK4_COMPRESS_DEFLATE);
+    return w_write_head(img, w, header, desc);
+}
+
+static int
+w_create_flat(struct vmc_image *img, struct vmdk_writer *w, const char *desc)
+{
+    size_t len = strlen(desc);
+
+    w->flat_fd = vmc_image_create_companion(img, w->flat_name);
+    if (w->flat_fd == -1)
+        return -1;
+    if (ftruncate(w->flat_fd, (off_t) (w->capacity * VMDK_SECTOR)) == -1) {
+        vmc_error(img->h, "%s: setting the size of %s: %m", img->path,
+                  w->flat_name);
+        return -1;
+    }
+    return vmc_pwrite_full(img->h, img->path, img->fd, desc, len, 0);
+}
+
+/* "disk.vmdk" -> "disk-flat.vmdk" */
+static char *
+w_flat_name(struct vmc_image *img, const char *base)
+{
+    size_t n = strlen(base);
+    char *r;
+
+    if (n > 5 && strcasecmp(base + n - 5, ".vmdk") == 0)
+        n -= 5;
+    if (asprintf(&r, "%.*s-flat.vmdk", (int) n, base) == -1) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return NULL;
+    }
+    return r;
+}
+
+static int
+w_parse_opts(struct vmc_image *img, const struct vmc_opts *opts,
+             enum vmdk_wkind *kind, struct vmdk_desc_params *p)
+{
+    const char *sub = vmc_opts_get(opts, "subformat");
+    const char *ad = vmc_opts_get(opts, "adapter_type");
+    const char *hw = vmc_opts_get(opts, "hwversion");
+    const char *tv = vmc_opts_get(opts, "toolsversion");
+    const char *c;
+    size_t i;
+
+    if (sub == NULL || strcasecmp(sub, "monolithicSparse") == 0) {
+        *kind = VMDK_W_SPARSE;
+        p->create_type = "monolithicSparse";
+    } else if (strcasecmp(sub, "streamOptimized") == 0) {
+        *kind = VMDK_W_STREAM;
+        p->create_type = "streamOptimized";
+    } else if (strcasecmp(sub, "monolithicFlat") == 0) {
+        *kind = VMDK_W_FLAT;
+        p->create_type = "monolithicFlat";
+    } else {
+        vmc_error(img->h, "%s: vmdk subformat '%s' is not supported for "
+                  "writing yet (monolithicSparse, streamOptimized and "
+                  "monolithicFlat are)", img->path, sub);
+        return -1;
+    }
+    p->extent_type = *kind == VMDK_W_FLAT ? "FLAT" : "SPARSE";
+    p->adapter_type = *kind == VMDK_W_STREAM ? "lsilogic" : "ide";
+    if (ad) {
+        for (i = 0; vmdk_adapters[i]; i++)
+            if (strcasecmp(ad, vmdk_adapters[i]) == 0)
+                break;
+        if (vmdk_adapters[i] == NULL) {
+            vmc_error(img->h, "%s: adapter_type '%s' is not one of ide, "
+                      "lsilogic, buslogic, legacyESX, pvscsi", img->path, ad);
+            return -1;
+        }
+        p->adapter_type = vmdk_adapters[i];
+    }
+    /* "4": what qemu and VMware's open-vmdk write; ESX 3 and later ignore
+     * it (the VM's own hardware version rules) and every product opens it.
+     */
+    p->hw_version = hw ? hw : "4";
+    p->tools_version = tv ? tv : "2147483647";
+    for (c = p->hw_version; *c; c++)
+        if (*c < '0' || *c > '9')
+            break;
+    if (*c || !*p->hw_version || strlen(p->hw_version) > 4) {
+        vmc_error(img->h, "%s: hwversion '%s' is not a number", img->path,
+                  p->hw_version);
+        return -1;
+    }
+    for (c = p->tools_version; *c; c++)
+        if (*c < '0' || *c > '9')
+            break;
+    if (*c || !*p->tools_version || strlen(p->tools_version) > 10) {
+        vmc_error(img->h, "%s: toolsversion '%s' is not a number", img->path,
+                  p->tools_version);
+        return -1;
+    }
+    return 0;
+}
+
+int
+vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
+{
+    struct vmc_handle *h = img->h;
+    struct vmdk_desc_params p;
+    enum vmdk_wkind kind;
+    CLEANUP_FREE char *base = NULL;
+    CLEANUP_FREE char *desc = NULL;
+    struct vmdk_writer *w;
+    struct vmdk *v;
+    int r;
+
+    memset(&p, 0, sizeof p);
+    if (w_parse_opts(img, opts, &kind, &p) == -1)
+        return -1;
+    p.sectors = vmc_div_round_up(img->size, VMDK_SECTOR);
+    if (p.sectors == 0) {
+        vmc_error(h, "%s: a VMDK disk cannot be empty", img->path);
+        return -1;
+    }
+    if (kind != VMDK_W_FLAT && p.sectors > VMDK_W_MAX_SECTORS) {
+        vmc_error(h, "%s: %s disks hold at most 2 TiB (this one has %" PRIu64
+                  " bytes); use subformat=monolithicFlat", img->path,
+                  p.create_type, img->size);
+        return -1;
+    }
+    if (p.sectors > VMDK_MAX_SECTORS) {
+        vmc_error(h, "%s: %" PRIu64 " bytes is too large", img->path,
+                  img->size);
+        return -1;
+    }
+    base = w_basename(img);
+    if (base == NULL)
+        return -1;
+    w = calloc(1, sizeof *w);
+    v = calloc(1, sizeof *v);
+    if (w == NULL || v == NULL) {
+        vmc_error(h, "%s: %m", img->path);
+        free(w);
+        free(v);
+        return -1;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    v->w = w;
+    w->kind = kind;
+    w->flat_fd = -1;
+    w->capacity = p.sectors;
+    w->gbytes = VMDK_W_GRAIN * VMDK_SECTOR;
+    w->gd_entries = vmc_div_round_up(w->capacity,
+                                     (uint64_t) VMDK_W_GRAIN * VMDK_W_GTES);
+    w->gd_sectors = vmc_div_round_up(w->gd_entries * 4, VMDK_SECTOR);
+    if (kind == VMDK_W_FLAT) {
+        w->flat_name = w_flat_name(img, base);
+        if (w->flat_name == NULL) {
+            vmdk_writer_free(w);
+            free(v);
+            return -1;
+        }
+    }
+    do {
+        vmc_random_bytes(&p.cid, sizeof p.cid);
+    } while (p.cid == 0xFFFFFFFFu || p.cid == 0xFFFFFFFEu);
+    p.extent_file = kind == VMDK_W_FLAT ? w->flat_name : base;
+    desc = vmdk_desc_build(h, img->path, &p);
+    if (desc == NULL) {
+        vmdk_writer_free(w);
+        free(v);
+        return -1;
+    }
+    switch (kind) {
+    case VMDK_W_SPARSE:
+        r = w_create_sparse(img, w, desc);
+        break;
+    case VMDK_W_STREAM:
+        r = w_create_stream(img, w, desc);
+        break;
+    default:
+        r = w_create_flat(img, w, desc);
+        break;
+    }
+    if (r == -1) {
+        vmdk_writer_free(w);
+        free(v);
+        return -1;
+    }
+    img->cluster_size = kind == VMDK_W_FLAT ? 0 : (uint32_t) w->gbytes;
+    img->priv = v;
+    return 0;
+}
+
+/* ---- Writing ------------------------------------------------------ */
+
+/* Writes cover whole grains (the last one may end at the disk's end). */
+static int
+w_check_aligned(struct vmc_image *img, struct vmdk_writer *w, size_t count,
+                uint64_t offset)
+{
+    if (offset % w->gbytes != 0 ||
+        (count % w->gbytes != 0 && offset + count != img->size)) {
+        vmc_error(img->h, "%s: write of %zu bytes at offset %" PRIu64 " is "
+                  "not made of whole %" PRIu64 "-byte grains", img->path,
+                  count, offset, w->gbytes);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+w_twice(struct vmc_image *img, uint64_t offset)
+{
+    vmc_error(img->h, "%s: the grain at offset %" PRIu64 " is written twice "
+              "(a new VMDK image is written once)", img->path, offset);
+    return -1;
+}
+
+/* monolithicSparse: allocate N grains from grain G at once, or mark
+ * them written as zeros (ZERO).  Returns the first sector, 0 for zeros,
+ * or -1 (as uint64_t) on error.
+ */
+static int
+w_sparse_alloc(struct vmc_image *img, struct vmdk_writer *w, uint64_t g,
+               uint64_t n, bool zero, uint64_t *sector)
+{
+    uint64_t i, s = w->next_sector;
+    int r = -1;
+
+    pthread_mutex_lock(&w->lock);
+    if (w->failed) {
+        vmc_error(img->h, "%s: an earlier write failed", img->path);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t *gt = w_gt_find(w, (g + i) / VMDK_W_GTES);
+
+        if (gt && gt[(g + i) % VMDK_W_GTES] != 0) {
+            w_twice(img, (g + i) * w->gbytes);
+            goto out;
+        }
+    }
+    if (!zero && s + n * VMDK_W_GRAIN > VMDK_W_MAX_SECTORS) {
+        vmc_error(img->h, "%s: the sparse file would grow past 2 TiB, the "
+                  "most a VMDK grain table can address", img->path);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t *gt = w_gt_get(img, w, (g + i) / VMDK_W_GTES);
+
+        if (gt == NULL)
+            goto out;
+        gt[(g + i) % VMDK_W_GTES] =
+            zero ? VMDK_W_ZERO_MARK : (uint32_t) (s + i * VMDK_W_GRAIN);
+    }
+    if (!zero)
+        w->next_sector = s + n * VMDK_W_GRAIN;
+    *sector = s;
+    r = 0;
+out:
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static int
+w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
+                const uint8_t *buf, size_t count, uint64_t offset)
+{
+    uint64_t g0 = offset / w->gbytes;
+    uint64_t ngr = vmc_div_round_up(count, w->gbytes);
+    uint64_t i = 0;
+
+    if (w_check_aligned(img, w, count, offset) == -1)
+        return -1;
+    while (i < ngr) {
+        uint64_t j = i, sector;
+        bool zero;
+        size_t len;
+
+#define GLEN(k) ((k) == ngr - 1 ? count - (k) * w->gbytes : w->gbytes)
+        zero = vmc_is_zero(buf + i * w->gbytes, GLEN(i));
+        while (j + 1 < ngr &&
+               vmc_is_zero(buf + (j + 1) * w->gbytes, GLEN(j + 1)) == zero)
+            j++;
+        len = (size_t) ((j - i) * w->gbytes + GLEN(j));
+#undef GLEN
+        if (w_sparse_alloc(img, w, g0 + i, j - i + 1, zero, &sector) == -1)
+            return -1;
+        if (!zero &&
+            vmc_pwrite_full(img->h, img->path, img->fd, buf + i * w->gbytes,
+                            len, sector * VMDK_SECTOR) == -1) {
+            pthread_mutex_lock(&w->lock);
+            w->failed = true;
+            pthread_mutex_unlock(&w->lock);
+            return -1;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+static void
+w_chunk_free(struct vmdk_chunk *c)
+{
+    if (c == NULL)
+        return;
+    free(c->data);
+    free(c->grain);
+    free(c->rel);
+    free(c);
+}
+
+void
+vmdk_free_encoded(void *chunk)
+{
+    w_chunk_free(chunk);
+}
+
+/* streamOptimized: deflate the non-zero grains of BUF behind grain
+ * markers.  Any thread; touches no shared state.
+ */
+static int
+w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
+                const uint8_t *buf, size_t count, uint64_t offset,
+                struct vmdk_chunk *c)
+{
+    uint64_t ngr = vmc_div_round_up(count, w->gbytes);
+    uint64_t cap = w->capacity * VMDK_SECTOR;
+    size_t slot = vmc_round_up(sizeof(struct vmdk_grain_marker_disk) +
+                               compressBound((uLong) w->gbytes), VMDK_SECTOR);
+    CLEANUP_FREE uint8_t *pad = NULL;
+    uint64_t k;
+
+    c->data = malloc(ngr * slot);
+    c->grain = malloc(ngr * sizeof *c->grain);
+    c->rel = malloc(ngr * sizeof *c->rel);
+    if (c->data == NULL || c->grain == NULL || c->rel == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    for (k = 0; k < ngr; k++) {
+        uint64_t gstart = offset + k * w->gbytes;
+        size_t len = k == ngr - 1 ? count - k * w->gbytes : w->gbytes;
+        size_t want = cap - gstart < w->gbytes ? cap - gstart : w->gbytes;
+        const uint8_t *src = buf + k * w->gbytes;
+        uint8_t *out = c->data + c->len;
+        struct vmdk_grain_marker_disk *mk = (void *) out;
+        uLongf clen = (uLongf) (slot - sizeof *mk);
+        int zr;
+
+        if (vmc_is_zero(src, len))
+            continue;
+        if (len < want) {
+            /* The disk's size is not a multiple of 512: pad the sector. */
+            if (pad == NULL && (pad = calloc(1, w->gbytes)) == NULL) {
+                vmc_error(img->h, "%s: %m", img->path);
+                return -1;
+            }
+            memcpy(pad, src, len);
+            src = pad;
+        }
+        zr = compress2(out + sizeof *mk, &clen, src, (uLong) want,
+                       Z_DEFAULT_COMPRESSION);
+        if (zr != Z_OK) {
+            vmc_error(img->h, "%s: compressing the grain at offset %" PRIu64
+                      ": zlib error %d", img->path, gstart, zr);
+            return -1;
+        }
+        vmc_put_le64(&mk->lba, gstart / VMDK_SECTOR);
+        vmc_put_le32(&mk->size, (uint32_t) clen);
+        len = vmc_round_up(sizeof *mk + clen, VMDK_SECTOR);
+        memset(out + sizeof *mk + clen, 0, len - sizeof *mk - clen);
+        c->grain[c->ngrains] = gstart / w->gbytes;
+        c->rel[c->ngrains] = (uint32_t) (c->len / VMDK_SECTOR);
+        c->ngrains++;
+        c->len += len;
+    }
+    return 0;
+}
+
+int
+vmdk_encode(struct vmc_image *img, const void *buf, size_t count,
+            uint64_t offset, void **chunk)
+{
+    struct vmdk *v = img->priv;
+    struct vmdk_writer *w = v->w;
+    struct vmdk_chunk *c;
+
+    *chunk = NULL;
+    if (w->kind != VMDK_W_FLAT && w_check_aligned(img, w, count, offset) == -1)
+        return -1;
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    c->offset = offset;
+    c->count = count;
+    if (w->kind == VMDK_W_STREAM) {
+        if (w_stream_encode(img, w, buf, count, offset, c) == -1) {
+            w_chunk_free(c);
+            return -1;
+        }
+    } else {
+        c->data = malloc(count ? count : 1);
+        if (c->data == NULL) {
+            vmc_error(img->h, "%s: %m", img->path);
+            w_chunk_free(c);
+            return -1;
+        }
+        memcpy(c->data, buf, count);
+        c->len = count;
+    }
+    *chunk = c;
+    return 0;
+}
+
+/* streamOptimized: append an encoded chunk and record its grains. */
+static int
+w_stream_store(struct vmc_image *img, struct vmdk_writer *w,
+               const struct vmdk_chunk *c)
+{
+    uint64_t sector;
+    size_t i;
+    int r = -1;
+
+    pthread_mutex_lock(&w->lock);
+    if (w->finished || w->failed) {
+        vmc_error(img->h, "%s: write after the image was %s", img->path,
+                  w->finished ? "finished" : "damaged by a failed write");
+        goto out;
+    }
+    if (c->offset < w->next_offset) {
+        vmc_error(img->h, "%s: write at offset %" PRIu64 " comes after a "
+                  "write that ended at %" PRIu64 ": streamOptimized images "
+                  "are written once, in increasing offset order", img->path,
+                  c->offset, w->next_offset);
+        goto out;
+    }
+    sector = w->next_sector;
+    if (sector + c->len / VMDK_SECTOR > VMDK_W_MAX_SECTORS) {
+        vmc_error(img->h, "%s: the stream would grow past 2 TiB, the most a "
+                  "VMDK grain table can address", img->path);
+        goto out;
+    }
+    if (c->len > 0 &&
+        vmc_pwrite_full(img->h, img->path, img->fd, c->data, c->len,
+                        sector * VMDK_SECTOR) == -1) {
+        w->failed = true;
+        goto out;
+    }
+    for (i = 0; i < c->ngrains; i++) {
+        uint32_t *gt = w_gt_get(img, w, c->grain[i] / VMDK_W_GTES);
+
+        if (gt == NULL) {
+            w->failed = true;
+            goto out;
+        }
+        gt[c->grain[i] % VMDK_W_GTES] = (uint32_t) (sector + c->rel[i]);
+    }
+    w->next_sector = sector + c->len / VMDK_SECTOR;
+    w->next_offset = c->offset + c->count;
+    r = 0;
+out:
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static int
+w_store(struct vmc_image *img, struct vmdk_writer *w, const uint8_t *buf,
+        size_t count, uint64_t offset)
+{
+    if (w->kind == VMDK_W_FLAT)
+        return vmc_pwrite_full(img->h, w->flat_name, w->flat_fd, buf, count,
+                               offset);
+    return w_sparse_pwrite(img, w, buf, count, offset);
+}
+
+/* Stores CHUNK and frees it, whether it succeeds or not. */
+int
+vmdk_write_encoded(struct vmc_image *img, void *chunk)
+{
+    struct vmdk *v = img->priv;
+    struct vmdk_chunk *c = chunk;
+    int r;
+
+    if (v->w->kind == VMDK_W_STREAM)
+        r = w_stream_store(img, v->w, c);
+    else
+        r = w_store(img, v->w, c->data, c->count, c->offset);
+    w_chunk_free(c);
+    return r;
+}
+
+int
+vmdk_pwrite(struct vmc_image *img, const void *buf, size_t count,
+            uint64_t offset)
+{
+    struct vmdk *v = img->priv;
+    void *chunk;
+
+    if (v->w == NULL) {
+        vmc_error(img->h, "%s: image is open read-only", img->path);
+        return -1;
+    }
+    if (v->w->kind != VMDK_W_STREAM)
+        return w_store(img, v->w, buf, count, offset);
+    if (vmdk_encode(img, buf, count, offset, &chunk) == -1)
+        return -1;
+    return vmdk_write_encoded(img, chunk);
+}
+
+/* ---- Flush -------------------------------------------------------- */
+
+static int
+w_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Copy grain table GTE into BUF as stored (zero marks become 0). */
+static void
+w_put_gt(uint8_t *buf, const uint32_t *gte)
+{
+    size_t i;
+
+    for (i = 0; i < VMDK_W_GTES; i++)
+        vmc_put_le32(buf + i * 4, gte && gte[i] != VMDK_W_ZERO_MARK
+                     ? gte[i] : 0);
+}
+
+/* monolithicSparse: write the touched grain tables, both copies. */
+static int
+w_flush_sparse(struct vmc_image *img, struct vmdk_writer *w)
+{
+    CLEANUP_FREE uint64_t *keys = NULL;
+    CLEANUP_FREE uint8_t *buf = NULL;
+    size_t n = 0, i, gtb = VMDK_W_GT_SECTORS * VMDK_SECTOR;
+    size_t per = VMDK_W_BUF / gtb;
+
+    keys = malloc((w->gts_count ? w->gts_count : 1) * sizeof *keys);
+    buf = malloc(VMDK_W_BUF);
+    if (keys == NULL || buf == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    for (i = 0; i < w->gts_cap; i++)
+        if (w->gts[i].gte)
+            keys[n++] = w->gts[i].gdi;
+    qsort(keys, n, sizeof *keys, w_cmp_u64);
+    for (i = 0; i < n;) {
+        size_t j = i, k;
+        uint64_t off;
+
+        while (j + 1 < n && keys[j + 1] == keys[j] + 1 && j + 1 - i < per)
+            j++;
+        for (k = i; k <= j; k++)
+            w_put_gt(buf + (k - i) * gtb, w_gt_find(w, keys[k]));
+        off = keys[i] * VMDK_W_GT_SECTORS;
+        if (vmc_pwrite_full(img->h, img->path, img->fd, buf,
+                            (j - i + 1) * gtb,
+                            (w->gt_offset + off) * VMDK_SECTOR) == -1 ||
+            vmc_pwrite_full(img->h, img->path, img->fd, buf,
+                            (j - i + 1) * gtb,
+                            (w->rgt_offset + off) * VMDK_SECTOR) == -1)
+            return -1;
+        i = j + 1;
+    }
+    if (ftruncate(img->fd, (off_t) (w->next_sector * VMDK_SECTOR)) == -1) {
+        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Buffered appends for the stream's tail. */
+struct w_out {
+    struct vmc_image *img;
+    uint8_t *buf;
+    size_t len;
+    uint64_t pos;               /* file offset of buf[0] */
+};
+
+static int
+w_out_flush(struct w_out *o)
+{
+    if (o->len == 0)
+        return 0;
+    if (vmc_pwrite_full(o->img->h, o->img->path, o->img->fd, o->buf, o->len,
+                        o->pos) == -1)
+        return -1;
+    o->pos += o->len;
+    o->len = 0;
+    return 0;
+}
+
+/* Append LEN bytes (a multiple of 512, at most VMDK_W_BUF) of P, or of
+ * zeros if P is NULL.
+ */
+static int
+w_out_put(struct w_out *o, const void *p, size_t len)
+{
+    if (o->len + len > VMDK_W_BUF && w_out_flush(o) == -1)
+        return -1;
+    if (p)
+        memcpy(o->buf + o->len, p, len);
+    else
+        memset(o->buf + o->len, 0, len);
+    o->len += len;
+    return 0;
+}
+
+static int
+w_out_marker(struct w_out *o, uint64_t num_sectors, uint32_t type)
+{
+    struct vmdk_meta_marker_disk m;
+
+    memset(&m, 0, sizeof m);
+    vmc_put_le64(&m.num_sectors, num_sectors);
+    vmc_put_le32(&m.type, type);
+    return w_out_put(o, &m, sizeof m);
+}
+
+/* streamOptimized: every grain table, the directory, footer, EOS. */
+static int
+w_flush_stream(struct vmc_image *img, struct vmdk_writer *w)
+{
+    CLEANUP_FREE uint8_t *buf = malloc(VMDK_W_BUF);
+    uint8_t gt[VMDK_W_GT_SECTORS * VMDK_SECTOR];
+    uint8_t footer[VMDK_SECTOR];
+    uint64_t gt0 = w->next_sector, gd, i, end;
+    struct w_out o = { img, buf, 0, w->next_sector * VMDK_SECTOR };
+
+    if (buf == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    gd = gt0 + w->gd_entries * (1 + VMDK_W_GT_SECTORS) + 1;
+    end = gd + w->gd_sectors + 3;
+    if (end > VMDK_W_MAX_SECTORS) {
+        vmc_error(img->h, "%s: the stream would grow past 2 TiB, the most a "
+                  "VMDK grain directory can address", img->path);
+        return -1;
+    }
+    for (i = 0; i < w->gd_entries; i++) {
+        const uint32_t *gte = w_gt_find(w, i);
+
+        if (w_out_marker(&o, VMDK_W_GT_SECTORS, VMDK_MARKER_GT) == -1)
+            return -1;
+        if (gte) {
+            w_put_gt(gt, gte);
+            if (w_out_put(&o, gt, sizeof gt) == -1)
+                return -1;
+        } else if (w_out_put(&o, NULL, sizeof gt) == -1) {
+            return -1;
+        }
+    }
+    if (w_out_marker(&o, w->gd_sectors, VMDK_MARKER_GD) == -1 ||
+        w_out_flush(&o) == -1)
+        return -1;
+    /* The directory: entry i points at grain table i, after its marker. */
+    if (w_write_gd(img, w, gd, gt0 + 1, 1 + VMDK_W_GT_SECTORS) == -1)
+        return -1;
+    o.pos = (gd + w->gd_sectors) * VMDK_SECTOR;
+    w_header(w, footer, 3, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_COMPRESS |
+             VMDK4_FLAG_MARKER, gd, 0, VMDK4_COMPRESS_DEFLATE);
+    if (w_out_marker(&o, 1, VMDK_MARKER_FOOTER) == -1 ||
+        w_out_put(&o, footer, sizeof footer) == -1 ||
+        w_out_marker(&o, 0, VMDK_MARKER_EOS) == -1 ||
+        w_out_flush(&o) == -1)
+        return -1;
+    if (ftruncate(img->fd, (off_t) (end * VMDK_SECTOR)) == -1) {
+        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+        return -1;
+    }
+    w->finished = true;
+    return 0;
+}
+
+int
+vmdk_flush(struct vmc_image *img)
+{
+    struct vmdk *v = img->priv;
+    struct vmdk_writer *w = v ? v->w : NULL;
+    int r = 0;
+
+    if (w == NULL)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    if (w->failed) {
+        vmc_error(img->h, "%s: an earlier write failed; the image is not "
+                  "complete", img->path);
+        r = -1;
+    } else if (w->kind == VMDK_W_SPARSE) {
+        r = w_flush_sparse(img, w);
+    } else if (w->kind == VMDK_W_STREAM && !w->finished) {
+        r = w_flush_stream(img, w);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
