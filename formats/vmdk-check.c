@@ -377,13 +377,14 @@ check_overlaps_and_leaks(struct check_ctx *c)
         if (g->sector + g->span <= s->overhead)
             continue;
         if (g->sector > end)
-            leaked += g->sector - end;
+            leaked += (g->sector - end) / s->grain * s->grain;
         if (g->sector + g->span > end)
             end = g->sector + g->span;
     }
+    /* Gaps shorter than a grain follow a last, partial grain. */
     if (file_sectors > end)
-        leaked += file_sectors - end;
-    if (leaked >= s->grain)
+        leaked += (file_sectors - end) / s->grain * s->grain;
+    if (leaked > 0)
         vmc_check_leak(c->r, "%s: %" PRIu64 " bytes after the metadata are "
                        "not used by any grain", s->path,
                        leaked * VMDK_SECTOR);

@@ -40,6 +40,22 @@ static const struct {
       "supported (copy the LUN itself)" },
 };
 
+/* A printable copy of at most 40 bytes of [S, S + N) for messages
+ * (descriptor text is hostile: no control characters on a terminal).
+ */
+static const char *
+desc_show(char *buf, const char *s, size_t n)
+{
+    size_t i;
+
+    if (n > 40)
+        n = 40;
+    for (i = 0; i < n; i++)
+        buf[i] = isprint((unsigned char) s[i]) ? s[i] : '?';
+    buf[n] = '\0';
+    return buf;
+}
+
 void
 vmdk_desc_free(struct vmdk_desc *d)
 {
@@ -149,8 +165,11 @@ desc_parse_cid(struct vmc_handle *h, const char *path, unsigned line,
     n = strtoull(v, &end, 16);
     if (*v == '\0' || *end != '\0' || errno != 0 || n > UINT32_MAX ||
         !isxdigit((unsigned char) *v)) {
+        char show[41];
+
         vmc_error(h, "%s: descriptor line %u: %s '%s' is not a 32-bit "
-                  "hexadecimal number", path, line, key, v);
+                  "hexadecimal number", path, line, key,
+                  desc_show(show, v, strlen(v)));
         return -1;
     }
     *cid = (uint32_t) n;
@@ -172,12 +191,14 @@ desc_key_value(struct vmc_handle *h, const char *path, unsigned line,
     const char *eq = memchr(s, '=', (size_t) (e - s));
     const char *ks = s, *ke, *vs, *ve;
     CLEANUP_FREE char *key = NULL;
-    char *v;
+    char *v, *c;
 
     if (eq == NULL) {
+        char show[41];
+
         vmc_error(h, "%s: descriptor line %u: expected 'key = value' or an "
-                  "extent line, found '%.*s'", path, line,
-                  (int) (e - s > 80 ? 80 : e - s), s);
+                  "extent line, found '%s'", path, line,
+                  desc_show(show, s, (size_t) (e - s)));
         return -1;
     }
     ke = eq;
@@ -188,6 +209,9 @@ desc_key_value(struct vmc_handle *h, const char *path, unsigned line,
     key = desc_strndup(h, path, ks, (size_t) (ke - ks));
     if (key == NULL)
         return -1;
+    for (c = key; *c; c++)      /* keys appear in messages */
+        if (!isprint((unsigned char) *c))
+            *c = '?';
     if (strncasecmp(key, "encryption.", 11) == 0) {
         vmc_error(h, "%s: the disk is encrypted (descriptor line %u: %s); "
                   "encrypted VMDK disks are not supported: decrypt the "
@@ -203,8 +227,11 @@ desc_key_value(struct vmc_handle *h, const char *path, unsigned line,
         unsigned long n = strtoul(v, &end, 10);
 
         if (*v == '\0' || *end != '\0' || n < 1 || n > 3) {
+            char show[41];
+
             vmc_error(h, "%s: descriptor line %u: descriptor version '%s' "
-                      "is not supported (1 to 3 are)", path, line, v);
+                      "is not supported (1 to 3 are)", path, line,
+                      desc_show(show, v, strlen(v)));
             free(v);
             return -1;
         }
@@ -283,6 +310,7 @@ desc_extent_line(struct vmc_handle *h, const char *path, unsigned line,
 {
     const char *p = s, *tok;
     size_t toklen, i;
+    char show[41];
 
     x->line = line;
     tok = p;
@@ -314,9 +342,8 @@ desc_extent_line(struct vmc_handle *h, const char *path, unsigned line,
             strncasecmp(tok, desc_ext_types[i].name, toklen) == 0)
             break;
     if (i == sizeof desc_ext_types / sizeof desc_ext_types[0]) {
-        vmc_error(h, "%s: descriptor line %u: extent type '%.*s' is not "
-                  "supported", path, line, (int) (toklen > 40 ? 40 : toklen),
-                  tok);
+        vmc_error(h, "%s: descriptor line %u: extent type '%s' is not "
+                  "supported", path, line, desc_show(show, tok, toklen));
         return -1;
     }
     if (desc_ext_types[i].refused) {
@@ -366,15 +393,14 @@ desc_extent_line(struct vmc_handle *h, const char *path, unsigned line,
         return -1;
     }
     if (p < e) {
-        vmc_error(h, "%s: descriptor line %u: unexpected text '%.*s' at the "
+        vmc_error(h, "%s: descriptor line %u: unexpected text '%s' at the "
                   "end of the extent line", path, line,
-                  (int) (e - p > 40 ? 40 : e - p), p);
+                  desc_show(show, p, (size_t) (e - p)));
         return -1;
     }
     if (x->access == VMDK_ACCESS_NOACCESS) {
-        vmc_error(h, "%s: descriptor line %u: extent access '%.*s' is not "
-                  "supported (RW and RDONLY are)", path, line,
-                  (int) (toklen > 20 ? 20 : toklen), s);
+        vmc_error(h, "%s: descriptor line %u: extent access NOACCESS is not "
+                  "supported (RW and RDONLY are)", path, line);
         return -1;
     }
     return 0;

@@ -230,6 +230,11 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
     if (vmc_pread_full(h, img->path, img->fd, text, img->file_size, 0) == -1)
         return -1;
     text[img->file_size] = '\0';
+    if (memchr(text, '\0', img->file_size) != NULL) {
+        vmc_error(h, "%s: not a VMDK image: no sparse extent magic number "
+                  "and not a text descriptor", img->path);
+        return -1;
+    }
     v->has_desc = true;
     if (vmdk_desc_parse(h, img->path, text, img->file_size, &v->desc) == -1)
         return -1;
