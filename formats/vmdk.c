@@ -357,7 +357,7 @@ vmdk_open_parent(struct vmc_image *img, struct vmdk *v)
         return 0;
     }
     vmc_error(h, "%s: parent CID mismatch: parentCID=%08" PRIx32 " but the "
-              "parent %s %s (use the ignore-parent-id option to read it "
+              "parent %s %s (use --ignore-parent-id to read it "
               "anyway)", img->path, d->parent_cid, img->backing->path,
               problem);
     vmc_image_close(img->backing);

@@ -1,3 +1,3 @@
 # vmdk tests
-TESTS += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh
-EXTRA_DIST += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh
+TESTS += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh vmdk-delta.sh
+EXTRA_DIST += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh vmdk-delta.sh
