@@ -787,6 +787,8 @@ const struct vmc_format_ops vmc_format_vpc = {
     .name = "vpc",
     .description = "VHD (Virtual PC, Hyper-V, Azure): fixed, dynamic, "
                    "differencing",
+    /* Blocks are zeros until written, and written at fixed places. */
+    .partial_cluster_writes = true,
     .create_opts = vpc_create_opts,
     .probe = vpc_probe,
     .open = vpc_open,
