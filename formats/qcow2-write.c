@@ -59,6 +59,7 @@ struct qcow2_writer {
     uint64_t cs;
     uint32_t l2_entries;
     uint32_t l1_size;
+    uint64_t size;               /* virtual size stored: 512-aligned */
     uint64_t **l2;               /* l1_size tables, NULL until written */
     uint64_t next_free;          /* next free host byte */
     bool compress;
@@ -336,7 +337,12 @@ qcow2_create(struct vmc_image *img, const struct vmc_opts *opts)
                   img->size);
         goto fail;
     }
-    l1 = vmc_div_round_up(img->size, w->cs * w->l2_entries);
+    /* qemu sees disks in 512-byte sectors and drops a partial last
+     * one, so store the size rounded up (the tail reads as zeros), as
+     * qemu-img does converting such a raw file.
+     */
+    w->size = vmc_round_up(img->size, 512);
+    l1 = vmc_div_round_up(w->size, w->cs * w->l2_entries);
     if (l1 > QCOW2_MAX_L1_ENTRIES) {
         vmc_error(h, "%s: virtual size %" PRIu64 " is too large for "
                   "cluster_size %" PRIu64 " (the L1 table would exceed %u "
@@ -349,7 +355,7 @@ qcow2_create(struct vmc_image *img, const struct vmc_opts *opts)
     hbuf = vmc_calloc(h, img->path, 1, w->cs, "header");
     if (hbuf == NULL)
         goto fail;
-    if (qcow2_build_header(w, img->size, false, 0, 0, 0, hbuf) == 0) {
+    if (qcow2_build_header(w, w->size, false, 0, 0, 0, hbuf) == 0) {
         vmc_error(h, "%s: the backing file name does not fit in the header "
                   "cluster of %" PRIu64 " bytes", img->path, w->cs);
         goto fail;
@@ -877,9 +883,10 @@ qcow2_w_write_tables(struct vmc_image *img, struct qcow2_writer *w,
             return -1;
         vmc_put_be64(l1 + (size_t) i * 8, off | QCOW2_OFLAG_COPIED);
     }
+    /* Only the entries: the rest of the last cluster stays a hole. */
     if (l->l1_clusters &&
         vmc_pwrite_full(img->h, img->path, img->fd, l1,
-                        l->l1_clusters * w->cs, l->l1_start * w->cs) == -1)
+                        (size_t) w->l1_size * 8, l->l1_start * w->cs) == -1)
         return -1;
     return 0;
 }
@@ -916,13 +923,14 @@ qcow2_w_write_refcounts(struct vmc_image *img, struct qcow2_writer *w,
                 rc = (uint16_t) w->crefs[cr].count;
             vmc_put_be16(rb + j * 2, rc);
         }
-        if (vmc_pwrite_full(img->h, img->path, img->fd, rb, w->cs,
+        /* The entries used; the rest stays a hole (zeros). */
+        if (vmc_pwrite_full(img->h, img->path, img->fd, rb, j * 2,
                             (l->rb_start + b) * w->cs) == -1)
             return -1;
         vmc_put_be64(rt + b * 8, (l->rb_start + b) * w->cs);
     }
     return vmc_pwrite_full(img->h, img->path, img->fd, rt,
-                           l->rt_clusters * w->cs, l->rt_start * w->cs);
+                           l->rb_clusters * 8, l->rt_start * w->cs);
 }
 
 int
@@ -932,6 +940,7 @@ qcow2_flush(struct vmc_image *img)
     struct qcow2_writer *w = q->writer;
     CLEANUP_FREE uint8_t *hbuf = NULL;
     struct qcow2_layout l;
+    size_t hlen;
     int ret = -1;
 
     if (w == NULL)
@@ -944,17 +953,26 @@ qcow2_flush(struct vmc_image *img)
     }
     if (qcow2_w_layout(img, w, &l) == -1)
         goto out;
+    /* Metadata is written sparsely after the data: drop whatever an
+     * earlier flush left there, so the holes read as zeros.
+     */
+    if (ftruncate(img->fd, (off_t) (l.data_clusters * w->cs)) == -1) {
+        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+        goto out;
+    }
     hbuf = vmc_calloc(img->h, img->path, 1, w->cs, "header");
     if (hbuf == NULL)
         goto out;
-    if (qcow2_build_header(w, img->size, w->version >= 3,
-                           l.l1_clusters ? l.l1_start * w->cs : 0,
-                           l.rt_start * w->cs, (uint32_t) l.rt_clusters,
-                           hbuf) == 0 &&
-        qcow2_build_header(w, img->size, false,
-                           l.l1_clusters ? l.l1_start * w->cs : 0,
-                           l.rt_start * w->cs, (uint32_t) l.rt_clusters,
-                           hbuf) == 0) {
+    hlen = qcow2_build_header(w, w->size, w->version >= 3,
+                              l.l1_clusters ? l.l1_start * w->cs : 0,
+                              l.rt_start * w->cs, (uint32_t) l.rt_clusters,
+                              hbuf);
+    if (hlen == 0)
+        hlen = qcow2_build_header(w, w->size, false,
+                                  l.l1_clusters ? l.l1_start * w->cs : 0,
+                                  l.rt_start * w->cs,
+                                  (uint32_t) l.rt_clusters, hbuf);
+    if (hlen == 0) {
         vmc_error(img->h, "%s: the header does not fit in a cluster",
                   img->path);
         goto out;
@@ -963,7 +981,7 @@ qcow2_flush(struct vmc_image *img)
         qcow2_w_write_refcounts(img, w, &l) == -1)
         goto out;
     /* The header last, and the file exactly as long as its clusters. */
-    if (vmc_pwrite_full(img->h, img->path, img->fd, hbuf, w->cs, 0) == -1)
+    if (vmc_pwrite_full(img->h, img->path, img->fd, hbuf, hlen, 0) == -1)
         goto out;
     if (ftruncate(img->fd, (off_t) (l.total * w->cs)) == -1) {
         vmc_error(img->h, "%s: setting the file size: %m", img->path);
