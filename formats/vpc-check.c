@@ -45,6 +45,7 @@ vpc_uuid_json(const uint8_t u[16])
     return json_object_new_string(s);
 }
 
+/* Add the VHD fields of `vmconv disk info` to O. */
 int
 vpc_info(struct vmc_image *img, struct json_object *o)
 {
@@ -288,6 +289,9 @@ vpc_check_bat(struct vmc_image *img, struct vmc_check_result *r)
     return 0;
 }
 
+/* Check the footers, the size rule, and for dynamic and differencing
+ * disks the BAT against the file and the metadata.
+ */
 int
 vpc_check(struct vmc_image *img, struct vmc_check_result *r)
 {

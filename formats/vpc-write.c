@@ -255,6 +255,10 @@ vpc_create_dynamic(struct vmc_image *img, struct vpc *v,
     return 0;
 }
 
+/* Lay out an empty VHD of img->size bytes (possibly rounded up, see
+ * vpc_create_size); nothing but the fixed disk's size is written
+ * before flush.
+ */
 int
 vpc_create(struct vmc_image *img, const struct vmc_opts *opts)
 {
@@ -310,6 +314,7 @@ fail:
     return -1;
 }
 
+/* BAT entry I, under the lock while the image is being written. */
 uint32_t
 vpc_bat_get(struct vmc_image *img, uint32_t i)
 {
@@ -373,6 +378,9 @@ vpc_write_bitmap(struct vmc_image *img, uint64_t at)
     return 0;
 }
 
+/* Fixed: straight to the offset.  Dynamic: allocate blocks under the
+ * lock, write the data outside it.  Rewrites land in the same place.
+ */
 int
 vpc_pwrite(struct vmc_image *img, const void *buf, size_t count,
            uint64_t offset)
@@ -459,6 +467,7 @@ vpc_flush_dynamic(struct vmc_image *img, const struct vpc_footer_disk *fd)
     return 0;
 }
 
+/* Write the metadata so the file is a complete VHD; may run again. */
 int
 vpc_flush(struct vmc_image *img)
 {

@@ -35,6 +35,7 @@ vpc_checksum(const void *buf, size_t len, size_t skip_off)
     return ~sum;
 }
 
+/* Decode the on-disk footer D into host order. */
 void
 vpc_decode_footer(const struct vpc_footer_disk *d, struct vpc_footer *f)
 {
@@ -131,6 +132,7 @@ vpc_bitmap_bytes(uint32_t block_size)
     return (uint32_t) vmc_round_up(vmc_div_round_up(bits, 8), VPC_SECTOR);
 }
 
+/* True if BAT entry I was found to point outside the file. */
 bool
 vpc_bat_bad(const struct vpc *v, uint32_t i)
 {
@@ -139,6 +141,9 @@ vpc_bat_bad(const struct vpc *v, uint32_t i)
 
 /* ---- Probe ---------------------------------------------------------- */
 
+/* "conectix" at offset 0 (dynamic, differencing) or in the last
+ * sector (fixed).
+ */
 static int
 vpc_probe(const struct vmc_probe *p)
 {
@@ -468,6 +473,9 @@ vpc_read_bat(struct vmc_image *img, struct vpc *v)
     return 0;
 }
 
+/* Open an existing VHD (read-only): footer, size, and for dynamic and
+ * differencing disks the header, the BAT and the parent.
+ */
 static int
 vpc_open(struct vmc_image *img)
 {
@@ -543,6 +551,9 @@ struct vpc_bits {
     uint8_t *heap;
 };
 
+/* Read the bitmap bytes of sectors [S0, S1) of the block whose entry
+ * (bitmap sector) is ENTRY.  The caller frees BITS->heap, even on error.
+ */
 static int
 vpc_bits_read(struct vmc_image *img, uint32_t entry, uint32_t s0,
               uint32_t s1, struct vpc_bits *bits)
@@ -759,6 +770,9 @@ out:
     return -1;
 }
 
+/* Fixed: straight from the file.  Dynamic and differencing: block by
+ * block, runs of sectors with the same bitmap bit in one read each.
+ */
 static int
 vpc_pread(struct vmc_image *img, void *buf, size_t count, uint64_t offset)
 {
