@@ -1051,7 +1051,8 @@ vhdx_why_text(enum vhdx_bat_why why)
 {
     switch (why) {
     case VHDX_WHY_STATE: return "its state is not valid in this image";
-    case VHDX_WHY_OUTSIDE: return "its block lies outside the file";
+    case VHDX_WHY_OUTSIDE:
+        return "its block lies outside the file or in the header section";
     case VHDX_WHY_OVERLAP: return "its block overlaps another object";
     case VHDX_WHY_NO_BITMAP:
         return "it is partially present but its sector bitmap is not";

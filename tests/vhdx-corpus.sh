@@ -6,6 +6,7 @@
 requires_corpus
 requires_qemu_img
 requires bzip2 gzip python3
+PY=$(python3 -c 'import sys; print(sys.executable)')
 
 # Hyper-V (Windows Server 2012) dynamic, 1 GiB, 32 MiB blocks, ZERO
 # blocks after the data.
@@ -67,7 +68,7 @@ grep -q "log is not empty" "$tmp/check" || fail "check: no log note"
 # Without the replay the last block is missing: prove the log matters
 # by clearing LogGuid in both headers of a copy (CRCs fixed).
 cp "$img" "$tmp/nolog.vhdx"
-python3 "$srcdir/vhdx-patch.py" "$tmp/nolog.vhdx" header-both log_guid=0 ||
+"$PY" "$srcdir/vhdx-patch.py" "$tmp/nolog.vhdx" header-both log_guid=0 ||
     fail "patch"
 $IMGTOOL read "$tmp/nolog.vhdx" "$tmp/nolog.raw" || fail "read nolog"
 if head -c 33554432 "$tmp/nolog.raw" | cmp -s - "$tmp/qemu32.raw"; then

@@ -1,3 +1,3 @@
 # vhdx tests
-TESTS += vhdx-corpus.sh
-EXTRA_DIST += vhdx-corpus.sh vhdx-make-diff.py vhdx-patch.py
+TESTS += vhdx-corpus.sh vhdx-hostile.sh
+EXTRA_DIST += vhdx-corpus.sh vhdx-hostile.sh vhdx-make-diff.py vhdx-patch.py
