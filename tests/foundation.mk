@@ -83,3 +83,9 @@ TESTS += test-plugin-load
 check_PROGRAMS += test-plugin-load
 test_plugin_load_SOURCES = test-plugin-load.c
 test_plugin_load_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
+
+# The example plugin, through the loader.
+TESTS += test-plugin-example
+check_PROGRAMS += test-plugin-example
+test_plugin_example_SOURCES = test-plugin-example.c
+test_plugin_example_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)

@@ -1,0 +1,814 @@
+/* vmconv example plugin: the starting point for a new hypervisor.
+ *
+ * This plugin teaches vmconv a tiny text format, the "example VM
+ * description" (files named *.vmconv-example), so that it has something
+ * real to read and write without any hypervisor installed:
+ *
+ *   vmconv-example 1
+ *   # comments start with '#'
+ *   name = demo
+ *   firmware = uefi
+ *   vcpus = 2
+ *   memory = 2G
+ *
+ *   [disk]
+ *   file = demo.qcow2
+ *   bus = virtio
+ *   boot = 1
+ *
+ *   [nic]
+ *   mac = 52:54:00:12:34:56
+ *   network = default
+ *
+ * vmconv-example-plugin(1) lists every key.  `vmconv inspect
+ * samples/example/demo.vmconv-example` shows what this plugin reads.
+ *
+ * To start a plugin for another hypervisor:
+ *
+ *  1. Copy this folder to plugins/NAME/ and rename example.c to NAME.c
+ *     and the man page to vmconv-NAME-plugin.pod.
+ *  2. In plugins/NAME/Makefile.am replace "example" by NAME.
+ *  3. Add NAME to SUBDIRS in plugins/Makefile.am and plugins/NAME/Makefile
+ *     to AC_CONFIG_FILES in configure.ac.
+ *  4. Replace the parser and the writer below; keep the shape: probe
+ *     decides on content, read fills a struct vmc_vm, write emits files.
+ *
+ * Rules every plugin keeps (vmconv-plugin(3) has them all):
+ *  - Only the public headers: <vmconv/plugin.h> (which includes
+ *    <vmconv/vm.h> and <vmconv/vmconv.h>) and <vmconv/image.h>.
+ *  - Everything read from a source is hostile: check every value,
+ *    bound every size, and give one clear error naming the file and the
+ *    line or key, then return NULL / -1.  Never crash, never guess.
+ *  - Report errors with vmc_error exactly once, where the problem is
+ *    found; callers just return.  Never print.
+ *  - Never write to the source.  Write only inside opts->outdir.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vmconv/plugin.h>
+
+/* The first line of every file, then the format version. */
+#define EXAMPLE_MAGIC "vmconv-example "
+#define EXAMPLE_VERSION 1
+/* Descriptions are small: refuse anything bigger before reading it. */
+#define EXAMPLE_MAX_SIZE (1024 * 1024)
+#define EXAMPLE_SUFFIX ".vmconv-example"
+
+/* ---- Probe ------------------------------------------------------------ */
+
+/* Recognise a source by its content, never by its name alone: the
+ * first line is "vmconv-example N".  100 means certain.  probe must not
+ * fail or set an error: anything it cannot read is simply not ours.
+ */
+static int
+example_probe(struct vmc_handle *h, const char *source)
+{
+    char head[32];
+    ptrdiff_t n;
+
+    n = vmc_probe_read_head(h, source, head, sizeof head);
+    if (n < (ptrdiff_t) strlen(EXAMPLE_MAGIC) + 1)
+        return 0;
+    if (memcmp(head, EXAMPLE_MAGIC, strlen(EXAMPLE_MAGIC)) != 0)
+        return 0;
+    if (head[strlen(EXAMPLE_MAGIC)] < '0' || head[strlen(EXAMPLE_MAGIC)] > '9')
+        return 0;
+    return 100;
+}
+
+/* ---- Parsing values --------------------------------------------------- */
+
+/* Where the parser is, for error messages: "FILE: line N: ...". */
+struct example_parser {
+    struct vmc_handle *h;
+    const char *path;
+    const char *dir;             /* directory of PATH, for relative files */
+    unsigned line;
+    struct vmc_vm *vm;
+    struct vmc_disk *disk;       /* the [disk] being read, or NULL */
+    struct vmc_nic *nic;         /* the [nic] being read, or NULL */
+};
+
+/* A decimal number with an optional binary suffix K, M, G or T.
+ * Checked for overflow: "99999999999T" is an error, not a wrap-around.
+ */
+static int
+example_parse_size(struct example_parser *p, const char *key,
+                   const char *value, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    const char *s = value;
+
+    if (*s < '0' || *s > '9')
+        goto bad;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            goto too_big;
+        v = v * 10 + (uint64_t) (*s - '0');
+    }
+    switch (*s) {
+    case '\0': break;
+    case 'K': shift = 10; s++; break;
+    case 'M': shift = 20; s++; break;
+    case 'G': shift = 30; s++; break;
+    case 'T': shift = 40; s++; break;
+    default: goto bad;
+    }
+    if (*s != '\0')
+        goto bad;
+    /* Sizes end up in int64_t fields of JSON and in off_t: cap there. */
+    if (v > ((uint64_t) INT64_MAX >> shift))
+        goto too_big;
+    *out = v << shift;
+    return 0;
+
+ bad:
+    vmc_error(p->h, "%s: line %u: %s: '%s' is not a size (a number, "
+              "optionally followed by K, M, G or T)", p->path, p->line, key,
+              value);
+    return -1;
+ too_big:
+    vmc_error(p->h, "%s: line %u: %s: '%s' is too large", p->path, p->line,
+              key, value);
+    return -1;
+}
+
+/* A small count (vCPUs, a boot position ...): 0 .. MAX, digits only. */
+static int
+example_parse_uint(struct example_parser *p, const char *key,
+                   const char *value, unsigned max, unsigned *out)
+{
+    uint64_t v = 0;
+    const char *s;
+
+    for (s = value; *s >= '0' && *s <= '9'; s++) {
+        v = v * 10 + (uint64_t) (*s - '0');
+        if (v > max) {
+            vmc_error(p->h, "%s: line %u: %s: %s is more than %u",
+                      p->path, p->line, key, value, max);
+            return -1;
+        }
+    }
+    if (s == value || *s != '\0') {
+        vmc_error(p->h, "%s: line %u: %s: '%s' is not a number", p->path,
+                  p->line, key, value);
+        return -1;
+    }
+    *out = (unsigned) v;
+    return 0;
+}
+
+static int
+example_parse_bool(struct example_parser *p, const char *key,
+                   const char *value, bool *out)
+{
+    if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+        *out = true;
+    else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+        *out = false;
+    else {
+        vmc_error(p->h, "%s: line %u: %s: '%s' is not yes or no", p->path,
+                  p->line, key, value);
+        return -1;
+    }
+    return 0;
+}
+
+/* Enum values use the names of vmconv's own tables (vm.h), so the
+ * example format and vmconv's JSON spell them the same way.
+ * FROM_STRING is one of the vmc_*_from_string functions.
+ */
+static int
+example_parse_enum(struct example_parser *p, const char *key,
+                   const char *value, int (*from_string)(const char *),
+                   int *out)
+{
+    int v = from_string(value);
+
+    if (v == -1) {
+        vmc_error(p->h, "%s: line %u: %s: '%s' is not a known value",
+                  p->path, p->line, key, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A disk file named relative to the description is made absolute, so
+ * the model never depends on the current directory.
+ */
+static int
+example_set_file(struct example_parser *p, const char *value)
+{
+    char *abs = NULL;
+    int r;
+
+    if (value[0] == '/')
+        return vmc_vm_set_string(p->vm, &p->disk->path, value);
+    if (asprintf(&abs, "%s/%s", p->dir, value) == -1) {
+        vmc_error(p->h, "%s: %m", p->path);
+        return -1;
+    }
+    r = vmc_vm_set_string(p->vm, &p->disk->path, abs);
+    free(abs);
+    return r;
+}
+
+/* ---- One key of each section ----------------------------------------- */
+
+static int
+example_vm_key(struct example_parser *p, const char *key, const char *value)
+{
+    struct vmc_vm *vm = p->vm;
+    char id[VMC_UUID_LEN + 1];
+    int e;
+
+    if (strcmp(key, "name") == 0)
+        return vmc_vm_set_string(vm, &vm->name, value);
+    if (strcmp(key, "uuid") == 0) {
+        if (vmc_uuid_normalize(value, id) == -1) {
+            vmc_error(p->h, "%s: line %u: uuid: '%s' is not a UUID",
+                      p->path, p->line, value);
+            return -1;
+        }
+        return vmc_vm_set_string(vm, &vm->uuid, id);
+    }
+    if (strcmp(key, "description") == 0)
+        return vmc_vm_set_string(vm, &vm->description, value);
+    if (strcmp(key, "firmware") == 0) {
+        if (example_parse_enum(p, key, value, vmc_firmware_from_string,
+                               &e) == -1)
+            return -1;
+        vm->firmware = e;
+        return 0;
+    }
+    if (strcmp(key, "secure-boot") == 0)
+        return example_parse_bool(p, key, value, &vm->secure_boot);
+    if (strcmp(key, "machine") == 0)
+        return vmc_vm_set_string(vm, &vm->machine, value);
+    if (strcmp(key, "vcpus") == 0)
+        return example_parse_uint(p, key, value, 4096, &vm->vcpus);
+    if (strcmp(key, "sockets") == 0)
+        return example_parse_uint(p, key, value, 4096, &vm->cpu_sockets);
+    if (strcmp(key, "cores") == 0)
+        return example_parse_uint(p, key, value, 4096, &vm->cpu_cores);
+    if (strcmp(key, "threads") == 0)
+        return example_parse_uint(p, key, value, 4096, &vm->cpu_threads);
+    if (strcmp(key, "memory") == 0)
+        return example_parse_size(p, key, value, &vm->memory);
+    if (strcmp(key, "os") == 0) {
+        if (example_parse_enum(p, key, value, vmc_os_family_from_string,
+                               &e) == -1)
+            return -1;
+        vm->os_family = e;
+        return 0;
+    }
+    if (strcmp(key, "distro") == 0)
+        return vmc_vm_set_string(vm, &vm->os_distro, value);
+    if (strcmp(key, "os-version") == 0)
+        return vmc_vm_set_string(vm, &vm->os_version, value);
+    if (strcmp(key, "arch") == 0)
+        return vmc_vm_set_string(vm, &vm->os_arch, value);
+    if (strcmp(key, "video") == 0) {
+        if (example_parse_enum(p, key, value, vmc_video_model_from_string,
+                               &e) == -1)
+            return -1;
+        vm->video = e;
+        return 0;
+    }
+    if (strcmp(key, "vram") == 0)
+        return example_parse_size(p, key, value, &vm->vram);
+    vmc_error(p->h, "%s: line %u: unknown key '%s'", p->path, p->line, key);
+    return -1;
+}
+
+static int
+example_disk_key(struct example_parser *p, const char *key,
+                 const char *value)
+{
+    struct vmc_disk *d = p->disk;
+    int e;
+
+    if (strcmp(key, "file") == 0)
+        return example_set_file(p, value);
+    if (strcmp(key, "format") == 0)
+        return vmc_vm_set_string(p->vm, &d->format, value);
+    if (strcmp(key, "size") == 0)
+        return example_parse_size(p, key, value, &d->virtual_size);
+    if (strcmp(key, "device") == 0) {
+        if (example_parse_enum(p, key, value, vmc_disk_device_from_string,
+                               &e) == -1)
+            return -1;
+        d->device = e;
+        return 0;
+    }
+    if (strcmp(key, "bus") == 0) {
+        if (example_parse_enum(p, key, value, vmc_disk_bus_from_string,
+                               &e) == -1)
+            return -1;
+        d->bus = e;
+        return 0;
+    }
+    if (strcmp(key, "controller-model") == 0) {
+        if (example_parse_enum(p, key, value,
+                               vmc_controller_model_from_string, &e) == -1)
+            return -1;
+        d->controller_model = e;
+        return 0;
+    }
+    if (strcmp(key, "controller") == 0)
+        return example_parse_uint(p, key, value, 255, &d->controller);
+    if (strcmp(key, "unit") == 0)
+        return example_parse_uint(p, key, value, 255, &d->unit);
+    if (strcmp(key, "boot") == 0)
+        return example_parse_uint(p, key, value, 255, &d->boot_order);
+    if (strcmp(key, "readonly") == 0)
+        return example_parse_bool(p, key, value, &d->readonly);
+    if (strcmp(key, "shareable") == 0)
+        return example_parse_bool(p, key, value, &d->shareable);
+    vmc_error(p->h, "%s: line %u: unknown key '%s' in [disk]", p->path,
+              p->line, key);
+    return -1;
+}
+
+static int
+example_nic_key(struct example_parser *p, const char *key, const char *value)
+{
+    struct vmc_nic *n = p->nic;
+    char mac[VMC_MAC_LEN + 1];
+    int e;
+
+    if (strcmp(key, "mac") == 0) {
+        if (vmc_mac_normalize(value, mac) == -1) {
+            vmc_error(p->h, "%s: line %u: mac: '%s' is not a MAC address",
+                      p->path, p->line, value);
+            return -1;
+        }
+        return vmc_vm_set_string(p->vm, &n->mac, mac);
+    }
+    if (strcmp(key, "model") == 0) {
+        if (example_parse_enum(p, key, value, vmc_nic_model_from_string,
+                               &e) == -1)
+            return -1;
+        n->model = e;
+        return 0;
+    }
+    if (strcmp(key, "network") == 0 || strcmp(key, "bridge") == 0) {
+        if (n->network) {
+            vmc_error(p->h, "%s: line %u: a [nic] has one network or bridge",
+                      p->path, p->line);
+            return -1;
+        }
+        n->net_type = key[0] == 'n' ? VMC_NET_TYPE_NETWORK :
+            VMC_NET_TYPE_BRIDGE;
+        return vmc_vm_set_string(p->vm, &n->network, value);
+    }
+    vmc_error(p->h, "%s: line %u: unknown key '%s' in [nic]", p->path,
+              p->line, key);
+    return -1;
+}
+
+/* ---- Lines ------------------------------------------------------------ */
+
+/* Trim spaces and tabs at both ends of S, in place. */
+static char *
+example_trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    return s;
+}
+
+/* One line (without its newline): a comment, a blank, a [section] or
+ * "key = value".
+ */
+static int
+example_parse_line(struct example_parser *p, char *line)
+{
+    char *eq, *key, *value;
+
+    line = example_trim(line);
+    if (*line == '\0' || *line == '#')
+        return 0;
+    /* The model refuses too many disks or NICs too, but here the
+     * message can say where.
+     */
+    if (strcmp(line, "[disk]") == 0) {
+        if (p->vm->nr_disks >= VMC_VM_MAX_DISKS) {
+            vmc_error(p->h, "%s: line %u: more than %d disks", p->path,
+                      p->line, VMC_VM_MAX_DISKS);
+            return -1;
+        }
+        p->nic = NULL;
+        p->disk = vmc_vm_add_disk(p->vm);
+        return p->disk ? 0 : -1;
+    }
+    if (strcmp(line, "[nic]") == 0) {
+        if (p->vm->nr_nics >= VMC_VM_MAX_NICS) {
+            vmc_error(p->h, "%s: line %u: more than %d NICs", p->path,
+                      p->line, VMC_VM_MAX_NICS);
+            return -1;
+        }
+        p->disk = NULL;
+        p->nic = vmc_vm_add_nic(p->vm);
+        return p->nic ? 0 : -1;
+    }
+    if (*line == '[') {
+        vmc_error(p->h, "%s: line %u: unknown section '%s' (use [disk] or "
+                  "[nic])", p->path, p->line, line);
+        return -1;
+    }
+    eq = strchr(line, '=');
+    if (eq == NULL) {
+        vmc_error(p->h, "%s: line %u: expected 'key = value'", p->path,
+                  p->line);
+        return -1;
+    }
+    *eq = '\0';
+    key = example_trim(line);
+    value = example_trim(eq + 1);
+    if (*value == '\0') {
+        vmc_error(p->h, "%s: line %u: %s: the value is empty", p->path,
+                  p->line, key);
+        return -1;
+    }
+    if (p->disk)
+        return example_disk_key(p, key, value);
+    if (p->nic)
+        return example_nic_key(p, key, value);
+    return example_vm_key(p, key, value);
+}
+
+/* Check the first line, "vmconv-example 1".  Returns the rest of the
+ * text, or NULL with an error.
+ */
+static char *
+example_check_magic(struct example_parser *p, char *text)
+{
+    char *nl = strchr(text, '\n');
+    char *version;
+
+    if (nl) {
+        *nl = '\0';
+        if (nl > text && nl[-1] == '\r')
+            nl[-1] = '\0';
+    }
+    if (strncmp(text, EXAMPLE_MAGIC, strlen(EXAMPLE_MAGIC)) != 0) {
+        vmc_error(p->h, "%s: line 1: not an example VM description (it "
+                  "must start with \"%s%d\")", p->path, EXAMPLE_MAGIC,
+                  EXAMPLE_VERSION);
+        return NULL;
+    }
+    version = example_trim(text + strlen(EXAMPLE_MAGIC));
+    if (strcmp(version, "1") != 0) {
+        vmc_error(p->h, "%s: line 1: format version '%s' is not supported "
+                  "(this plugin reads version %d)", p->path, version,
+                  EXAMPLE_VERSION);
+        return NULL;
+    }
+    return nl ? nl + 1 : text + strlen(text);
+}
+
+/* ---- Read ------------------------------------------------------------- */
+
+/* Read the description SOURCE into a new VM.  Returns the VM (the core
+ * frees it) or NULL with one error set on H.
+ */
+static struct vmc_vm *
+example_read(struct vmc_handle *h, const char *source)
+{
+    struct example_parser p = { .h = h, .path = source, .line = 1 };
+    char *text, *dir = NULL, *slash, *rest;
+    struct vmc_vm *vm = NULL;
+    struct stat st;
+
+    /* vmc_read_file opens read-only and refuses files over the limit
+     * before reading them.
+     */
+    text = vmc_read_file(h, source, EXAMPLE_MAX_SIZE);
+    if (text == NULL)
+        return NULL;
+    /* Hostile input: a NUL byte would silently end the text early. */
+    if (stat(source, &st) == -1 || (uint64_t) st.st_size != strlen(text)) {
+        vmc_error(h, "%s: not a text file (it holds a NUL byte)", source);
+        goto out;
+    }
+    dir = strdup(source);
+    if (dir == NULL) {
+        vmc_error(h, "%s: %m", source);
+        goto out;
+    }
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    p.dir = dir;
+
+    rest = example_check_magic(&p, text);
+    if (rest == NULL)
+        goto out;
+    vm = vmc_vm_new(h);
+    if (vm == NULL)
+        goto out;
+    p.vm = vm;
+    while (*rest) {
+        char *nl = strchr(rest, '\n');
+
+        p.line++;
+        if (nl)
+            *nl = '\0';
+        if (nl > rest && nl[-1] == '\r')   /* tolerate CRLF */
+            nl[-1] = '\0';
+        if (example_parse_line(&p, rest) == -1) {
+            vmc_vm_free(vm);
+            vm = NULL;
+            goto out;
+        }
+        if (nl == NULL)
+            break;
+        rest = nl + 1;
+    }
+    if (vm->name == NULL) {
+        vmc_error(h, "%s: the VM has no name (add 'name = ...')", source);
+        vmc_vm_free(vm);
+        vm = NULL;
+    }
+ out:
+    free(dir);
+    free(text);
+    return vm;
+}
+
+/* ---- Write ------------------------------------------------------------ */
+
+/* The largest exact unit: 2147483648 is written "2G". */
+static void
+example_format_size(char *buf, size_t len, uint64_t v)
+{
+    static const char units[] = "TGMK";
+    static const unsigned shifts[] = { 40, 30, 20, 10 };
+    size_t i;
+
+    for (i = 0; i < 4; i++)
+        if (v != 0 && v % (UINT64_C(1) << shifts[i]) == 0) {
+            snprintf(buf, len, "%" PRIu64 "%c", v >> shifts[i], units[i]);
+            return;
+        }
+    snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* A value the format can hold: one line, no leading or trailing
+ * blanks (they would be trimmed), not empty.
+ */
+static int
+example_check_value(struct vmc_handle *h, const char *file, const char *key,
+                    const char *value)
+{
+    size_t len = strlen(value);
+
+    if (len == 0 || strpbrk(value, "\r\n") != NULL ||
+        value[0] == ' ' || value[0] == '\t' ||
+        value[len - 1] == ' ' || value[len - 1] == '\t') {
+        vmc_error(h, "%s: %s: the example format cannot hold the value "
+                  "'%s' (one line, no blanks at either end)", file, key,
+                  value);
+        return -1;
+    }
+    return 0;
+}
+
+/* Write "key = value" if VALUE is set. */
+static int
+example_put(struct vmc_handle *h, FILE *fp, const char *file,
+            const char *key, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    if (example_check_value(h, file, key, value) == -1)
+        return -1;
+    fprintf(fp, "%s = %s\n", key, value);
+    return 0;
+}
+
+static void
+example_put_uint(FILE *fp, const char *key, uint64_t v)
+{
+    if (v)
+        fprintf(fp, "%s = %" PRIu64 "\n", key, v);
+}
+
+static void
+example_put_size(FILE *fp, const char *key, uint64_t v)
+{
+    char buf[32];
+
+    if (v) {
+        example_format_size(buf, sizeof buf, v);
+        fprintf(fp, "%s = %s\n", key, buf);
+    }
+}
+
+/* Enums: nothing for the first ("unknown") value. */
+static void
+example_put_enum(FILE *fp, const char *key, int v, const char *name)
+{
+    if (v != 0 && name)
+        fprintf(fp, "%s = %s\n", key, name);
+}
+
+static int
+example_write_disk(struct vmc_handle *h, FILE *fp, const char *file,
+                   const struct vmc_disk *d)
+{
+    fprintf(fp, "\n[disk]\n");
+    if (example_put(h, fp, file, "file", d->path) == -1 ||
+        example_put(h, fp, file, "format", d->format) == -1)
+        return -1;
+    example_put_size(fp, "size", d->virtual_size);
+    /* device's first value is "disk", the default: write the others. */
+    example_put_enum(fp, "device", d->device,
+                     vmc_disk_device_to_string(d->device));
+    example_put_enum(fp, "bus", d->bus, vmc_disk_bus_to_string(d->bus));
+    example_put_enum(fp, "controller-model", d->controller_model,
+                     vmc_controller_model_to_string(d->controller_model));
+    example_put_uint(fp, "controller", d->controller);
+    example_put_uint(fp, "unit", d->unit);
+    example_put_uint(fp, "boot", d->boot_order);
+    if (d->readonly)
+        fprintf(fp, "readonly = yes\n");
+    if (d->shareable)
+        fprintf(fp, "shareable = yes\n");
+    return 0;
+}
+
+static int
+example_write_nic(struct vmc_handle *h, FILE *fp, const char *file,
+                  const struct vmc_nic *n)
+{
+    fprintf(fp, "\n[nic]\n");
+    if (example_put(h, fp, file, "mac", n->mac) == -1)
+        return -1;
+    example_put_enum(fp, "model", n->model,
+                     vmc_nic_model_to_string(n->model));
+    if (n->net_type != VMC_NET_TYPE_UNKNOWN &&
+        n->net_type != VMC_NET_TYPE_NETWORK &&
+        n->net_type != VMC_NET_TYPE_BRIDGE)
+        vmc_warning(h, "%s: the example format has no network type %s: "
+                    "written as a named network", file,
+                    vmc_net_type_to_string(n->net_type));
+    return example_put(h, fp, file,
+                       n->net_type == VMC_NET_TYPE_BRIDGE ? "bridge" :
+                       "network", n->network);
+}
+
+/* Everything of the model the example format has no key for is
+ * dropped, and said so once.
+ */
+static void
+example_warn_dropped(struct vmc_handle *h, const char *file,
+                     const struct vmc_vm *vm)
+{
+    size_t i;
+    bool backing = false;
+
+    for (i = 0; i < vm->nr_disks; i++)
+        backing |= vm->disks[i]->nr_backing > 0;
+    if (vm->genid || vm->tpm || vm->nr_snapshots || backing ||
+        vm->os_id || vm->nr_notes)
+        vmc_warning(h, "%s: the example format has no place for%s%s%s%s%s%s",
+                    file, vm->genid ? " the generation ID" : "",
+                    vm->tpm ? " the TPM" : "",
+                    vm->nr_snapshots ? " snapshots" : "",
+                    backing ? " backing chains" : "",
+                    vm->os_id ? " the source's OS identifier" : "",
+                    vm->nr_notes ? " notes" : "");
+}
+
+static int
+example_write_all(struct vmc_handle *h, FILE *fp, const char *file,
+                  const struct vmc_vm *vm)
+{
+    size_t i;
+
+    fprintf(fp, "%s%d\n", EXAMPLE_MAGIC, EXAMPLE_VERSION);
+    fprintf(fp, "# written by vmconv %s\n", vmc_version());
+    if (example_put(h, fp, file, "name", vm->name) == -1 ||
+        example_put(h, fp, file, "uuid", vm->uuid) == -1 ||
+        example_put(h, fp, file, "description", vm->description) == -1)
+        return -1;
+    example_put_enum(fp, "firmware", vm->firmware,
+                     vmc_firmware_to_string(vm->firmware));
+    if (vm->secure_boot)
+        fprintf(fp, "secure-boot = yes\n");
+    if (example_put(h, fp, file, "machine", vm->machine) == -1)
+        return -1;
+    example_put_uint(fp, "vcpus", vm->vcpus);
+    example_put_uint(fp, "sockets", vm->cpu_sockets);
+    example_put_uint(fp, "cores", vm->cpu_cores);
+    example_put_uint(fp, "threads", vm->cpu_threads);
+    example_put_size(fp, "memory", vm->memory);
+    example_put_enum(fp, "os", vm->os_family,
+                     vmc_os_family_to_string(vm->os_family));
+    if (example_put(h, fp, file, "distro", vm->os_distro) == -1 ||
+        example_put(h, fp, file, "os-version", vm->os_version) == -1 ||
+        example_put(h, fp, file, "arch", vm->os_arch) == -1)
+        return -1;
+    example_put_enum(fp, "video", vm->video,
+                     vmc_video_model_to_string(vm->video));
+    example_put_size(fp, "vram", vm->vram);
+    for (i = 0; i < vm->nr_disks; i++)
+        if (example_write_disk(h, fp, file, vm->disks[i]) == -1)
+            return -1;
+    for (i = 0; i < vm->nr_nics; i++)
+        if (example_write_nic(h, fp, file, vm->nics[i]) == -1)
+            return -1;
+    return 0;
+}
+
+/* Write VM as OUTDIR/NAME.vmconv-example.  The file must not exist yet
+ * (O_EXCL): a plugin never overwrites.  On any error the partial file
+ * is removed.
+ */
+static int
+example_write(struct vmc_handle *h, const struct vmc_vm *vm,
+              const struct vmc_write_options *opts)
+{
+    char *file = NULL;
+    FILE *fp = NULL;
+    int fd = -1;
+    int err;
+    int r = -1;
+
+    if (asprintf(&file, "%s/%s%s", opts->outdir, opts->name,
+                 EXAMPLE_SUFFIX) == -1) {
+        vmc_error(h, "%s: %m", opts->outdir);
+        return -1;
+    }
+    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        vmc_error(h, "create: %s: %m", file);
+        goto out;
+    }
+    fp = fdopen(fd, "w");
+    if (fp == NULL) {
+        vmc_error(h, "%s: %m", file);
+        close(fd);
+        goto out_unlink;
+    }
+    if (example_write_all(h, fp, file, vm) == -1) {
+        fclose(fp);
+        goto out_unlink;
+    }
+    /* fclose reports the write errors (a full disk) stdio deferred. */
+    err = ferror(fp);
+    if (fclose(fp) != 0 || err) {
+        vmc_error(h, "write: %s: %m", file);
+        goto out_unlink;
+    }
+    example_warn_dropped(h, file, vm);
+    r = 0;
+    goto out;
+
+ out_unlink:
+    unlink(file);
+ out:
+    free(file);
+    return r;
+}
+
+/* ---- Registration ----------------------------------------------------- */
+
+/* The plugin: its name is what users type ("--to example") and must be
+ * [a-z0-9_-].  probe is required, and at least one of read and write.
+ * load and unload are optional and unused here.
+ */
+static struct vmc_plugin plugin = {
+    .name        = "example",
+    .version     = PACKAGE_VERSION,
+    .description = "example VM descriptions (*.vmconv-example), "
+                   "a template for new plugins",
+    .probe       = example_probe,
+    .read        = example_read,
+    .write       = example_write,
+};
+
+/* Defines vmc_plugin_init, the one symbol vmconv looks for. */
+VMC_REGISTER_PLUGIN(plugin)
