@@ -1102,7 +1102,8 @@ qcow2_info(struct vmc_image *img, struct json_object *o)
     .create = qcow2_create,                             \
     .pwrite = qcow2_pwrite,                             \
     .flush = qcow2_flush,                               \
-    .info = qcow2_info
+    .info = qcow2_info,                                 \
+    .check = qcow2_check
 
 const struct vmc_format_ops vmc_format_qcow2 = {
     QCOW2_OPS_COMMON,

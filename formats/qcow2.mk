@@ -5,3 +5,4 @@ libvmconv_internal_la_SOURCES += \
 	formats/qcow2-internal.h \
 	formats/qcow2-ondisk.h
 libvmconv_internal_la_SOURCES += formats/qcow2-write.c
+libvmconv_internal_la_SOURCES += formats/qcow2-check.c

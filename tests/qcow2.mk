@@ -1,6 +1,6 @@
 # qcow2 tests
-TESTS += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh
-EXTRA_DIST += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh
+TESTS += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh qcow2-check.sh
+EXTRA_DIST += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh qcow2-check.sh
 TESTS += test-qcow2-write
 check_PROGRAMS += test-qcow2-write
 test_qcow2_write_SOURCES = test-qcow2-write.c
