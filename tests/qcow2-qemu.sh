@@ -87,6 +87,33 @@ qemu_img create -q -f qcow2 -b c2.qcow2 -F qcow2 "$tmp/c3.qcow2" 4M
 qemu-io -f qcow2 -c 'write -P 0x03 3m 4k' "$tmp/c3.qcow2" > /dev/null
 same "$tmp/c3.qcow2" "3-deep chain"
 
+# Info fields, against what qemu-img info says.
+qemu_img create -q -f qcow2 -o lazy_refcounts=on,cluster_size=16k,refcount_bits=8 \
+    "$tmp/info.qcow2" 1M
+qemu_img snapshot -c one "$tmp/info.qcow2"
+"$IMGTOOL" info "$tmp/info.qcow2" > "$tmp/info"
+for field in '"subformat": "qcow2 v3"' '"compat": "1.1"' '"cluster-size": 16384' \
+             '"compression-type": "zlib"' '"dirty": false' '"corrupt": false' \
+             '"lazy-refcounts": true' '"extended-l2": false' '"refcount-bits": 8' \
+             '"snapshots": 1'; do
+    grep -qF "$field" "$tmp/info" || { cat "$tmp/info"; fail "info: no $field"; }
+done
+"$IMGTOOL" info "$tmp/xl2.qcow2" > "$tmp/info"
+grep -qF '"backing-filename": "base-x.qcow2"' "$tmp/info" || fail "info: backing-filename"
+grep -qF '"backing-format": "qcow2"' "$tmp/info" || fail "info: backing-format"
+
+# Dirty images read normally; images marked corrupt read with a warning.
+cp "$tmp/plain-1.1-65536.qcow2" "$tmp/dirty.qcow2"
+printf '\x01' | dd of="$tmp/dirty.qcow2" bs=1 seek=79 conv=notrunc status=none
+same "$tmp/dirty.qcow2" "dirty bit"
+"$IMGTOOL" info "$tmp/dirty.qcow2" | grep -qF '"dirty": true' || fail "info: dirty"
+cp "$tmp/plain-1.1-65536.qcow2" "$tmp/corrupt.qcow2"
+printf '\x02' | dd of="$tmp/corrupt.qcow2" bs=1 seek=79 conv=notrunc status=none
+"$IMGTOOL" read "$tmp/corrupt.qcow2" "$tmp/ours.raw" 2> "$tmp/err" || fail "corrupt bit: read failed"
+grep -q "warning: .*corrupt.qcow2.*corrupt" "$tmp/err" || { cat "$tmp/err"; fail "corrupt bit: no warning"; }
+qemu_img convert -O raw "$tmp/plain-1.1-65536.qcow2" "$tmp/qemu.raw"
+cmp "$tmp/ours.raw" "$tmp/qemu.raw" || fail "corrupt bit: data differs"
+
 # A backing file outside the image's directory.
 mkdir "$tmp/sub"
 qemu_img create -q -f qcow2 -b ../zb.qcow2 -F qcow2 "$tmp/sub/out.qcow2" 2M
