@@ -213,6 +213,7 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
 {
     struct vmc_handle *h = img->h;
     CLEANUP_FREE char *text = NULL;
+    const char *nul;
     uint64_t sum = 0;
     size_t i;
 
@@ -230,7 +231,12 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
     if (vmc_pread_full(h, img->path, img->fd, text, img->file_size, 0) == -1)
         return -1;
     text[img->file_size] = '\0';
-    if (memchr(text, '\0', img->file_size) != NULL) {
+    /* qemu-img convert pads descriptors with NULs to a sector; any other
+     * NUL means a binary file.
+     */
+    nul = memchr(text, '\0', img->file_size);
+    if (nul == text || (nul && !vmc_is_zero(nul, img->file_size -
+                                             (uint64_t) (nul - text)))) {
         vmc_error(h, "%s: not a VMDK image: no sparse extent magic number "
                   "and not a text descriptor", img->path);
         return -1;
@@ -713,7 +719,11 @@ const struct vmc_format_ops vmc_format_vmdk = {
     .name = "vmdk",
     .description = "VMware virtual disk (sparse, flat, streamOptimized, "
                    "ESXi redo logs)",
-    .ordered_writes = false,
+    /* streamOptimized grains must be appended in increasing order; the
+     * other subformats don't need it but take it (their grains then lie
+     * in the file in disk order).
+     */
+    .ordered_writes = true,
     .create_opts = vmdk_create_opts,
     .probe = vmdk_probe,
     .open = vmdk_open,
@@ -722,6 +732,9 @@ const struct vmc_format_ops vmc_format_vmdk = {
     .pread = vmdk_pread,
     .create = vmdk_create,
     .pwrite = vmdk_pwrite,
+    .encode = vmdk_encode,
+    .write_encoded = vmdk_write_encoded,
+    .free_encoded = vmdk_free_encoded,
     .flush = vmdk_flush,
     .info = vmdk_info,
     .check = vmdk_check,
