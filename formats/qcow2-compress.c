@@ -21,6 +21,10 @@
 #define QCOW2_INFLATE_WINDOW_BITS (-15)
 #define QCOW2_DEFLATE_MEM_LEVEL 9
 #define QCOW2_ZSTD_LEVEL 3
+/* A cluster is at most 2 MiB: refuse frames asking for windows above
+ * 8 MiB rather than let a hostile frame make us allocate 128 MiB.
+ */
+#define QCOW2_ZSTD_WINDOW_LOG_MAX 23
 
 struct qcow2_dec {
     int type;
@@ -59,7 +63,10 @@ qcow2_dec_new(struct vmc_handle *h, const char *path, int type)
         d->z_ready = true;
     } else {
         d->zd = ZSTD_createDCtx();
-        if (d->zd == NULL) {
+        if (d->zd == NULL ||
+            ZSTD_isError(ZSTD_DCtx_setParameter(d->zd, ZSTD_d_windowLogMax,
+                                                QCOW2_ZSTD_WINDOW_LOG_MAX))) {
+            ZSTD_freeDCtx(d->zd);
             vmc_error(h, "%s: cannot set up zstd decompression", path);
             free(d);
             return NULL;
