@@ -783,7 +783,7 @@ vhdx_entry_block(const struct vhdx *v, uint64_t i)
 
 /* Bytes of block B that the file must hold: a whole block, except
  * the last one which need only reach the end of the virtual disk
- * (qemu-img's fixed images end there).
+ * (qemu-img's fixed images end there, even mid-MiB).
  */
 static uint64_t
 vhdx_block_need(const struct vhdx *v, uint64_t b)
@@ -791,7 +791,7 @@ vhdx_block_need(const struct vhdx *v, uint64_t b)
     uint64_t start = b * v->block_size;
 
     return v->disk_size - start < v->block_size
-        ? vmc_round_up(v->disk_size - start, VHDX_ALIGN) : v->block_size;
+        ? v->disk_size - start : v->block_size;
 }
 
 /* Collect the file objects (header section, log, BAT and metadata
