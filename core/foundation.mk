@@ -5,6 +5,8 @@ libvmconv_internal_la_SOURCES += \
 	core/vm-json.c \
 	core/plugin.c
 vmconv_SOURCES += \
+	core/cli/vm-print.h \
+	core/cli/vm-print.c \
 	core/cli/plugins.c \
 	core/cli/inspect.c \
 	core/cli/convert.c

@@ -89,3 +89,9 @@ TESTS += test-plugin-example
 check_PROGRAMS += test-plugin-example
 test_plugin_example_SOURCES = test-plugin-example.c
 test_plugin_example_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
+
+# The commands, with the plugins of the build tree (VMCONV_PLUGIN_DIR,
+# filled by plugins/Makefile.am).
+TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh
+EXTRA_DIST += plugins-list.sh plugins-dir.sh plugins-inspect.sh \
+	plugins-convert.sh
