@@ -43,6 +43,7 @@ struct copy {
     uint64_t request;            /* largest work item */
     uint64_t zero_unit;          /* granularity of zero detection */
     bool zero_detect;
+    bool ordered;                /* the target needs writes in order */
 
     pthread_mutex_t lock;        /* protects everything below */
     pthread_cond_t turn;         /* ordered writes: next_write changed */
@@ -291,7 +292,7 @@ copy_item_run(struct copy *c, const struct copy_item *item, uint8_t *buf)
         return -1;
     n = copy_split(c, buf, item->length, pieces,
                    sizeof pieces / sizeof pieces[0]);
-    if (ops->ordered_writes) {
+    if (c->ordered) {
         if (ops->encode && ops->write_encoded)
             return copy_item_ordered_encoded(c, item, buf, pieces, n);
         if (copy_wait_turn(c, item) == -1)
@@ -301,7 +302,7 @@ copy_item_run(struct copy *c, const struct copy_item *item, uint8_t *buf)
         if (copy_write(c, buf + pieces[i].start,
                        pieces[i].end - pieces[i].start,
                        item->offset + pieces[i].start,
-                       ops->ordered_writes) == -1)
+                       c->ordered) == -1)
             return -1;
     return 0;
 }
@@ -408,6 +409,7 @@ vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
     while (c.request / c.zero_unit > COPY_MAX_PIECES)
         c.zero_unit *= 2;
     c.zero_detect = !opts->no_zero_detect;
+    c.ordered = dst->ops->ordered_writes || dst->ordered_writes;
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.turn, NULL);
 

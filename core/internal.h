@@ -236,6 +236,9 @@ struct vmc_image {
     ino_t ino;
     uint64_t size;               /* virtual size */
     uint32_t cluster_size;       /* allocation unit, 0 if none */
+    bool ordered_writes;         /* set by create when this image (not
+                                    the whole format) needs writes in
+                                    offset order: VMDK streamOptimized */
     struct vmc_image *backing;
     struct vmc_image *child;     /* the image whose backing we are */
     unsigned depth;              /* 0 for the top image */

@@ -36,7 +36,7 @@ rec_store(struct vmc_image *img, const void *buf, size_t n, uint64_t off)
     uint64_t i;
 
     pthread_mutex_lock(&rec.lock);
-    if (img->ops->ordered_writes) {
+    if (img->ops->ordered_writes || img->ordered_writes) {
         if (off < rec.last_end)
             rec.out_of_order = true;
         rec.last_end = off + n;
@@ -266,6 +266,20 @@ START_TEST(test_copy_ordered_encoded)
 }
 END_TEST
 
+START_TEST(test_copy_ordered_per_image)
+{
+    struct vmc_image *t = rec_target(65536, false, false);
+    struct vmc_copy_options o = { .threads = 4, .request_size = 1 << 16 };
+
+    /* One subformat of a format may need order (VMDK streamOptimized). */
+    t->ordered_writes = true;
+    ck_assert_int_eq(vmc_image_copy(src, t, &o), 0);
+    check_result();
+    ck_assert(rec.last_end == SIZE);
+    free(t);
+}
+END_TEST
+
 START_TEST(test_copy_unordered_encoded)
 {
     struct vmc_image *t = rec_target(65536, false, true);
@@ -360,6 +374,7 @@ main(void)
     tcase_add_test(tc, test_copy_big_blocks_partial_writes);
     tcase_add_test(tc, test_copy_small_clusters);
     tcase_add_test(tc, test_copy_ordered_encoded);
+    tcase_add_test(tc, test_copy_ordered_per_image);
     tcase_add_test(tc, test_copy_unordered_encoded);
     tcase_add_test(tc, test_copy_refuses_smaller_target);
     tcase_add_test(tc, test_copy_cancelled);
