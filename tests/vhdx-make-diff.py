@@ -400,7 +400,7 @@ def scenario_diff(d, lss=512):
 
 
 def scenario_chain3(d):
-    size, bs = 48 * MiB, 4 * MiB
+    size, bs = 16 * MiB, MiB
     base = parent_disk(size, bs, 512, [0, 1, 2, 3, 4, 5, 11], seed=5)
     base.write(os.path.join(d, "base.vhdx"))
     mid = child_of(base, {0: "full", 1: "partial-random", 2: "zero",
