@@ -100,6 +100,7 @@ struct vhdx {
     uint64_t bat_entries;
     uint64_t *bat;
     uint64_t bad_entries;       /* entries marked VHDX_BAT_BAD */
+    uint64_t reserved_bits;     /* entries with reserved bits set */
 
     /* Writer (vhdx-create.c). */
     bool fixed;

@@ -423,9 +423,19 @@ vhdx_read_regions(struct vmc_image *img, struct vhdx *v)
                   VHDX_REGION2_OFFSET, why[1]);
         return -1;
     }
-    if (i == 1)
+    if (i == 1) {
         vhdx_add_note(v, "region table 1 at offset %u is bad (%s); using "
                       "region table 2", VHDX_REGION1_OFFSET, why[0]);
+    } else {
+        /* Copy 1 is good: say so if copy 2 is not, for check. */
+        if (vhdx_file_pread(img, v, buf, VHDX_REGION_TABLE_SIZE,
+                            VHDX_REGION2_OFFSET) == -1)
+            return -1;
+        if (vhdx_decode_regions(v, buf, &r[1], why[1], sizeof why[1]) == -1)
+            vhdx_add_note(v, "region table 2 at offset %u is bad (%s); "
+                          "region table 1 is used", VHDX_REGION2_OFFSET,
+                          why[1]);
+    }
     v->bat_offset = r[i].bat_offset;
     v->bat_length = r[i].bat_length;
     v->meta_offset = r[i].meta_offset;
@@ -739,8 +749,26 @@ vhdx_check_geometry(struct vmc_image *img, struct vhdx *v)
 struct vhdx_obj {
     uint64_t start;
     uint64_t end;
-    int64_t entry;               /* BAT index, or -1 for a region */
+    int64_t entry;               /* BAT index, or a VHDX_OBJ_* */
 };
+#define VHDX_OBJ_HEADERS (-1)
+#define VHDX_OBJ_LOG (-2)
+#define VHDX_OBJ_BAT (-3)
+#define VHDX_OBJ_METADATA (-4)
+
+/* Describe object O into BUF for messages. */
+static const char *
+vhdx_obj_name(const struct vhdx_obj *o, char *buf, size_t len)
+{
+    switch (o->entry) {
+    case VHDX_OBJ_HEADERS: return "the header section";
+    case VHDX_OBJ_LOG: return "the log";
+    case VHDX_OBJ_BAT: return "the BAT region";
+    case VHDX_OBJ_METADATA: return "the metadata region";
+    }
+    snprintf(buf, len, "BAT entry %" PRId64, o->entry);
+    return buf;
+}
 
 static int
 vhdx_obj_cmp(const void *a, const void *b)
@@ -815,14 +843,18 @@ vhdx_collect_objects(struct vmc_image *img, struct vhdx *v,
     o = vmc_calloc(img->h, img->path, count, sizeof *o, "BAT check");
     if (o == NULL)
         return -1;
-    o[n++] = (struct vhdx_obj) { 0, VHDX_HEADER_SECTION_SIZE, -1 };
+    o[n++] = (struct vhdx_obj) { 0, VHDX_HEADER_SECTION_SIZE,
+                                 VHDX_OBJ_HEADERS };
     if (v->log_length)
         o[n++] = (struct vhdx_obj) { v->log_offset,
-                                     v->log_offset + v->log_length, -1 };
+                                     v->log_offset + v->log_length,
+                                     VHDX_OBJ_LOG };
     o[n++] = (struct vhdx_obj) { v->bat_offset,
-                                 v->bat_offset + v->bat_length, -1 };
+                                 v->bat_offset + v->bat_length,
+                                 VHDX_OBJ_BAT };
     o[n++] = (struct vhdx_obj) { v->meta_offset,
-                                 v->meta_offset + v->meta_length, -1 };
+                                 v->meta_offset + v->meta_length,
+                                 VHDX_OBJ_METADATA };
     for (i = 0; i < v->bat_entries; i++) {
         uint64_t e = v->bat[i], s = e & VHDX_BAT_STATE_MASK, len;
 
@@ -947,8 +979,13 @@ vhdx_read_bat(struct vmc_image *img, struct vhdx *v)
     if (vhdx_file_pread(img, v, v->bat, v->bat_entries * 8,
                         v->bat_offset) == -1)
         return -1;
-    for (i = 0; i < v->bat_entries; i++)
-        v->bat[i] = le64toh(v->bat[i]) & ~VHDX_BAT_RESERVED_MASK;
+    for (i = 0; i < v->bat_entries; i++) {
+        uint64_t e = le64toh(v->bat[i]);
+
+        if (e & VHDX_BAT_RESERVED_MASK)
+            v->reserved_bits++;
+        v->bat[i] = e & ~VHDX_BAT_RESERVED_MASK;
+    }
     return vhdx_validate_bat(img, v);
 }
 
@@ -1167,8 +1204,14 @@ vhdx_block_status(struct vmc_image *img, uint64_t offset, uint64_t length,
 
     if (vhdx_map(img, v, offset, length, &kind, &r, &foff) == -1)
         return -1;
-    /* Merge following runs of the same kind. */
+    /* Merge following runs of the same kind; stop before an invalid
+     * entry, which is reported when the caller gets to it.
+     */
     for (done = r; done < length; done += r2) {
+        uint64_t b = (offset + done) / v->block_size;
+
+        if (v->bat[vhdx_payload_index(v, b)] & VHDX_BAT_BAD)
+            break;
         if (vhdx_map(img, v, offset + done, length - done, &k2, &r2,
                      &foff) == -1)
             return -1;
@@ -1304,18 +1347,11 @@ vhdx_check_overlaps(struct vmc_image *img, struct vhdx *v,
             if (k > 0 && o[k].start < max_end) {
                 char a[64], b[64];
 
-                if (o[owner].entry >= 0)
-                    snprintf(a, sizeof a, "BAT entry %" PRId64,
-                             o[owner].entry);
-                else
-                    snprintf(a, sizeof a, "a region");
-                if (o[k].entry >= 0)
-                    snprintf(b, sizeof b, "BAT entry %" PRId64, o[k].entry);
-                else
-                    snprintf(b, sizeof b, "a region");
                 vmc_check_error(r, "%s at file offset %" PRIu64 " overlaps "
                                 "%s at file offset %" PRIu64 " (ending at %"
-                                PRIu64 ")", b, o[k].start, a,
+                                PRIu64 ")", vhdx_obj_name(&o[k], b, sizeof b),
+                                o[k].start,
+                                vhdx_obj_name(&o[owner], a, sizeof a),
                                 o[owner].start, o[owner].end);
             }
             if (o[k].end > max_end) {
@@ -1362,6 +1398,9 @@ vhdx_check(struct vmc_image *img, struct vmc_check_result *r)
         vmc_check_note(r, "%" PRIu64 " sector bitmap entries have a non-zero "
                        "state in a non-differencing image (ignored)",
                        odd_bitmaps);
+    if (v->reserved_bits)
+        vmc_check_note(r, "%" PRIu64 " BAT entries have reserved bits set "
+                       "(ignored)", v->reserved_bits);
     return 0;
 }
 

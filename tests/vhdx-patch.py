@@ -10,7 +10,7 @@ Usage: vhdx-patch.py FILE WHAT [key=value ...]
   regions-both                 count= N.offset= N.length= N.required=
                                N.guid=  (N = entry index)  badcrc=1
   meta                         block_size= disk_size= lss= pss= flags=
-  bat                          index= state= offset_mb=
+  bat                          index= state= offset_mb= reserved=
   bytes                        offset= hex=
 """
 
@@ -152,6 +152,8 @@ def patch_bat(f, kv):
         e = (e & ~7) | num(kv["state"])
     if "offset_mb" in kv:
         e = (e & 0xFFFFF) | (num(kv["offset_mb"]) << 20)
+    if "reserved" in kv:
+        e = (e & ~0xFFFF8) | ((num(kv["reserved"]) << 3) & 0xFFFF8)
     f.seek(boff + 8 * i)
     f.write(struct.pack("<Q", e))
 
