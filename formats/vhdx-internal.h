@@ -137,9 +137,11 @@ int vhdx_overlay_build(struct vmc_handle *h, const char *path,
                        size_t nitems);
 
 /* vhdx-parent.c */
-/* Parse the parent locator ITEM (LEN bytes) into v->locator. */
+/* Parse the parent locator ITEM (LEN bytes, at file offset WHERE)
+ * into v->locator.
+ */
 int vhdx_parse_locator(struct vmc_image *img, struct vhdx *v,
-                       const uint8_t *item, uint32_t len);
+                       const uint8_t *item, uint32_t len, uint64_t where);
 /* Find, open and verify the parent of differencing image IMG. */
 int vhdx_open_parent(struct vmc_image *img, struct vhdx *v);
 const char *vhdx_locator_get(const struct vhdx *v, const char *key);

@@ -96,9 +96,9 @@ vhdx_locator_string(struct vmc_image *img, uint64_t where, const uint8_t *item,
     if (off == 0 || len % 2 != 0 || (uint64_t) off + len > item_len ||
         (len == 0 && strcmp(what, "key") == 0)) {
         vmc_error(img->h, "%s: parent locator at offset %" PRIu64 ": entry %"
-                  PRIu32 ": %s at %" PRIu32 " length %" PRIu32 " is not "
-                  "inside the %" PRIu32 " byte item", img->path, where, i,
-                  what, off, len, item_len);
+                  PRIu32 ": %s at %" PRIu32 " length %" PRIu32 " is empty, "
+                  "odd or not inside the %" PRIu32 " byte item", img->path,
+                  where, i, what, off, len, item_len);
         return -1;
     }
     *out = vhdx_utf16le_to_utf8(item + off, len);
@@ -113,18 +113,17 @@ vhdx_locator_string(struct vmc_image *img, uint64_t where, const uint8_t *item,
 
 int
 vhdx_parse_locator(struct vmc_image *img, struct vhdx *v,
-                   const uint8_t *item, uint32_t len)
+                   const uint8_t *item, uint32_t len, uint64_t where)
 {
     struct vmc_handle *h = img->h;
-    uint64_t where = v->meta_offset;
     uint32_t n, i, j;
     char g[39];
 
     if (memcmp(item, vhdx_guid_parent_vhdx, 16) != 0) {
         vhdx_guid_to_string(item, g);
-        vmc_error(h, "%s: parent locator in the metadata region at offset %"
-                  PRIu64 ": unknown locator type %s (only VHDX parents are "
-                  "defined)", img->path, where, g);
+        vmc_error(h, "%s: parent locator at offset %" PRIu64 ": unknown "
+                  "locator type %s (only VHDX parents are defined)",
+                  img->path, where, g);
         return -1;
     }
     n = vmc_le16(item + 18);
@@ -289,8 +288,12 @@ vhdx_open_parent(struct vmc_image *img, struct vhdx *v)
         }
         return 0;
     }
-    vmc_error(img->h, "%s: differencing image: parent not found (tried %s "
-              "in %s)", img->path, used ? tried : "nothing: the parent "
-              "locator has no path", img->dir);
+    if (used == 0)
+        vmc_error(img->h, "%s: differencing image: the parent locator names "
+                  "no parent file (no relative_path, absolute_win32_path or "
+                  "volume_path)", img->path);
+    else
+        vmc_error(img->h, "%s: differencing image: parent not found (tried "
+                  "%s in %s)", img->path, tried, img->dir);
     return -1;
 }

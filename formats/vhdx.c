@@ -460,29 +460,21 @@ vhdx_meta_cmp_offset(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Read metadata item IT (already range-checked) into a new buffer. */
-static uint8_t *
+/* Read the first LEN bytes of metadata item IT (range-checked) into
+ * BUF; the item must hold at least LEN bytes.
+ */
+static int
 vhdx_read_item(struct vmc_image *img, struct vhdx *v,
-               const struct vhdx_meta_item *it, uint32_t min_len,
+               const struct vhdx_meta_item *it, void *buf, uint32_t len,
                const char *what)
 {
-    uint8_t *p;
-
-    if (it->length < min_len) {
+    if (it->length < len) {
         vmc_error(img->h, "%s: metadata item %s at offset %" PRIu64
                   ": length %" PRIu32 " is less than %" PRIu32, img->path,
-                  what, v->meta_offset + it->offset, it->length, min_len);
-        return NULL;
+                  what, v->meta_offset + it->offset, it->length, len);
+        return -1;
     }
-    p = vmc_malloc(img->h, img->path, it->length, what);
-    if (p == NULL)
-        return NULL;
-    if (vhdx_file_pread(img, v, p, it->length,
-                        v->meta_offset + it->offset) == -1) {
-        free(p);
-        return NULL;
-    }
-    return p;
+    return vhdx_file_pread(img, v, buf, len, v->meta_offset + it->offset);
 }
 
 /* Validate the metadata table entries in TABLE into ITEMS/N. */
@@ -575,60 +567,46 @@ vhdx_decode_metadata_table(struct vmc_image *img, struct vhdx *v,
     return 0;
 }
 
-/* Read the metadata table and the items we know into V. */
-static int
-vhdx_read_metadata(struct vmc_image *img, struct vhdx *v)
-{
-    struct vmc_handle *h = img->h;
-    static const struct {
-        const uint8_t *id;
-        const char *name;
-    } known[] = {
-        { vhdx_guid_file_params, "file parameters" },
-        { vhdx_guid_disk_size, "virtual disk size" },
-        { vhdx_guid_disk_id, "virtual disk id" },
-        { vhdx_guid_lss, "logical sector size" },
-        { vhdx_guid_pss, "physical sector size" },
-        { vhdx_guid_locator, "parent locator" },
-    };
-    const size_t nknown = sizeof known / sizeof known[0];
-    const struct vhdx_meta_item *found[6] = { NULL };
-    CLEANUP_FREE uint8_t *table = NULL;
-    CLEANUP_FREE struct vhdx_meta_item *items = NULL;
-    CLEANUP_FREE uint8_t *p = NULL;
-    size_t n, i, k;
+/* The metadata items we know, in the order vhdx_read_values uses. */
+enum {
+    VHDX_ITEM_PARAMS, VHDX_ITEM_SIZE, VHDX_ITEM_ID, VHDX_ITEM_LSS,
+    VHDX_ITEM_PSS, VHDX_ITEM_LOCATOR, VHDX_NITEMS
+};
+static const struct {
+    const uint8_t *id;
+    const char *name;
+} vhdx_known_items[VHDX_NITEMS] = {
+    { vhdx_guid_file_params, "file parameters" },
+    { vhdx_guid_disk_size, "virtual disk size" },
+    { vhdx_guid_disk_id, "virtual disk id" },
+    { vhdx_guid_lss, "logical sector size" },
+    { vhdx_guid_pss, "physical sector size" },
+    { vhdx_guid_locator, "parent locator" },
+};
 
-    table = vmc_malloc(h, img->path, VHDX_METADATA_TABLE_SIZE,
-                       "metadata table");
-    items = vmc_calloc(h, img->path, VHDX_MAX_METADATA_ENTRIES,
-                       sizeof *items, "metadata table");
-    if (table == NULL || items == NULL)
-        return -1;
-    if (v->meta_length < VHDX_METADATA_TABLE_SIZE) {
-        vmc_error(h, "%s: metadata region at offset %" PRIu64 " is too "
-                  "small", img->path, v->meta_offset);
-        return -1;
-    }
-    if (vhdx_file_pread(img, v, table, VHDX_METADATA_TABLE_SIZE,
-                        v->meta_offset) == -1)
-        return -1;
-    if (vhdx_decode_metadata_table(img, v, table, items, &n) == -1)
-        return -1;
+/* Sort the N entries of ITEMS into FOUND (the known system items);
+ * refuse unknown required items and missing required ones.
+ */
+static int
+vhdx_find_items(struct vmc_image *img, struct vhdx *v,
+                const struct vhdx_meta_item *items, size_t n,
+                const struct vhdx_meta_item **found)
+{
+    size_t i, k;
+    char g[39];
 
     for (i = 0; i < n; i++) {
         bool is_known = false;
 
-        for (k = 0; k < nknown; k++)
-            if (memcmp(items[i].id, known[k].id, 16) == 0 &&
+        for (k = 0; k < VHDX_NITEMS; k++)
+            if (memcmp(items[i].id, vhdx_known_items[k].id, 16) == 0 &&
                 !(items[i].flags & VHDX_META_IS_USER)) {
                 found[k] = &items[i];
                 is_known = true;
             }
         if (!is_known && (items[i].flags & VHDX_META_IS_REQUIRED)) {
-            char g[39];
-
             vhdx_guid_to_string(items[i].id, g);
-            vmc_error(h, "%s: metadata entry %zu: unknown %s item %s is "
+            vmc_error(img->h, "%s: metadata entry %zu: unknown %s item %s is "
                       "marked required; vmconv cannot read this image",
                       img->path, i,
                       items[i].flags & VHDX_META_IS_USER ? "user" : "system",
@@ -636,60 +614,91 @@ vhdx_read_metadata(struct vmc_image *img, struct vhdx *v)
             return -1;
         }
     }
-    for (k = 0; k < 5; k++)
+    for (k = 0; k < VHDX_ITEM_LOCATOR; k++)
         if (found[k] == NULL || found[k]->length == 0) {
-            vmc_error(h, "%s: metadata table at offset %" PRIu64 ": the "
-                      "required %s item is missing", img->path,
-                      v->meta_offset, known[k].name);
+            vmc_error(img->h, "%s: metadata table at offset %" PRIu64
+                      ": the required %s item is missing", img->path,
+                      v->meta_offset, vhdx_known_items[k].name);
             return -1;
         }
-
-    p = vhdx_read_item(img, v, found[0], 8, known[0].name);
-    if (p == NULL)
-        return -1;
-    v->block_size = vmc_le32(p);
-    v->leave_allocated = (vmc_le32(p + 4) & VHDX_PARAMS_LEAVE_BLOCKS_ALLOCATED)
-        != 0;
-    v->has_parent = (vmc_le32(p + 4) & VHDX_PARAMS_HAS_PARENT) != 0;
-    free(vmc_steal_pointer(&p));
-
-    p = vhdx_read_item(img, v, found[1], 8, known[1].name);
-    if (p == NULL)
-        return -1;
-    v->disk_size = vmc_le64(p);
-    free(vmc_steal_pointer(&p));
-
-    p = vhdx_read_item(img, v, found[2], 16, known[2].name);
-    if (p == NULL)
-        return -1;
-    memcpy(v->disk_id, p, 16);
-    free(vmc_steal_pointer(&p));
-
-    p = vhdx_read_item(img, v, found[3], 4, known[3].name);
-    if (p == NULL)
-        return -1;
-    v->logical_sector = vmc_le32(p);
-    free(vmc_steal_pointer(&p));
-
-    p = vhdx_read_item(img, v, found[4], 4, known[4].name);
-    if (p == NULL)
-        return -1;
-    v->physical_sector = vmc_le32(p);
-    free(vmc_steal_pointer(&p));
-
-    if (v->has_parent) {
-        if (found[5] == NULL || found[5]->length == 0) {
-            vmc_error(h, "%s: differencing image (HasParent set) without a "
-                      "parent locator item", img->path);
-            return -1;
-        }
-        p = vhdx_read_item(img, v, found[5], 20, known[5].name);
-        if (p == NULL)
-            return -1;
-        if (vhdx_parse_locator(img, v, p, found[5]->length) == -1)
-            return -1;
-    }
     return 0;
+}
+
+/* Read the values of the known items FOUND into V. */
+static int
+vhdx_read_values(struct vmc_image *img, struct vhdx *v,
+                 const struct vhdx_meta_item **found)
+{
+    const struct vhdx_meta_item *loc = found[VHDX_ITEM_LOCATOR];
+    CLEANUP_FREE uint8_t *p = NULL;
+    uint8_t b[8];
+
+#define ITEM(k, buf, len) \
+    vhdx_read_item(img, v, found[k], buf, len, vhdx_known_items[k].name)
+    if (ITEM(VHDX_ITEM_PARAMS, b, 8) == -1)
+        return -1;
+    v->block_size = vmc_le32(b);
+    v->leave_allocated =
+        (vmc_le32(b + 4) & VHDX_PARAMS_LEAVE_BLOCKS_ALLOCATED) != 0;
+    v->has_parent = (vmc_le32(b + 4) & VHDX_PARAMS_HAS_PARENT) != 0;
+    if (ITEM(VHDX_ITEM_SIZE, b, 8) == -1)
+        return -1;
+    v->disk_size = vmc_le64(b);
+    if (ITEM(VHDX_ITEM_ID, v->disk_id, 16) == -1 ||
+        ITEM(VHDX_ITEM_LSS, b, 4) == -1)
+        return -1;
+    v->logical_sector = vmc_le32(b);
+    if (ITEM(VHDX_ITEM_PSS, b, 4) == -1)
+        return -1;
+    v->physical_sector = vmc_le32(b);
+    if (!v->has_parent)
+        return 0;
+    if (loc == NULL || loc->length == 0) {
+        vmc_error(img->h, "%s: differencing image (HasParent set) without "
+                  "a parent locator item", img->path);
+        return -1;
+    }
+    if (loc->length < sizeof(struct vhdx_locator_header_disk)) {
+        vmc_error(img->h, "%s: metadata item parent locator at offset %"
+                  PRIu64 ": %" PRIu32 " bytes is too short", img->path,
+                  v->meta_offset + loc->offset, loc->length);
+        return -1;
+    }
+    p = vmc_malloc(img->h, img->path, loc->length, "parent locator");
+    if (p == NULL || ITEM(VHDX_ITEM_LOCATOR, p, loc->length) == -1)
+        return -1;
+#undef ITEM
+    return vhdx_parse_locator(img, v, p, loc->length,
+                              v->meta_offset + loc->offset);
+}
+
+/* Read the metadata table and the items we know into V. */
+static int
+vhdx_read_metadata(struct vmc_image *img, struct vhdx *v)
+{
+    struct vmc_handle *h = img->h;
+    const struct vhdx_meta_item *found[VHDX_NITEMS] = { NULL };
+    CLEANUP_FREE uint8_t *table = NULL;
+    CLEANUP_FREE struct vhdx_meta_item *items = NULL;
+    size_t n;
+
+    if (v->meta_length < VHDX_METADATA_TABLE_SIZE) {
+        vmc_error(h, "%s: metadata region at offset %" PRIu64 " is too "
+                  "small", img->path, v->meta_offset);
+        return -1;
+    }
+    table = vmc_malloc(h, img->path, VHDX_METADATA_TABLE_SIZE,
+                       "metadata table");
+    items = vmc_calloc(h, img->path, VHDX_MAX_METADATA_ENTRIES,
+                       sizeof *items, "metadata table");
+    if (table == NULL || items == NULL)
+        return -1;
+    if (vhdx_file_pread(img, v, table, VHDX_METADATA_TABLE_SIZE,
+                        v->meta_offset) == -1 ||
+        vhdx_decode_metadata_table(img, v, table, items, &n) == -1 ||
+        vhdx_find_items(img, v, items, n, found) == -1)
+        return -1;
+    return vhdx_read_values(img, v, found);
 }
 
 /* Check the metadata values and derive the BAT geometry. */

@@ -92,6 +92,15 @@ for v in log-bad-length log-bad-count log-loop log-no-tail; do
     expect_refused "$v" "holds no valid sequence" "$tmp/$v/log.vhdx"
 done
 
+# Damaged parent locators (from the generator).
+for v in locator-bad-count:"do not fit" locator-bad-offset:"not inside" \
+         locator-odd-length:"length 3 is empty, odd" locator-bad-utf16:"not valid UTF-16" \
+         locator-bad-type:"unknown locator type" \
+         locator-no-path:"names no parent file"; do
+    gen "${v%%:*}" "$tmp/${v%%:*}"
+    expect_refused "${v%%:*}" "${v#*:}" "$tmp/${v%%:*}/child.avhdx"
+done
+
 # Check lists BAT problems (exit 2) instead of failing to open.
 cp "$base" "$tmp/bad.vhdx"
 patch "$tmp/bad.vhdx" bat index=6 offset_mb=8

@@ -26,6 +26,9 @@ Usage: vhdx-make-diff.py SCENARIO DIR
               data past the end of the file), DIR/log.raw
   log-bad-length, log-bad-count, log-loop, log-no-tail
               DIR/log.vhdx with a log that holds no valid sequence
+  locator-bad-count, locator-bad-offset, locator-odd-length,
+  locator-bad-utf16, locator-bad-type, locator-no-path
+              DIR/parent.vhdx, DIR/child.avhdx with a damaged locator
   cmp A B     compare two (sparse) raw files; exit 1 if they differ
 """
 
@@ -99,6 +102,7 @@ class Disk:
         self.pss = pss
         self.blocks = {}
         self.parent = None           # dict of locator key -> value
+        self.locator_hook = None     # bytearray -> bytes, to damage it
         self.dwg = uuid.uuid4().bytes_le
         self.fwg = uuid.uuid4().bytes_le
         self.disk_id = uuid.uuid4().bytes_le
@@ -166,7 +170,10 @@ class Disk:
             (PSS, struct.pack("<I", self.pss), 6),
         ]
         if self.parent is not None:
-            items.append((LOCATOR, self.locator_item(), 4))
+            loc = self.locator_item()
+            if self.locator_hook:
+                loc = self.locator_hook(bytearray(loc))
+            items.append((LOCATOR, bytes(loc), 4))
         # Items in reverse order, 4 KiB apart, from 64 KiB.
         off = 65536
         for i, (gid, data, flags) in enumerate(reversed(items)):
@@ -420,17 +427,45 @@ def scenario_chain3(d):
               mid.flat(base.flat(None)), both, bs)
 
 
-def small_pair(d, childdir, rel, linkage=None):
+def small_pair(d, childdir, rel, linkage=None, hook=None, keys=None):
     size, bs = 16 * MiB, MiB
     p = parent_disk(size, bs, 512, [0, 1, 2, 3, 9])
     p.write(os.path.join(d, "parent.vhdx"))
     c = child_of(p, {1: "full", 2: "partial-random", 3: "zero"})
     c.parent = link_locator(p, rel, linkage)
+    if keys is not None:
+        c.parent = {k: v for k, v in c.parent.items() if k in keys}
+    c.locator_hook = hook
     os.makedirs(childdir, exist_ok=True)
     c.write(os.path.join(childdir, "child.avhdx"))
     write_raw(os.path.join(childdir, "child.raw"), size,
               c.flat(p.flat(None)), interesting(p, c), bs)
     return p, c
+
+
+# Damaged parent locators: (hook on the item bytes, keys kept).
+def _set(fmt, off, val):
+    def hook(b):
+        struct.pack_into(fmt, b, off, val)
+        return b
+    return hook
+
+
+LOCATOR_DAMAGE = {
+    # more key/value entries than the item holds
+    "locator-bad-count": (_set("<H", 18, 5000), None),
+    # the first key points past the end of the item
+    "locator-bad-offset": (_set("<I", 20, 0x100000), None),
+    # an odd UTF-16 length
+    "locator-odd-length": (_set("<H", 28, 3), None),
+    # an unpaired surrogate in the first key
+    "locator-bad-utf16": (lambda b: _set("<H", struct.unpack_from(
+        "<I", b, 20)[0], 0xD800)(b), None),
+    # an unknown locator type
+    "locator-bad-type": (lambda b: b[:0] + bytes(16) + b[16:], None),
+    # a linkage but no path at all
+    "locator-no-path": (None, ("parent_linkage",)),
+}
 
 
 # --- Logs ------------------------------------------------------------------
@@ -624,6 +659,9 @@ def main():
         small_pair(d, os.path.join(d, "sub"), "..\\parent.vhdx")
     elif what == "fallback":
         small_pair(d, d, "..\\elsewhere\\parent.vhdx")
+    elif what in LOCATOR_DAMAGE:
+        hook, keys = LOCATOR_DAMAGE[what]
+        small_pair(d, d, "parent.vhdx", hook=hook, keys=keys)
     elif what == "log" or what.startswith("log-"):
         scenario_log(d, "good" if what == "log" else what)
     else:
