@@ -4,3 +4,6 @@ EXTRA_DIST += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh qcow
 TESTS += test-qcow2-write
 check_PROGRAMS += test-qcow2-write
 test_qcow2_write_SOURCES = test-qcow2-write.c
+TESTS += test-qcow2-compress
+check_PROGRAMS += test-qcow2-compress
+test_qcow2_compress_SOURCES = test-qcow2-compress.c
