@@ -82,13 +82,13 @@ plugins_free(struct vmc_handle *h)
     h->plugins = NULL;
 }
 
-static void refuse(struct vmc_handle *h, struct plugin_set *set,
+static void plugin_refuse(struct vmc_handle *h, struct plugin_set *set,
                    const char *file, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Record and warn "FILE: plugin refused: REASON". */
 static void
-refuse(struct vmc_handle *h, struct plugin_set *set, const char *file,
+plugin_refuse(struct vmc_handle *h, struct plugin_set *set, const char *file,
        const char *fmt, ...)
 {
     char *reason = NULL;
@@ -131,16 +131,16 @@ plugin_is_elf(struct vmc_handle *h, struct plugin_set *set, const char *file)
 
     fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd == -1) {
-        refuse(h, set, file, "open: %m");
+        plugin_refuse(h, set, file, "open: %m");
         return 0;
     }
     r = pread(fd, buf, sizeof buf, 0);
     if (r == -1) {
-        refuse(h, set, file, "read: %m");
+        plugin_refuse(h, set, file, "read: %m");
         return 0;
     }
     if (r != (ssize_t) sizeof buf || memcmp(buf, magic, sizeof buf) != 0) {
-        refuse(h, set, file, "not an ELF shared object");
+        plugin_refuse(h, set, file, "not an ELF shared object");
         return 0;
     }
     return 1;
@@ -183,23 +183,23 @@ plugin_check(struct vmc_handle *h, struct plugin_set *set, const char *file,
     size_t size;
 
     if (pl == NULL) {
-        refuse(h, set, file, "vmc_plugin_init returned NULL");
+        plugin_refuse(h, set, file, "vmc_plugin_init returned NULL");
         return -1;
     }
     /* The two header fields are at the same place in every version. */
     if (pl->_api_version > VMC_PLUGIN_API_VERSION) {
-        refuse(h, set, file, "built for plugin ABI version %" PRIu32
+        plugin_refuse(h, set, file, "built for plugin ABI version %" PRIu32
                ", newer than this vmconv's (%d): upgrade vmconv",
                pl->_api_version, VMC_PLUGIN_API_VERSION);
         return -1;
     }
     if (pl->_api_version == 0) {
-        refuse(h, set, file, "plugin ABI version 0 is not valid "
+        plugin_refuse(h, set, file, "plugin ABI version 0 is not valid "
                "(not registered with VMC_REGISTER_PLUGIN?)");
         return -1;
     }
     if (pl->_struct_size < PLUGIN_V1_SIZE) {
-        refuse(h, set, file, "plugin struct is %" PRIu32 " bytes, smaller "
+        plugin_refuse(h, set, file, "plugin struct is %" PRIu32 " bytes, smaller "
                "than the %zu of ABI version 1 (not registered with "
                "VMC_REGISTER_PLUGIN?)", pl->_struct_size,
                (size_t) PLUGIN_V1_SIZE);
@@ -211,27 +211,27 @@ plugin_check(struct vmc_handle *h, struct plugin_set *set, const char *file,
     p->api_version = pl->_api_version;
 
     if (p->p.name == NULL || p->p.name[0] == '\0') {
-        refuse(h, set, file, "the plugin has no name");
+        plugin_refuse(h, set, file, "the plugin has no name");
         return -1;
     }
     if (!plugin_name_valid(p->p.name)) {
-        refuse(h, set, file, "plugin name '%s' is not valid (use a-z, 0-9, "
+        plugin_refuse(h, set, file, "plugin name '%s' is not valid (use a-z, 0-9, "
                "'-' and '_', at most %d characters)", p->p.name,
                PLUGIN_NAME_MAX);
         return -1;
     }
     if (p->p.probe == NULL) {
-        refuse(h, set, file, "plugin '%s' has no probe callback", p->p.name);
+        plugin_refuse(h, set, file, "plugin '%s' has no probe callback", p->p.name);
         return -1;
     }
     if (p->p.read == NULL && p->p.write == NULL) {
-        refuse(h, set, file, "plugin '%s' has neither a read nor a write "
+        plugin_refuse(h, set, file, "plugin '%s' has neither a read nor a write "
                "callback", p->p.name);
         return -1;
     }
     other = plugin_lookup(set, p->p.name);
     if (other) {
-        refuse(h, set, file, "plugin name '%s' is already taken by %s",
+        plugin_refuse(h, set, file, "plugin name '%s' is already taken by %s",
                p->p.name, other->file);
         return -1;
     }
@@ -254,24 +254,24 @@ plugin_load_one(struct vmc_handle *h, struct plugin_set *set,
     void *dl;
 
     if (stat(file, &st) == -1) {
-        refuse(h, set, file, "stat: %m");
+        plugin_refuse(h, set, file, "stat: %m");
         return 0;
     }
     if (!S_ISREG(st.st_mode)) {
-        refuse(h, set, file, "not a regular file");
+        plugin_refuse(h, set, file, "not a regular file");
         return 0;
     }
     if (!plugin_is_elf(h, set, file))
         return 0;
     dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     if (dl == NULL) {
-        refuse(h, set, file, "dlopen: %s", dlerror());
+        plugin_refuse(h, set, file, "dlopen: %s", dlerror());
         return 0;
     }
     init = (plugin_init_fn) dlsym(dl, "vmc_plugin_init");
     if (init == NULL) {
         dlclose(dl);
-        refuse(h, set, file, "no vmc_plugin_init symbol: not a vmconv plugin");
+        plugin_refuse(h, set, file, "no vmc_plugin_init symbol: not a vmconv plugin");
         return 0;
     }
     p = calloc(1, sizeof *p);
@@ -289,7 +289,7 @@ plugin_load_one(struct vmc_handle *h, struct plugin_set *set,
         if (p->p.load(h) == -1) {
             const char *why = vmc_get_error(h);
 
-            refuse(h, set, file, "plugin '%s' failed to load: %s", p->p.name,
+            plugin_refuse(h, set, file, "plugin '%s' failed to load: %s", p->p.name,
                    why ? why : "no reason given");
             vmc_clear_error(h);
             goto out_refused;

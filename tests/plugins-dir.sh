@@ -16,6 +16,14 @@ ln -s "$all/vmconv-kvm.so" "$tmp/only-kvm/"
 # ... and --plugin-dir wins over it.
 [ "$(VMCONV_PLUGIN_DIR=$tmp/only-kvm names --plugin-dir "$tmp/only-example")" = "example " ] ||
     fail "--plugin-dir does not take precedence over VMCONV_PLUGIN_DIR"
+# --plugin-dir also works after the command.
+VMCONV_PLUGIN_DIR=$tmp/only-kvm "$VMCONV" plugins --plugin-dir "$tmp/only-example" > "$tmp/out" ||
+    fail "plugins --plugin-dir"
+grep -q "^1 plugin loaded from $tmp/only-example\$" "$tmp/out" ||
+    fail "plugins --plugin-dir DIR: not used"
+VMCONV_PLUGIN_DIR=$tmp/only-kvm "$VMCONV" inspect --plugin-dir "$tmp/only-example" \
+    "$top_srcdir/samples/example/demo.vmconv-example" > /dev/null ||
+    fail "inspect --plugin-dir DIR: not used"
 # A relative --plugin-dir is fine (explicit), reported absolute.
 (cd "$tmp" && "$VMCONV" --plugin-dir only-example plugins) > "$tmp/out" ||
     fail "relative --plugin-dir"

@@ -33,12 +33,14 @@ convert_usage(FILE *fp)
             "VM's configuration into OUTDIR.  The source is never changed.\n"
             "\n"
             "Options:\n"
-            "      --to PLUGIN    the target hypervisor (a plugin that writes)\n"
-            "  -O, --output DIR   where the new VM goes: a new or empty\n"
-            "                     directory\n"
-            "      --from PLUGIN  read SOURCE with PLUGIN instead of probing\n"
-            "  -n, --dry-run      show what would be done, change nothing\n"
-            "  -h, --help         print this help and exit\n"
+            "      --to PLUGIN       the target hypervisor (a plugin that writes)\n"
+            "  -O, --output DIR      where the new VM goes: a new or empty\n"
+            "                        directory\n"
+            "      --from PLUGIN     read SOURCE with PLUGIN, not the one probing\n"
+            "                        best\n"
+            "  -n, --dry-run         show what would be done, change nothing\n"
+            "      --plugin-dir DIR  load the plugins from DIR\n"
+            "  -h, --help            print this help and exit\n"
             "\n"
             "Not implemented yet: the conversion pipeline itself; this command\n"
             "checks its arguments and reads the source, then stops with an\n"
@@ -134,6 +136,7 @@ cmd_convert(int argc, char **argv)
         { "output", required_argument, NULL, 'O' },
         { "from", required_argument, NULL, OPT_FROM },
         { "dry-run", no_argument, NULL, 'n' },
+        { "plugin-dir", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -157,6 +160,9 @@ cmd_convert(int argc, char **argv)
             break;
         case 'n':
             dry_run = true;
+            break;
+        case 'P':               /* also accepted before the command */
+            cli.plugin_dir = optarg;
             break;
         case 'h':
             convert_usage(stdout);

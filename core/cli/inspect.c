@@ -23,9 +23,11 @@ inspect_usage(FILE *fp)
             "CPUs, memory, disks, NICs, snapshots.  Nothing is changed.\n"
             "\n"
             "Options:\n"
-            "      --from PLUGIN  read SOURCE with PLUGIN instead of probing\n"
-            "      --json         print the model as JSON (vmconv-vm-json(5))\n"
-            "  -h, --help         print this help and exit\n");
+            "      --from PLUGIN     read SOURCE with PLUGIN, not the one probing\n"
+            "                        best\n"
+            "      --json            print the model as JSON (vmconv-vm-json(5))\n"
+            "      --plugin-dir DIR  load the plugins from DIR\n"
+            "  -h, --help            print this help and exit\n");
 }
 
 int
@@ -34,6 +36,7 @@ cmd_inspect(int argc, char **argv)
     static const struct option long_opts[] = {
         { "from", required_argument, NULL, 'f' },
         { "json", no_argument, NULL, 'j' },
+        { "plugin-dir", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -53,6 +56,9 @@ cmd_inspect(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'P':               /* also accepted before the command */
+            cli.plugin_dir = optarg;
             break;
         case 'h':
             inspect_usage(stdout);

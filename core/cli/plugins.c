@@ -17,7 +17,7 @@ static void
 plugins_usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: vmconv plugins [--json]\n"
+            "Usage: vmconv plugins [--json] [--plugin-dir DIR]\n"
             "\n"
             "List the hypervisor plugins: name, version, plugin ABI, whether\n"
             "each reads (is a source) and writes (is a target), its file.\n"
@@ -27,8 +27,9 @@ plugins_usage(FILE *fp)
             "and the exit status is 2.\n"
             "\n"
             "Options:\n"
-            "      --json     print a JSON array\n"
-            "  -h, --help     print this help and exit\n",
+            "      --json            print a JSON array\n"
+            "      --plugin-dir DIR  load the plugins from DIR\n"
+            "  -h, --help            print this help and exit\n",
             PLUGINDIR);
 }
 
@@ -122,6 +123,7 @@ cmd_plugins(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "json", no_argument, NULL, 'j' },
+        { "plugin-dir", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -134,6 +136,9 @@ cmd_plugins(int argc, char **argv)
         switch (c) {
         case 'j':
             json = true;
+            break;
+        case 'P':               /* also accepted before the command */
+            cli.plugin_dir = optarg;
             break;
         case 'h':
             plugins_usage(stdout);
