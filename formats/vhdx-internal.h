@@ -12,8 +12,12 @@
 #include "internal.h"
 #include "vhdx-ondisk.h"
 
-/* The largest log vmconv replays in memory (the log is read whole). */
-#define VHDX_MAX_LOG_LENGTH (256ull * VHDX_MiB)
+/* The largest log vmconv replays in memory (the log is read whole;
+ * Hyper-V and qemu-img make 1 MiB logs), and the most descriptors it
+ * applies (each costs about 100 bytes of overlay bookkeeping).
+ */
+#define VHDX_MAX_LOG_LENGTH (64ull * VHDX_MiB)
+#define VHDX_MAX_LOG_DESCRIPTORS (256u * 1024)
 /* Most key/value pairs we accept in a parent locator. */
 #define VHDX_MAX_LOCATOR_ENTRIES 256
 

@@ -304,6 +304,12 @@ vhdx_log_apply(struct vmc_image *img, struct vhdx *v,
         nitems += ent[i].descriptors;
         ndata += ent[i].data_sectors;
     }
+    if (nitems > VHDX_MAX_LOG_DESCRIPTORS) {
+        vmc_error(img->h, "%s: the log's active sequence holds %" PRIu64
+                  " descriptors, more than vmconv replays (%u)", img->path,
+                  nitems, VHDX_MAX_LOG_DESCRIPTORS);
+        return -1;
+    }
     if (head->flushed_file_offset > img->file_size) {
         vmc_error(img->h, "%s: log entry %" PRIu64 " at log offset %" PRIu64
                   ": the file should be at least %" PRIu64 " bytes but is %"
