@@ -268,10 +268,19 @@ struct vhdx_regions {
     uint64_t meta_length;
 };
 
+/* True if [A, A+ALEN) and [B, B+BLEN) overlap (ends saturate, so a
+ * hostile offset near 2^64 cannot wrap).
+ */
 static bool
 vhdx_ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-    return a < b + blen && b < a + alen;
+    uint64_t aend, bend;
+
+    if (vmc_add_overflow(a, alen, &aend))
+        aend = UINT64_MAX;
+    if (vmc_add_overflow(b, blen, &bend))
+        bend = UINT64_MAX;
+    return a < bend && b < aend;
 }
 
 /* Decode and validate the region table copy in BUF (64 KiB).  Returns
