@@ -842,10 +842,12 @@ vhdx_block_need(const struct vhdx *v, uint64_t b)
 
 /* Collect the file objects (header section, log, BAT and metadata
  * regions, present blocks and bitmaps) sorted by offset into *OUT.
+ * Entries marked bad are left out, except those marked for overlapping
+ * if WITH_OVERLAPS (check reports what they overlap).
  */
 static int
 vhdx_collect_objects(struct vmc_image *img, struct vhdx *v,
-                     struct vhdx_obj **out, size_t *nout)
+                     bool with_overlaps, struct vhdx_obj **out, size_t *nout)
 {
     struct vhdx_obj *o;
     size_t n = 0;
@@ -876,7 +878,9 @@ vhdx_collect_objects(struct vmc_image *img, struct vhdx *v,
     for (i = 0; i < v->bat_entries; i++) {
         uint64_t e = v->bat[i], s = e & VHDX_BAT_STATE_MASK, len;
 
-        if (e & VHDX_BAT_BAD)
+        if ((e & VHDX_BAT_BAD) &&
+            !(with_overlaps && ((e & VHDX_BAT_WHY_MASK) >> VHDX_BAT_WHY_SHIFT)
+              == VHDX_WHY_OVERLAP))
             continue;
         if (vhdx_is_bitmap_entry(v, i)) {
             if (!v->has_parent || s != VHDX_SB_PRESENT)
@@ -966,7 +970,7 @@ vhdx_validate_bat(struct vmc_image *img, struct vhdx *v)
         }
 
     /* Nothing may overlap: sweep the sorted objects. */
-    if (vhdx_collect_objects(img, v, &o, &n) == -1)
+    if (vhdx_collect_objects(img, v, false, &o, &n) == -1)
         return -1;
     owner = 0;
     max_end = 0;
@@ -1344,43 +1348,33 @@ vhdx_info(struct vmc_image *img, struct json_object *o)
     return 0;
 }
 
-static void
+/* Report every object that overlaps an earlier one. */
+static int
 vhdx_check_overlaps(struct vmc_image *img, struct vhdx *v,
                     struct vmc_check_result *r)
 {
     CLEANUP_FREE struct vhdx_obj *o = NULL;
     size_t n, k, owner = 0;
     uint64_t max_end = 0;
-    uint64_t i;
 
-    /* vhdx_collect_objects skips bad entries: bring the overlapping
-     * ones back for this report.
-     */
-    for (i = 0; i < v->bat_entries; i++)
-        if (((v->bat[i] & VHDX_BAT_WHY_MASK) >> VHDX_BAT_WHY_SHIFT) ==
-            VHDX_WHY_OVERLAP)
-            v->bat[i] &= ~VHDX_BAT_BAD;
-    if (vhdx_collect_objects(img, v, &o, &n) == 0)
-        for (k = 0; k < n; k++) {
-            if (k > 0 && o[k].start < max_end) {
-                char a[64], b[64];
+    if (vhdx_collect_objects(img, v, true, &o, &n) == -1)
+        return -1;
+    for (k = 0; k < n; k++) {
+        if (k > 0 && o[k].start < max_end) {
+            char a[64], b[64];
 
-                vmc_check_error(r, "%s at file offset %" PRIu64 " overlaps "
-                                "%s at file offset %" PRIu64 " (ending at %"
-                                PRIu64 ")", vhdx_obj_name(&o[k], b, sizeof b),
-                                o[k].start,
-                                vhdx_obj_name(&o[owner], a, sizeof a),
-                                o[owner].start, o[owner].end);
-            }
-            if (o[k].end > max_end) {
-                max_end = o[k].end;
-                owner = k;
-            }
+            vmc_check_error(r, "%s at file offset %" PRIu64 " overlaps %s "
+                            "at file offset %" PRIu64 " (ending at %" PRIu64
+                            ")", vhdx_obj_name(&o[k], b, sizeof b),
+                            o[k].start, vhdx_obj_name(&o[owner], a, sizeof a),
+                            o[owner].start, o[owner].end);
         }
-    for (i = 0; i < v->bat_entries; i++)
-        if (((v->bat[i] & VHDX_BAT_WHY_MASK) >> VHDX_BAT_WHY_SHIFT) ==
-            VHDX_WHY_OVERLAP)
-            v->bat[i] |= VHDX_BAT_BAD;
+        if (o[k].end > max_end) {
+            max_end = o[k].end;
+            owner = k;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -1411,7 +1405,8 @@ vhdx_check(struct vmc_image *img, struct vmc_check_result *r)
                         : "payload", (unsigned) (e & VHDX_BAT_STATE_MASK),
                         vhdx_entry_offset(e), vhdx_why_text(why));
     }
-    vhdx_check_overlaps(img, v, r);
+    if (vhdx_check_overlaps(img, v, r) == -1)
+        return -1;
     if (odd_bitmaps)
         vmc_check_note(r, "%" PRIu64 " sector bitmap entries have a non-zero "
                        "state in a non-differencing image (ignored)",
