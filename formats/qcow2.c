@@ -693,27 +693,33 @@ struct qcow2_run {
     uint64_t cluster_start;      /* COMPRESSED: guest offset of cluster */
 };
 
-/* Add the piece P to the run R; false if it does not continue R.  For
- * reads, data must be host-contiguous and a compressed cluster is a
- * run of its own; for block status both are data.
+/* The run qcow2_map is building. */
+struct qcow2_mapper {
+    struct qcow2_run *r;
+    bool have;                   /* R holds a first piece */
+    bool for_read;
+    bool stop;                   /* a piece did not continue R */
+};
+
+/* Add the piece P to the run; sets M->stop if it does not continue it.
+ * For reads, data must be host-contiguous and a compressed cluster is
+ * a run of its own; for block status both are data.
  */
-static bool
-qcow2_extend(struct qcow2_run *r, bool *have, const struct qcow2_run *p,
-             bool for_read)
+static void
+qcow2_extend(struct qcow2_mapper *m, const struct qcow2_run *p)
 {
-    if (!*have) {
+    struct qcow2_run *r = m->r;
+
+    if (!m->have) {
         *r = *p;
-        *have = true;
-        return true;
-    }
-    if (r->kind != p->kind)
-        return false;
-    if (for_read && p->kind == QCOW2_COMPRESSED)
-        return false;
-    if (for_read && p->kind == QCOW2_DATA && r->host + r->len != p->host)
-        return false;
-    r->len += p->len;
-    return true;
+        m->have = true;
+    } else if (r->kind != p->kind ||
+               (m->for_read && p->kind == QCOW2_COMPRESSED) ||
+               (m->for_read && p->kind == QCOW2_DATA &&
+                r->host + r->len != p->host))
+        m->stop = true;
+    else
+        r->len += p->len;
 }
 
 /* Check the L1 entry of L1 index I; returns the L2 offset (0 if none)
@@ -751,114 +757,139 @@ qcow2_l1_lookup(struct vmc_image *img, uint32_t i, uint64_t *l2_off)
     return 0;
 }
 
+/* One L2 entry: where it is (for messages) and what it says. */
+struct qcow2_entry {
+    uint64_t l2_off;
+    uint32_t idx;
+    uint64_t e;
+    uint64_t bm;                 /* subcluster bitmap (extended L2) */
+};
+
 /* Report a bad L2 entry. */
 static int
-qcow2_bad_l2(struct vmc_image *img, uint64_t l2_off, uint64_t idx,
-             uint64_t e, const char *problem)
+qcow2_bad_l2(struct vmc_image *img, const struct qcow2_entry *x,
+             const char *problem)
 {
-    vmc_error(img->h, "%s: L2 table at offset %" PRIu64 ", entry %" PRIu64
-              " (0x%016" PRIx64 "): %s", img->path, l2_off, idx, e, problem);
+    vmc_error(img->h, "%s: L2 table at offset %" PRIu64 ", entry %" PRIu32
+              " (0x%016" PRIx64 "): %s", img->path, x->l2_off, x->idx, x->e,
+              problem);
     return -1;
 }
 
-/* Classify the cluster described by entry E (and bitmap BM with
- * extended L2) for the guest range [POS, UNIT_END) inside it, starting
- * at byte IN of the cluster.  Extends R; sets *STOP when the run ends.
+/* A compressed cluster, for the guest range [POS, END) of the cluster
+ * starting at CSTART.
  */
 static int
-qcow2_classify(struct vmc_image *img, uint64_t l2_off, uint32_t idx,
-               uint64_t e, uint64_t bm, uint64_t pos, uint64_t end,
-               struct qcow2_run *r, bool *have, bool for_read, bool *stop)
+qcow2_classify_compressed(struct vmc_image *img, const struct qcow2_entry *x,
+                          uint64_t cstart, uint64_t pos, uint64_t end,
+                          struct qcow2_mapper *m)
 {
     struct qcow2 *q = img->priv;
-    uint64_t cs = q->cluster_size;
-    uint64_t cstart = pos & ~(cs - 1);
-    uint64_t cend = cstart + cs < end ? cstart + cs : end;
+    uint64_t desc = x->e & ~(QCOW2_OFLAG_COMPRESSED | QCOW2_OFLAG_COPIED);
+    uint64_t coff = desc & q->coffset_mask;
+    uint64_t nsect = (desc >> q->csize_shift) & q->csize_mask;
     struct qcow2_run p = { 0 };
 
-    if (e & QCOW2_OFLAG_COMPRESSED) {
-        uint64_t desc = e & ~(QCOW2_OFLAG_COMPRESSED | QCOW2_OFLAG_COPIED);
-        uint64_t coff = desc & q->coffset_mask;
-        uint64_t nsect = (desc >> q->csize_shift) & q->csize_mask;
+    if (coff < q->cluster_size)
+        return qcow2_bad_l2(img, x, "compressed data in the header cluster");
+    if (coff >= img->file_size)
+        return qcow2_bad_l2(img, x, "compressed data past the end of the "
+                            "file");
+    p.kind = m->for_read ? QCOW2_COMPRESSED : QCOW2_DATA;
+    p.host = coff;
+    p.csize = (nsect + 1) * 512 - (coff & 511);
+    p.cluster_start = cstart;
+    p.len = end - pos;
+    qcow2_extend(m, &p);
+    return 0;
+}
 
-        if (coff >= img->file_size || coff < q->cluster_size)
-            return qcow2_bad_l2(img, l2_off, idx, e, coff < q->cluster_size
-                                ? "compressed data in the header cluster"
-                                : "compressed data past the end of the file");
-        p.kind = for_read ? QCOW2_COMPRESSED : QCOW2_DATA;
-        p.host = coff;
-        p.csize = (nsect + 1) * 512 - (coff & 511);
-        p.cluster_start = cstart;
-        p.len = cend - pos;
-        *stop = !qcow2_extend(r, have, &p, for_read);
-        return 0;
+/* A standard entry (HOST checked by the caller) without subclusters. */
+static int
+qcow2_classify_standard(struct vmc_image *img, const struct qcow2_entry *x,
+                        uint64_t host, uint64_t cstart, uint64_t pos,
+                        uint64_t end, struct qcow2_mapper *m)
+{
+    struct qcow2_run p = { .len = end - pos };
+
+    if (x->e & QCOW2_OFLAG_ZERO)
+        p.kind = QCOW2_ZERO;            /* plain or preallocated */
+    else if (host == 0) {
+        if (x->e & QCOW2_OFLAG_COPIED)
+            return qcow2_bad_l2(img, x, "unallocated entry has the COPIED "
+                                "flag");
+        p.kind = QCOW2_UNALLOC;
+    } else {
+        if (host >= img->file_size)
+            return qcow2_bad_l2(img, x, "data cluster past the end of the "
+                                "file");
+        p.kind = QCOW2_DATA;
+        p.host = host + (pos - cstart);
     }
+    qcow2_extend(m, &p);
+    return 0;
+}
 
-    {
-        uint64_t host = e & QCOW2_L2_OFFSET_MASK;
+/* An extended L2 entry: 32 subclusters, each allocated, zero or
+ * neither (backing file).
+ */
+static int
+qcow2_classify_extended(struct vmc_image *img, const struct qcow2_entry *x,
+                        uint64_t host, uint64_t cstart, uint64_t pos,
+                        uint64_t end, struct qcow2_mapper *m)
+{
+    struct qcow2 *q = img->priv;
+    uint32_t alloc = (uint32_t) x->bm, zero = (uint32_t) (x->bm >> 32);
+    uint64_t sc = q->subcluster_size;
 
-        if (e & QCOW2_L2_RESERVED_MASK)
-            return qcow2_bad_l2(img, l2_off, idx, e, "reserved bits set");
-        if (host % cs != 0)
-            return qcow2_bad_l2(img, l2_off, idx, e,
-                                "data offset not cluster aligned");
-        if (!q->extended_l2) {
-            if (e & QCOW2_OFLAG_ZERO)
-                p.kind = QCOW2_ZERO;
-            else if (host == 0) {
-                if (e & QCOW2_OFLAG_COPIED)
-                    return qcow2_bad_l2(img, l2_off, idx, e,
-                                        "unallocated entry has the COPIED "
-                                        "flag");
-                p.kind = QCOW2_UNALLOC;
-            } else {
-                if (host >= img->file_size)
-                    return qcow2_bad_l2(img, l2_off, idx, e,
-                                        "data cluster past the end of the "
-                                        "file");
-                p.kind = QCOW2_DATA;
-                p.host = host + (pos - cstart);
-            }
-            p.len = cend - pos;
-            *stop = !qcow2_extend(r, have, &p, for_read);
-            return 0;
-        }
+    if (alloc & zero)
+        return qcow2_bad_l2(img, x, "subclusters both allocated and zero");
+    if (alloc && host == 0)
+        return qcow2_bad_l2(img, x, "allocated subclusters without a "
+                            "cluster");
+    if (alloc && host >= img->file_size)
+        return qcow2_bad_l2(img, x, "data cluster past the end of the file");
+    while (pos < end && !m->stop) {
+        unsigned i = (unsigned) ((pos - cstart) / sc);
+        uint64_t send = cstart + (uint64_t) (i + 1) * sc;
+        struct qcow2_run p = { 0 };
+
+        if (send > end)
+            send = end;
+        if (zero & (1u << i))
+            p.kind = QCOW2_ZERO;
+        else if (alloc & (1u << i)) {
+            p.kind = QCOW2_DATA;
+            p.host = host + (pos - cstart);
+        } else
+            p.kind = QCOW2_UNALLOC;
+        p.len = send - pos;
+        qcow2_extend(m, &p);
+        pos = send;
     }
+    return 0;
+}
 
-    /* Extended L2: 32 subclusters, each allocated, zero or neither. */
-    {
-        uint64_t host = e & QCOW2_L2_OFFSET_MASK;
-        uint32_t alloc = (uint32_t) bm, zero = (uint32_t) (bm >> 32);
-        uint64_t sc = q->subcluster_size;
+/* Classify entry X for the guest range [POS, END) inside one cluster
+ * and add it to the run.  Returns 0, or -1 for a bad entry.
+ */
+static int
+qcow2_classify(struct vmc_image *img, const struct qcow2_entry *x,
+               uint64_t pos, uint64_t end, struct qcow2_mapper *m)
+{
+    struct qcow2 *q = img->priv;
+    uint64_t cstart = pos & ~(q->cluster_size - 1);
+    uint64_t host = x->e & QCOW2_L2_OFFSET_MASK;
 
-        if (alloc & zero)
-            return qcow2_bad_l2(img, l2_off, idx, e,
-                                "subclusters both allocated and zero");
-        if (alloc && host == 0)
-            return qcow2_bad_l2(img, l2_off, idx, e,
-                                "allocated subclusters without a cluster");
-        if (alloc && host >= img->file_size)
-            return qcow2_bad_l2(img, l2_off, idx, e,
-                                "data cluster past the end of the file");
-        while (pos < cend && !*stop) {
-            unsigned i = (unsigned) ((pos - cstart) / sc);
-            uint64_t send = cstart + (uint64_t) (i + 1) * sc;
-
-            if (send > cend)
-                send = cend;
-            if (zero & (1u << i))
-                p.kind = QCOW2_ZERO;
-            else if (alloc & (1u << i)) {
-                p.kind = QCOW2_DATA;
-                p.host = host + (pos - cstart);
-            } else
-                p.kind = QCOW2_UNALLOC;
-            p.len = send - pos;
-            *stop = !qcow2_extend(r, have, &p, for_read);
-            pos = send;
-        }
-        return 0;
-    }
+    if (x->e & QCOW2_OFLAG_COMPRESSED)
+        return qcow2_classify_compressed(img, x, cstart, pos, end, m);
+    if (x->e & QCOW2_L2_RESERVED_MASK)
+        return qcow2_bad_l2(img, x, "reserved bits set");
+    if (host % q->cluster_size != 0)
+        return qcow2_bad_l2(img, x, "data offset not cluster aligned");
+    if (q->extended_l2)
+        return qcow2_classify_extended(img, x, host, cstart, pos, end, m);
+    return qcow2_classify_standard(img, x, host, cstart, pos, end, m);
 }
 
 /* Describe the guest range starting at OFFSET (at most LENGTH bytes,
@@ -873,9 +904,10 @@ qcow2_map(struct vmc_image *img, uint64_t offset, uint64_t length,
     uint64_t cover = cs * q->l2_entries;
     uint64_t pos = offset, end = offset + length;
     uint64_t ent[QCOW2_MAP_BATCH * 2];
-    bool have = false, stop = false;
+    unsigned k = q->l2_entry_size / 8;
+    struct qcow2_mapper m = { .r = r, .for_read = for_read };
 
-    while (pos < end && !stop) {
+    while (pos < end && !m.stop) {
         uint32_t l1i = (uint32_t) (pos / cover);
         uint64_t tend = (uint64_t) (l1i + 1) * cover;
         uint64_t l2_off;
@@ -887,29 +919,29 @@ qcow2_map(struct vmc_image *img, uint64_t offset, uint64_t length,
         if (l2_off == 0) {
             struct qcow2_run p = { .kind = QCOW2_UNALLOC, .len = tend - pos };
 
-            stop = !qcow2_extend(r, &have, &p, for_read);
+            qcow2_extend(&m, &p);
             pos = tend;
             continue;
         }
-        while (pos < tend && !stop) {
+        while (pos < tend && !m.stop) {
             uint32_t first = (uint32_t) ((pos % cover) / cs);
-            uint64_t nclusters = vmc_div_round_up(tend - (pos & ~(cs - 1)),
-                                                  cs);
-            uint32_t n = nclusters < QCOW2_MAP_BATCH
-                ? (uint32_t) nclusters : QCOW2_MAP_BATCH;
-            unsigned k = q->l2_entry_size / 8;
+            uint64_t left = vmc_div_round_up(tend - (pos & ~(cs - 1)), cs);
+            uint32_t n = left < QCOW2_MAP_BATCH
+                ? (uint32_t) left : QCOW2_MAP_BATCH;
             uint32_t j;
 
             if (qcow2_l2_get(img, l2_off, first, n, ent) == -1)
                 return -1;
-            for (j = 0; j < n && pos < tend && !stop; j++) {
+            for (j = 0; j < n && pos < tend && !m.stop; j++) {
                 uint64_t cend = (pos & ~(cs - 1)) + cs;
+                struct qcow2_entry x = {
+                    .l2_off = l2_off, .idx = first + j, .e = ent[j * k],
+                    .bm = k == 2 ? ent[j * k + 1] : 0,
+                };
 
                 if (cend > tend)
                     cend = tend;
-                if (qcow2_classify(img, l2_off, first + j, ent[j * k],
-                                   k == 2 ? ent[j * k + 1] : 0, pos, cend,
-                                   r, &have, for_read, &stop) == -1)
+                if (qcow2_classify(img, &x, pos, cend, &m) == -1)
                     return -1;
                 pos = cend;
             }
