@@ -5,12 +5,14 @@
  * order: relative_path (backslashes made slashes) from the child's
  * directory, then the file name part of absolute_win32_path and of
  * volume_path looked up in the child's own directory (a chain copied
- * off a Windows host keeps its files together).  The core's path
+ * off a Windows host keeps its files together).  Names match ignoring
+ * case when the exact spelling does not exist, as on Windows.  The core's path
  * policy refuses anything leading outside the top image's directory.
  * The parent must carry the DataWriteGuid the child was made against.
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +191,40 @@ vhdx_name_exists(struct vmc_image *img, const char *name)
     return stat(path, &st) == 0;
 }
 
+/* Windows names are case-insensitive: if NAME (relative, '/'
+ * separated) does not exist as spelled, look for its last component in
+ * its directory ignoring case.  Returns a new name, or NULL if none
+ * matches (or on error).
+ */
+static char *
+vhdx_find_casefold(struct vmc_image *img, const char *name)
+{
+    CLEANUP_FREE char *dirpath = NULL;
+    const char *slash = strrchr(name, '/');
+    const char *base = slash ? slash + 1 : name;
+    int dirlen = slash ? (int) (slash - name) : 0;
+    char *found = NULL;
+    struct dirent *d;
+    DIR *dir;
+
+    if (name[0] == '/' || *base == '\0')
+        return NULL;
+    if (asprintf(&dirpath, "%s/%.*s", img->dir, dirlen, name) == -1)
+        return NULL;
+    dir = opendir(dirpath);
+    if (dir == NULL)
+        return NULL;
+    while ((d = readdir(dir)) != NULL)
+        if (strcasecmp(d->d_name, base) == 0) {
+            if (asprintf(&found, "%.*s%s%s", dirlen, name, slash ? "/" : "",
+                         d->d_name) == -1)
+                found = NULL;
+            break;
+        }
+    closedir(dir);
+    return found;
+}
+
 /* Compare two GUID strings ignoring braces and case. */
 static bool
 vhdx_guid_text_equal(const char *a, const char *b)
@@ -268,6 +304,14 @@ vhdx_open_parent(struct vmc_image *img, struct vhdx *v)
         for (c = name; *c; c++)
             if (*c == '\\')
                 *c = '/';
+        if (*name != '\0' && !vhdx_name_exists(img, name)) {
+            char *other = vhdx_find_casefold(img, name);
+
+            if (other) {
+                free(name);
+                name = other;
+            }
+        }
         if (*name == '\0' || !vhdx_name_exists(img, name)) {
             used += (size_t) snprintf(tried + used,
                                       used < sizeof tried

@@ -106,8 +106,12 @@ d=$tmp/fallback
 gen fallback "$d"
 $IMGTOOL read "$d/child.avhdx" "$tmp/o.raw" || fail "fallback: read"
 cmp "$tmp/o.raw" "$d/child.raw" || fail "fallback: data differs"
+# Windows names ignore case: a parent copied as Parent.VHDX is found.
+mv "$d/parent.vhdx" "$d/Parent.VHDX"
+$IMGTOOL read "$d/child.avhdx" "$tmp/o.raw" || fail "name in another case: read"
+cmp "$tmp/o.raw" "$d/child.raw" || fail "name in another case: data differs"
 # No parent at all: a clear error listing what was tried.
-mv "$d/parent.vhdx" "$d/gone.vhdx"
+mv "$d/Parent.VHDX" "$d/gone.vhdx"
 expect_fail "parent missing" $IMGTOOL read "$d/child.avhdx" "$tmp/o.raw"
 grep -q "parent not found (tried relative_path" "$tmp/expect_fail.out" ||
     { cat "$tmp/expect_fail.out"; fail "missing parent: message"; }
