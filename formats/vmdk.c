@@ -121,6 +121,11 @@ vmdk_open_sparse_file(struct vmc_image *img, struct vmdk *v)
     e->sparse = s;
     e->type_name = vmdk_sparse_type_name(s);
     e->length = s->capacity * VMDK_SECTOR;
+    if (s->kind != VMDK_SPARSE_HOSTED)
+        vmc_warning(h, "%s: this is an ESXi delta extent (%s) without its "
+                    "descriptor: its parent disk is not read, so unwritten "
+                    "areas read as zeros (open the descriptor .vmdk that "
+                    "names it instead)", img->path, e->type_name);
     if (text) {
         uint64_t sum = 0;
         size_t i;
