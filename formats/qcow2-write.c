@@ -69,7 +69,7 @@ struct qcow2_writer {
     struct qcow2_cref *crefs;    /* increasing cluster order */
     size_t ncrefs;
     size_t crefs_cap;
-    bool failed;                 /* a write failed: refuse to flush */
+    atomic_bool failed;          /* a write failed: refuse to flush */
 };
 
 void
@@ -450,6 +450,36 @@ qcow2_w_skip_zeros(const struct qcow2_writer *w)
     return !(w->version == 2 && w->backing_file);
 }
 
+/* Write the data clusters of a request (those not marked in ZERO) to
+ * consecutive host clusters from HOST, one pwrite per run in BUF.
+ */
+static int
+qcow2_w_write_runs(struct vmc_image *img, struct qcow2_writer *w,
+                   const uint8_t *buf, size_t count, uint64_t n,
+                   const bool *zero, uint64_t host)
+{
+    uint64_t i = 0;
+
+    while (i < n) {
+        uint64_t start = i, end;
+
+        if (zero[i]) {
+            i++;
+            continue;
+        }
+        while (i < n && !zero[i])
+            i++;
+        end = i * w->cs < count ? i * w->cs : count;
+        if (vmc_pwrite_full(img->h, img->path, img->fd, buf + start * w->cs,
+                            end - start * w->cs, host) == -1) {
+            atomic_store(&w->failed, true);
+            return -1;
+        }
+        host += (i - start) * w->cs;
+    }
+    return 0;
+}
+
 int
 qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
              uint64_t offset)
@@ -457,7 +487,8 @@ qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
     struct qcow2 *q = img->priv;
     struct qcow2_writer *w = q->writer;
     const uint8_t *p = buf;
-    uint64_t first = offset / w->cs, host = 0, i, ndata = 0;
+    uint64_t first = offset / w->cs, host, i, ndata = 0;
+    CLEANUP_FREE bool *zero = NULL;
     int64_t n;
 
     if (w->compress) {
@@ -474,57 +505,33 @@ qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
     n = qcow2_check_write(img, w, count, offset);
     if (n == -1)
         return -1;
+    zero = vmc_calloc(img->h, img->path, (uint64_t) n, sizeof *zero,
+                      "write request");
+    if (zero == NULL)
+        return -1;
+    for (i = 0; i < (uint64_t) n; i++) {
+        uint64_t len = count - i * w->cs < w->cs ? count - i * w->cs : w->cs;
 
+        zero[i] = qcow2_w_skip_zeros(w) && vmc_is_zero(p + i * w->cs, len);
+    }
+
+    /* The data clusters of the request get consecutive host clusters,
+     * so each run of them in BUF is one pwrite, outside the lock.
+     */
     pthread_mutex_lock(&w->lock);
     if (qcow2_w_check_unwritten(img, w, first, (uint64_t) n) == -1) {
         pthread_mutex_unlock(&w->lock);
         return -1;
     }
-    /* Data clusters of this request get consecutive host clusters, so
-     * each run of them in BUF is one pwrite.
-     */
     host = vmc_round_up(w->next_free, w->cs);
-    for (i = 0; i < (uint64_t) n; i++) {
-        uint64_t len = count - i * w->cs < w->cs ? count - i * w->cs : w->cs;
-        uint64_t *e = qcow2_w_entry(img, w, first + i);
-
-        if (qcow2_w_skip_zeros(w) && vmc_is_zero(p + i * w->cs, len))
-            *e = QCOW2_W_ZERO;
-        else
-            *e = (host + ndata++ * w->cs) | QCOW2_OFLAG_COPIED;
-    }
+    for (i = 0; i < (uint64_t) n; i++)
+        *qcow2_w_entry(img, w, first + i) = zero[i] ? QCOW2_W_ZERO
+            : (host + ndata++ * w->cs) | QCOW2_OFLAG_COPIED;
     if (ndata)
         w->next_free = host + ndata * w->cs;
     pthread_mutex_unlock(&w->lock);
 
-    /* Write each run of data clusters with one pwrite. */
-    i = 0;
-    while (i < (uint64_t) n && ndata) {
-        uint64_t *e = &w->l2[(first + i) / w->l2_entries]
-            [(first + i) % w->l2_entries];
-        uint64_t start = i, h0;
-
-        if (*e == QCOW2_W_ZERO) {
-            i++;
-            continue;
-        }
-        h0 = *e & QCOW2_L2_OFFSET_MASK;
-        while (i < (uint64_t) n &&
-               w->l2[(first + i) / w->l2_entries]
-                    [(first + i) % w->l2_entries] != QCOW2_W_ZERO)
-            i++;
-        {
-            uint64_t end = i * w->cs < count ? i * w->cs : count;
-
-            if (vmc_pwrite_full(img->h, img->path, img->fd,
-                                p + start * w->cs, end - start * w->cs,
-                                h0) == -1) {
-                w->failed = true;
-                return -1;
-            }
-        }
-    }
-    return 0;
+    return qcow2_w_write_runs(img, w, p, count, (uint64_t) n, zero, host);
 }
 
 /* ---- Compressed writing ------------------------------------------- */
@@ -735,7 +742,7 @@ qcow2_write_encoded(struct vmc_image *img, void *chunk)
 
             hosts[i] = qcow2_alloc_compressed(img, w, c->cl[i].len);
             if (hosts[i] == 0) {
-                w->failed = true;
+                atomic_store(&w->failed, true);
                 pthread_mutex_unlock(&w->lock);
                 goto out;
             }
@@ -764,7 +771,7 @@ qcow2_write_encoded(struct vmc_image *img, void *chunk)
         if (vmc_pwrite_full(img->h, img->path, img->fd,
                             c->data + c->cl[start].pos, len,
                             hosts[start]) == -1) {
-            w->failed = true;
+            atomic_store(&w->failed, true);
             goto out;
         }
     }
@@ -946,7 +953,7 @@ qcow2_flush(struct vmc_image *img)
     if (w == NULL)
         return 0;
     pthread_mutex_lock(&w->lock);
-    if (w->failed) {
+    if (atomic_load(&w->failed)) {
         vmc_error(img->h, "%s: not finishing the image: an earlier write "
                   "failed", img->path);
         goto out;

@@ -7,3 +7,6 @@ test_qcow2_write_SOURCES = test-qcow2-write.c
 TESTS += test-qcow2-compress
 check_PROGRAMS += test-qcow2-compress
 test_qcow2_compress_SOURCES = test-qcow2-compress.c
+TESTS += test-qcow2-read
+check_PROGRAMS += test-qcow2-read
+test_qcow2_read_SOURCES = test-qcow2-read.c
