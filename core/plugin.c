@@ -30,8 +30,9 @@
 /* The size of version 1's struct vmc_plugin: the smallest a plugin may
  * register.  Fixed forever, whatever fields are added later.
  */
-#define PLUGIN_V1_SIZE \
-    (offsetof(struct vmc_plugin, write) + sizeof ((struct vmc_plugin *) 0)->write)
+#define PLUGIN_V1_SIZE                                                  \
+    (offsetof(struct vmc_plugin, write) +                               \
+     sizeof ((struct vmc_plugin *) 0)->write)
 #define PLUGIN_NAME_MAX 32
 
 struct vmc_loaded_plugin {
@@ -83,13 +84,13 @@ plugins_free(struct vmc_handle *h)
 }
 
 static void plugin_refuse(struct vmc_handle *h, struct plugin_set *set,
-                   const char *file, const char *fmt, ...)
+                          const char *file, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Record and warn "FILE: plugin refused: REASON". */
 static void
 plugin_refuse(struct vmc_handle *h, struct plugin_set *set, const char *file,
-       const char *fmt, ...)
+              const char *fmt, ...)
 {
     char *reason = NULL;
     char *msg = NULL;
@@ -189,20 +190,20 @@ plugin_check(struct vmc_handle *h, struct plugin_set *set, const char *file,
     /* The two header fields are at the same place in every version. */
     if (pl->_api_version > VMC_PLUGIN_API_VERSION) {
         plugin_refuse(h, set, file, "built for plugin ABI version %" PRIu32
-               ", newer than this vmconv's (%d): upgrade vmconv",
-               pl->_api_version, VMC_PLUGIN_API_VERSION);
+                      ", newer than this vmconv's (%d): upgrade vmconv",
+                      pl->_api_version, VMC_PLUGIN_API_VERSION);
         return -1;
     }
     if (pl->_api_version == 0) {
         plugin_refuse(h, set, file, "plugin ABI version 0 is not valid "
-               "(not registered with VMC_REGISTER_PLUGIN?)");
+                      "(not registered with VMC_REGISTER_PLUGIN?)");
         return -1;
     }
     if (pl->_struct_size < PLUGIN_V1_SIZE) {
-        plugin_refuse(h, set, file, "plugin struct is %" PRIu32 " bytes, smaller "
-               "than the %zu of ABI version 1 (not registered with "
-               "VMC_REGISTER_PLUGIN?)", pl->_struct_size,
-               (size_t) PLUGIN_V1_SIZE);
+        plugin_refuse(h, set, file, "plugin struct is %" PRIu32 " bytes, "
+                      "smaller than the %zu of ABI version 1 (not "
+                      "registered with VMC_REGISTER_PLUGIN?)",
+                      pl->_struct_size, (size_t) PLUGIN_V1_SIZE);
         return -1;
     }
     size = pl->_struct_size < sizeof p->p ? pl->_struct_size : sizeof p->p;
@@ -215,24 +216,25 @@ plugin_check(struct vmc_handle *h, struct plugin_set *set, const char *file,
         return -1;
     }
     if (!plugin_name_valid(p->p.name)) {
-        plugin_refuse(h, set, file, "plugin name '%s' is not valid (use a-z, 0-9, "
-               "'-' and '_', at most %d characters)", p->p.name,
-               PLUGIN_NAME_MAX);
+        plugin_refuse(h, set, file, "plugin name '%s' is not valid (use "
+                      "a-z, 0-9, '-' and '_', at most %d characters)",
+                      p->p.name, PLUGIN_NAME_MAX);
         return -1;
     }
     if (p->p.probe == NULL) {
-        plugin_refuse(h, set, file, "plugin '%s' has no probe callback", p->p.name);
+        plugin_refuse(h, set, file, "plugin '%s' has no probe callback",
+                      p->p.name);
         return -1;
     }
     if (p->p.read == NULL && p->p.write == NULL) {
-        plugin_refuse(h, set, file, "plugin '%s' has neither a read nor a write "
-               "callback", p->p.name);
+        plugin_refuse(h, set, file, "plugin '%s' has neither a read nor a "
+                      "write callback", p->p.name);
         return -1;
     }
     other = plugin_lookup(set, p->p.name);
     if (other) {
         plugin_refuse(h, set, file, "plugin name '%s' is already taken by %s",
-               p->p.name, other->file);
+                      p->p.name, other->file);
         return -1;
     }
     return 0;
@@ -271,7 +273,8 @@ plugin_load_one(struct vmc_handle *h, struct plugin_set *set,
     init = (plugin_init_fn) dlsym(dl, "vmc_plugin_init");
     if (init == NULL) {
         dlclose(dl);
-        plugin_refuse(h, set, file, "no vmc_plugin_init symbol: not a vmconv plugin");
+        plugin_refuse(h, set, file,
+                      "no vmc_plugin_init symbol: not a vmconv plugin");
         return 0;
     }
     p = calloc(1, sizeof *p);
@@ -289,8 +292,8 @@ plugin_load_one(struct vmc_handle *h, struct plugin_set *set,
         if (p->p.load(h) == -1) {
             const char *why = vmc_get_error(h);
 
-            plugin_refuse(h, set, file, "plugin '%s' failed to load: %s", p->p.name,
-                   why ? why : "no reason given");
+            plugin_refuse(h, set, file, "plugin '%s' failed to load: %s",
+                          p->p.name, why ? why : "no reason given");
             vmc_clear_error(h);
             goto out_refused;
         }

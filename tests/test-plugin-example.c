@@ -219,6 +219,25 @@ START_TEST(test_write_refuses_unrepresentable)
 }
 END_TEST
 
+/* The format needs a name: a VM without one takes the files' name. */
+START_TEST(test_write_unnamed_vm)
+{
+    struct vmc_vm *vm = vmc_vm_new(h), *back;
+    char file[2 * PATH_MAX];
+
+    vm->vcpus = 3;
+    ck_assert_int_eq(vmc_plugin_write(h, example, vm, dir, "anon"), 0);
+    snprintf(file, sizeof file, "%s/anon.vmconv-example", dir);
+    back = vmc_plugin_read(h, example, file);
+    if (back == NULL)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_str_eq(back->name, "anon");
+    ck_assert_uint_eq(back->vcpus, 3);
+    vmc_vm_free(vm);
+    vmc_vm_free(back);
+}
+END_TEST
+
 START_TEST(test_write_missing_outdir)
 {
     struct vmc_vm *vm = vmc_vm_new(h);
@@ -357,6 +376,7 @@ main(void)
     tcase_add_test(tc, test_read_sample);
     tcase_add_test(tc, test_write_read_back);
     tcase_add_test(tc, test_write_refuses_unrepresentable);
+    tcase_add_test(tc, test_write_unnamed_vm);
     tcase_add_test(tc, test_write_missing_outdir);
     tcase_add_loop_test(tc, test_read_bad, 0, sizeof bad / sizeof bad[0]);
     tcase_add_test(tc, test_read_nul_byte);

@@ -163,9 +163,10 @@ struct vmc_loaded_plugin;
 
 /* Load every "*.so" file in DIR (or, when DIR is NULL, in
  * $VMCONV_PLUGIN_DIR if set and not empty, else in the compiled-in
- * plugin directory, $libdir/vmconv/plugins).  Hidden files are skipped.  A relative DIR is taken relative to
- * the current directory, but the current directory is never searched
- * implicitly.  Files are loaded in name order.
+ * plugin directory, $libdir/vmconv/plugins).  Hidden files are
+ * skipped.  A relative DIR is taken relative to the current directory,
+ * but the current directory is never searched implicitly.  Files are
+ * loaded in name order.
  *
  * A file that is not a valid plugin is refused with a warning naming
  * it and why (vmc_plugins_refused lists them) and loading goes on:

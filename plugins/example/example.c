@@ -702,15 +702,18 @@ example_warn_dropped(struct vmc_handle *h, const char *file,
                     vm->nr_notes ? " notes" : "");
 }
 
+/* The whole description.  A VM without a name (the format requires
+ * one) takes the name of the output files.
+ */
 static int
 example_write_all(struct vmc_handle *h, FILE *fp, const char *file,
-                  const struct vmc_vm *vm)
+                  const struct vmc_vm *vm, const char *name)
 {
     size_t i;
 
     fprintf(fp, "%s%d\n", EXAMPLE_MAGIC, EXAMPLE_VERSION);
     fprintf(fp, "# written by vmconv %s\n", vmc_version());
-    if (example_put(h, fp, file, "name", vm->name) == -1 ||
+    if (example_put(h, fp, file, "name", vm->name ? vm->name : name) == -1 ||
         example_put(h, fp, file, "uuid", vm->uuid) == -1 ||
         example_put(h, fp, file, "description", vm->description) == -1)
         return -1;
@@ -773,7 +776,7 @@ example_write(struct vmc_handle *h, const struct vmc_vm *vm,
         close(fd);
         goto out_unlink;
     }
-    if (example_write_all(h, fp, file, vm) == -1) {
+    if (example_write_all(h, fp, file, vm, opts->name) == -1) {
         fclose(fp);
         goto out_unlink;
     }
