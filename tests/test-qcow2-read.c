@@ -15,7 +15,7 @@
 #define MIB (1024u * 1024)
 #define SIZE (6 * MIB + 1536)
 #define NTHREADS 8
-#define ROUNDS 400
+#define ROUNDS 150
 
 static char dir[64];
 static char path[128];
