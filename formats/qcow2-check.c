@@ -515,7 +515,8 @@ qcow2_chk_copied(struct qcow2_chk *c)
             vmc_check_error(c->r, "L1 entry %" PRIu32 ": COPIED flag is %s "
                             "but the L2 table at offset %" PRIu64 " has "
                             "refcount %" PRIu32, i,
-                            (e & QCOW2_OFLAG_COPIED) ? "set" : "clear", off, rc);
+                            (e & QCOW2_OFLAG_COPIED) ? "set" : "clear", off,
+                            rc);
         t = qcow2_chk_read(c, off, c->cs, "L2 table");
         for (j = 0; t && j < q->l2_entries; j++) {
             uint64_t le = vmc_be64(t + (size_t) j * q->l2_entry_size);

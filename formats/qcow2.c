@@ -738,8 +738,8 @@ qcow2_l1_lookup(struct vmc_image *img, uint32_t i, uint64_t *l2_off)
                   img->path, q->hdr.l1_table_offset, i, e);
         return -1;
     }
-    if (off != 0 &&
-        (off % q->cluster_size != 0 || off + q->cluster_size > img->file_size)) {
+    if (off != 0 && (off % q->cluster_size != 0 ||
+                     off + q->cluster_size > img->file_size)) {
         vmc_error(img->h, "%s: L1 table at offset %" PRIu64 ", entry %"
                   PRIu32 ": L2 table offset %" PRIu64 " is %s", img->path,
                   q->hdr.l1_table_offset, i, off,
@@ -1105,7 +1105,8 @@ qcow2_info(struct vmc_image *img, struct json_object *o)
     json_object_object_add(o, "dirty", json_object_new_boolean(
                                (hd->incompatible & QCOW2_INCOMPAT_DIRTY) != 0));
     json_object_object_add(o, "corrupt", json_object_new_boolean(
-                               (hd->incompatible & QCOW2_INCOMPAT_CORRUPT) != 0));
+                               (hd->incompatible & QCOW2_INCOMPAT_CORRUPT)
+                               != 0));
     json_object_object_add(o, "lazy-refcounts", json_object_new_boolean(
                                (hd->compatible & QCOW2_COMPAT_LAZY_REFCOUNTS)
                                != 0));
