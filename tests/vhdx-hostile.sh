@@ -19,17 +19,20 @@ qemu-io -f vhdx -c "write -q -P 0x5a 0 3M" -c "write -q -P 0xa5 6M 1M" "$base" |
 $IMGTOOL read "$base" "$tmp/base.raw" || fail "the base image must read"
 
 n=0
-# refused NAME PATTERN PATCH-ARGS...: patch a copy, reading must fail
-# cleanly and the message must name the file and match PATTERN.
+cases=()
+# refused NAME PATTERN PATCH-ARGS...: a copy of the base with that
+# patch (applied in one batch below); reading it must fail cleanly
+# with a message naming the file and matching PATTERN.  also
+# PATCH-ARGS... adds a patch to the last case.
 refused() {
-    local name=$1 pattern=$2 img rc=0
+    local name=$1 pattern=$2
     shift 2
     n=$((n + 1))
-    img=$tmp/case$n.vhdx
-    cp "$base" "$img"
-    [ $# -gt 0 ] && patch "$img" "$@"
-    expect_refused "$name" "$pattern" "$img"
+    cp "$base" "$tmp/case$n.vhdx"
+    [ $# -gt 0 ] && also "$@"
+    cases+=("$name|$pattern|$tmp/case$n.vhdx")
 }
+also() { echo "$tmp/case$n.vhdx $*" >> "$tmp/batch"; }
 
 # expect_refused NAME PATTERN IMAGE
 expect_refused() {
@@ -47,11 +50,9 @@ expect_refused() {
 refused "bad file signature" "no 'vhdxfile' signature" bytes offset=0 hex=7868647866696c66
 refused "both header CRCs bad" "no valid header" header-both badcrc=1
 refused "header version 2" "version 2 is not 1" header-both version=2
-n=$((n + 1)); cp "$base" "$tmp/case$n.vhdx"
-patch "$tmp/case$n.vhdx" header1 seq=5
-patch "$tmp/case$n.vhdx" header2 seq=5 log_length=0x200000
-expect_refused "equal sequence numbers, different headers" \
-    "same sequence number" "$tmp/case$n.vhdx"
+refused "equal sequence numbers, different headers" "same sequence number" \
+    header1 seq=5
+also header2 seq=5 log_length=0x200000
 refused "log offset unaligned" "not 1 MiB aligned" header-both log_offset=0x100800
 refused "log past EOF" "outside the file" header-both log_offset=0x40000000
 refused "region entry count 5000" "entry count 5000" regions-both count=5000
@@ -79,6 +80,12 @@ refused "BAT entry state 4" "state is not valid" bat index=2 state=4
 refused "PARTIALLY_PRESENT in a dynamic image" "state is not valid" bat index=6 state=7
 refused "BAT entry on the metadata region" "overlaps" bat index=0 offset_mb=3
 refused "two blocks at one offset" "overlaps" bat index=6 offset_mb=8
+"$PY" "$srcdir/vhdx-patch.py" - < "$tmp/batch" || fail "vhdx-patch.py batch"
+for c in "${cases[@]}"; do
+    IFS='|' read -r name pattern img <<< "$c"
+    expect_refused "$name" "$pattern" "$img"
+done
+
 cp "$base" "$tmp/trunc.vhdx"
 truncate -s 512K "$tmp/trunc.vhdx"
 expect_refused "file truncated to 512 KiB" "too small" "$tmp/trunc.vhdx"

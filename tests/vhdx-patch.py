@@ -5,6 +5,7 @@ the reader gets past the checksum to the field itself.  Written from
 [MS-VHDX], independently of vmconv's driver.
 
 Usage: vhdx-patch.py FILE WHAT [key=value ...]
+       vhdx-patch.py -     (one "FILE WHAT key=value..." per stdin line)
   header1|header2|header-both  seq= version= log_version= log_offset=
                                log_length= log_guid=(0|GUID) sig= badcrc=1
   regions-both                 count= N.offset= N.length= N.required=
@@ -14,6 +15,7 @@ Usage: vhdx-patch.py FILE WHAT [key=value ...]
   bytes                        offset= hex=
 """
 
+import shlex
 import struct
 import sys
 import uuid
@@ -158,12 +160,7 @@ def patch_bat(f, kv):
     f.write(struct.pack("<Q", e))
 
 
-def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    path, what = sys.argv[1], sys.argv[2]
-    kv = dict(a.split("=", 1) for a in sys.argv[3:])
+def apply(path, what, kv):
     with open(path, "r+b") as f:
         if what in ("header1", "header-both"):
             patch_header(f, 0x10000, kv)
@@ -182,8 +179,23 @@ def main():
             f.seek(num(kv["offset"]))
             f.write(bytes.fromhex(kv["hex"]))
         elif what not in ("header1", "header2", "header-both"):
-            print(__doc__)
-            return 2
+            raise SystemExit("unknown patch " + what)
+
+
+def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "-":
+        # Batch: one "FILE WHAT key=value..." per line on stdin.
+        for line in sys.stdin:
+            args = shlex.split(line)
+            if args:
+                apply(args[0], args[1],
+                      dict(a.split("=", 1) for a in args[2:]))
+        return 0
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    apply(sys.argv[1], sys.argv[2],
+          dict(a.split("=", 1) for a in sys.argv[3:]))
     return 0
 
 
