@@ -94,10 +94,12 @@ struct vmdk_chunk {
 
 const struct vmc_opt_desc vmdk_create_opts[] = {
     { "subformat", VMC_OPT_STRING,
-      "monolithicSparse (default), streamOptimized or monolithicFlat" },
+      "monolithicSparse (default), streamOptimized (for OVA/OVF and "
+      "vSphere import), monolithicFlat, or vmfs (ESXi datastore: "
+      "descriptor + -flat.vmdk)" },
     { "adapter_type", VMC_OPT_STRING,
       "ide, lsilogic, buslogic, legacyESX or pvscsi (default ide; "
-      "lsilogic for streamOptimized)" },
+      "lsilogic for streamOptimized and vmfs)" },
     { "hwversion", VMC_OPT_STRING,
       "ddb.virtualHWVersion written in the descriptor (default 4)" },
     { "toolsversion", VMC_OPT_STRING,
@@ -243,8 +245,7 @@ w_basename(struct vmc_image *img)
 
 /* Write the header and the embedded descriptor. */
 static int
-w_write_head(struct vmc_image *img, struct vmdk_writer *w,
-             const uint8_t *header, const char *desc)
+w_write_head(struct vmc_image *img, const uint8_t *header, const char *desc)
 {
     uint8_t *buf;
     size_t dlen = strlen(desc), len;
@@ -266,12 +267,11 @@ w_write_head(struct vmc_image *img, struct vmdk_writer *w,
     memcpy(buf + VMDK_W_DESC_OFFSET * VMDK_SECTOR, desc, dlen);
     r = vmc_pwrite_full(img->h, img->path, img->fd, buf, len, 0);
     free(buf);
-    (void) w;
     return r;
 }
 
 /* Write a grain directory at sector AT whose entry I is
- * GT0 + I * STRIDE + 1 - SKIP (sectors), streamed in pieces.
+ * GT0 + I * STRIDE (sectors), streamed in pieces.
  */
 static int
 w_write_gd(struct vmc_image *img, struct vmdk_writer *w, uint64_t at,
@@ -314,7 +314,7 @@ w_create_sparse(struct vmc_image *img, struct vmdk_writer *w,
     w->next_sector = w->overhead;
     w_header(w, header, 1, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_RGD,
              w->gd_offset, w->rgd_offset, VMDK4_COMPRESS_NONE);
-    if (w_write_head(img, w, header, desc) == -1 ||
+    if (w_write_head(img, header, desc) == -1 ||
         w_write_gd(img, w, w->rgd_offset, w->rgt_offset,
                    VMDK_W_GT_SECTORS) == -1 ||
         w_write_gd(img, w, w->gd_offset, w->gt_offset,
@@ -337,7 +337,7 @@ w_create_stream(struct vmc_image *img, struct vmdk_writer *w,
     w->next_sector = w->overhead;
     w_header(w, header, 3, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_COMPRESS |
              VMDK4_FLAG_MARKER, VMDK4_GD_AT_END, 0, VMDK4_COMPRESS_DEFLATE);
-    return w_write_head(img, w, header, desc);
+    return w_write_head(img, header, desc);
 }
 
 static int
@@ -392,14 +392,20 @@ w_parse_opts(struct vmc_image *img, const struct vmc_opts *opts,
     } else if (strcasecmp(sub, "monolithicFlat") == 0) {
         *kind = VMDK_W_FLAT;
         p->create_type = "monolithicFlat";
+    } else if (strcasecmp(sub, "vmfs") == 0) {
+        *kind = VMDK_W_FLAT;    /* an ESXi datastore disk */
+        p->create_type = "vmfs";
     } else {
         vmc_error(img->h, "%s: vmdk subformat '%s' is not supported for "
-                  "writing yet (monolithicSparse, streamOptimized and "
-                  "monolithicFlat are)", img->path, sub);
+                  "writing yet (monolithicSparse, streamOptimized, "
+                  "monolithicFlat and vmfs are)", img->path, sub);
         return -1;
     }
-    p->extent_type = *kind == VMDK_W_FLAT ? "FLAT" : "SPARSE";
-    p->adapter_type = *kind == VMDK_W_STREAM ? "lsilogic" : "ide";
+    p->extent_type = *kind != VMDK_W_FLAT ? "SPARSE" :
+                     strcmp(p->create_type, "vmfs") == 0 ? "VMFS" : "FLAT";
+    p->adapter_type = *kind == VMDK_W_SPARSE ||
+                      strcmp(p->create_type, "monolithicFlat") == 0
+                      ? "ide" : "lsilogic";
     if (ad) {
         for (i = 0; vmdk_adapters[i]; i++)
             if (strcasecmp(ad, vmdk_adapters[i]) == 0)

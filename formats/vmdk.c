@@ -161,12 +161,51 @@ vmdk_fd_size(struct vmc_image *img, const char *path, int fd, uint64_t *size)
     return 0;
 }
 
+/* Choose the name to open for a file the descriptor names (extent or
+ * parentFileNameHint HINT): names written on Windows or ESXi may be
+ * absolute paths of another machine; when that path does not exist
+ * here, look for the file beside the image, as it is when a VM folder
+ * was copied.  The path policy still applies to what is opened.
+ * Returns a malloc'd name, or NULL when out of memory.
+ */
+static char *
+vmdk_local_name(struct vmc_image *img, const char *hint)
+{
+    char *name = strdup(hint), *p, *base;
+    bool windows_abs, absolute;
+
+    if (name == NULL)
+        return NULL;
+    windows_abs = strchr(name, '\\') != NULL ||
+                  (name[0] && name[1] == ':' &&
+                   (name[2] == '\\' || name[2] == '/'));
+    if (windows_abs)
+        for (p = name; *p; p++)
+            if (*p == '\\')
+                *p = '/';
+    windows_abs = windows_abs && name[0] && name[1] == ':';
+    absolute = windows_abs || name[0] == '/';
+    if (!absolute)
+        return name;
+    if (!windows_abs && access(name, F_OK) == 0)
+        return name;
+    base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    if (*base == '\0')
+        return name;
+    vmc_debug(img->h, "%s: '%s' does not exist here; looking for '%s' "
+              "beside the image", img->path, hint, base);
+    memmove(name, base, strlen(base) + 1);
+    return name;
+}
+
 /* Open the extent the descriptor line X describes into E. */
 static int
 vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
                  struct vmdk_extent *e)
 {
     struct vmc_handle *h = img->h;
+    CLEANUP_FREE char *name = NULL;
     uint64_t end;
 
     e->type = x->type;
@@ -176,11 +215,12 @@ vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
     if (x->type == VMDK_EXT_ZERO)
         return 0;
     e->filename = strdup(x->filename);
-    if (e->filename == NULL) {
+    name = vmdk_local_name(img, x->filename);
+    if (e->filename == NULL || name == NULL) {
         vmc_error(h, "%s: %m", img->path);
         return -1;
     }
-    e->fd = vmc_image_open_related(img, x->filename, "extent", &e->path);
+    e->fd = vmc_image_open_related(img, name, "extent", &e->path);
     if (e->fd == -1)
         return -1;
     e->own_fd = true;
@@ -286,42 +326,6 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
     return 0;
 }
 
-/* Choose the name to open for parentFileNameHint HINT: hints written
- * on Windows or ESXi are absolute paths of another machine; when that
- * path does not exist here, look for the parent beside the child, as
- * it is when a VM folder was copied.  Returns a malloc'd name.
- */
-static char *
-vmdk_parent_name(struct vmc_image *img, const char *hint)
-{
-    char *name = strdup(hint), *p, *base;
-    bool windows_abs, absolute;
-
-    if (name == NULL)
-        return NULL;
-    windows_abs = strchr(name, '\\') != NULL ||
-                  (name[0] && name[1] == ':' &&
-                   (name[2] == '\\' || name[2] == '/'));
-    if (windows_abs)
-        for (p = name; *p; p++)
-            if (*p == '\\')
-                *p = '/';
-    windows_abs = windows_abs && name[0] && name[1] == ':';
-    absolute = windows_abs || name[0] == '/';
-    if (!absolute)
-        return name;
-    if (!windows_abs && access(name, F_OK) == 0)
-        return name;
-    base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    if (*base == '\0')
-        return name;
-    vmc_debug(img->h, "%s: parentFileNameHint '%s' does not exist here; "
-              "looking for '%s' beside the image", img->path, hint, base);
-    memmove(name, base, strlen(base) + 1);
-    return name;
-}
-
 /* Open the parent of a delta link and check its CID. */
 static int
 vmdk_open_parent(struct vmc_image *img, struct vmdk *v)
@@ -343,7 +347,7 @@ vmdk_open_parent(struct vmc_image *img, struct vmdk *v)
                   img->path, d->parent_cid);
         return -1;
     }
-    name = vmdk_parent_name(img, d->parent_hint);
+    name = vmdk_local_name(img, d->parent_hint);
     if (name == NULL) {
         vmc_error(h, "%s: %m", img->path);
         return -1;

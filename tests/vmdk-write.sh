@@ -92,6 +92,19 @@ grep -q '^ddb.virtualHWVersion = "11"$' "$tmp/monolithicFlat.vmdk" ||
 [ "$(stat -c %s "$tmp/monolithicFlat-flat.vmdk")" = $size ] ||
     fail "monolithicFlat: flat size"
 
+# ESXi datastore disk: createType vmfs, a VMFS extent without offset.
+roundtrip vmfs "subformat=vmfs"
+grep -q '^RW 81923 VMFS "vmfs-flat.vmdk"$' "$tmp/vmfs.vmdk" ||
+    fail "vmfs: extent line"
+grep -q '^ddb.adapterType = "lsilogic"$' "$tmp/vmfs.vmdk" ||
+    fail "vmfs: adapter"
+# The same descriptor naming its extent by a datastore path that does
+# not exist here: the extent beside it is used.
+sed 's|"vmfs-flat.vmdk"|"/vmfs/volumes/5a1b/vm/vmfs-flat.vmdk"|' \
+    "$tmp/vmfs.vmdk" > "$tmp/vmfs-abs.vmdk"
+"$IMGTOOL" read "$tmp/vmfs-abs.vmdk" "$tmp/back.raw" || fail "vmfs: abs path"
+cmp -s "$tmp/in.raw" "$tmp/back.raw" || fail "vmfs: abs path: wrong data"
+
 # Bad options.
 expect_fail "subformat" "$IMGTOOL" create vmdk subformat=vmfsSparse \
     "$tmp/in.raw" "$tmp/x.vmdk"
