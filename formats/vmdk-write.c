@@ -9,10 +9,11 @@
  *
  * streamOptimized: header (gdOffset = GD_AT_END) and embedded
  * descriptor, then each non-zero grain deflated behind a grain marker,
- * in increasing order; at flush every grain table behind a GT marker,
- * the grain directory behind a GD marker, the footer and the
- * end-of-stream marker (the layout of VMware's stream format, which
- * qemu, ovftool and ESXi read).
+ * in increasing order; at flush the grain tables that hold grains,
+ * each behind a GT marker, the grain directory behind a GD marker, the
+ * footer and the end-of-stream marker: the layout of the stream ESXi
+ * exports (qemu's iotest-version3.vmdk sample), which qemu, ovftool
+ * and ESXi read.
  *
  * monolithicFlat: a text descriptor and a raw "-flat.vmdk" extent.
  */
@@ -871,6 +872,28 @@ w_put_gt(uint8_t *buf, const uint32_t *gte)
                      ? gte[i] : 0);
 }
 
+/* The numbers of the touched grain tables, sorted, in *KEYS (the
+ * caller frees it) and their count in *N.
+ */
+static int
+w_sorted_keys(struct vmc_image *img, struct vmdk_writer *w, uint64_t **keys,
+              size_t *n)
+{
+    size_t i;
+
+    *n = 0;
+    *keys = malloc((w->gts_count ? w->gts_count : 1) * sizeof **keys);
+    if (*keys == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    for (i = 0; i < w->gts_cap; i++)
+        if (w->gts[i].gte)
+            (*keys)[(*n)++] = w->gts[i].gdi;
+    qsort(*keys, *n, sizeof **keys, w_cmp_u64);
+    return 0;
+}
+
 /* monolithicSparse: write the touched grain tables, both copies. */
 static int
 w_flush_sparse(struct vmc_image *img, struct vmdk_writer *w)
@@ -880,16 +903,13 @@ w_flush_sparse(struct vmc_image *img, struct vmdk_writer *w)
     size_t n = 0, i, gtb = VMDK_W_GT_SECTORS * VMDK_SECTOR;
     size_t per = VMDK_W_BUF / gtb;
 
-    keys = malloc((w->gts_count ? w->gts_count : 1) * sizeof *keys);
     buf = malloc(VMDK_W_BUF);
-    if (keys == NULL || buf == NULL) {
+    if (buf == NULL) {
         vmc_error(img->h, "%s: %m", img->path);
         return -1;
     }
-    for (i = 0; i < w->gts_cap; i++)
-        if (w->gts[i].gte)
-            keys[n++] = w->gts[i].gdi;
-    qsort(keys, n, sizeof *keys, w_cmp_u64);
+    if (w_sorted_keys(img, w, &keys, &n) == -1)
+        return -1;
     for (i = 0; i < n;) {
         size_t j = i, k;
         uint64_t off;
@@ -963,47 +983,59 @@ w_out_marker(struct w_out *o, uint64_t num_sectors, uint32_t type)
     return w_out_put(o, &m, sizeof m);
 }
 
-/* streamOptimized: every grain table, the directory, footer, EOS. */
+/* streamOptimized: the grain tables that hold grains, each behind a
+ * GT marker, in directory order; the directory behind a GD marker
+ * (entry 0 for tables with no grain, as ESXi's own exports have it);
+ * the footer (a copy of the header with the directory's offset) behind
+ * its marker; the end-of-stream marker.
+ */
 static int
 w_flush_stream(struct vmc_image *img, struct vmdk_writer *w)
 {
     CLEANUP_FREE uint8_t *buf = malloc(VMDK_W_BUF);
+    CLEANUP_FREE uint64_t *keys = NULL;
     uint8_t gt[VMDK_W_GT_SECTORS * VMDK_SECTOR];
     uint8_t footer[VMDK_SECTOR];
-    uint64_t gt0 = w->next_sector, gd, i, end;
+    uint64_t gt0 = w->next_sector, gd, i, end, done, total;
     struct w_out o = { img, buf, 0, w->next_sector * VMDK_SECTOR };
+    size_t n, j;
 
-    if (buf == NULL) {
-        vmc_error(img->h, "%s: %m", img->path);
+    if (buf == NULL || w_sorted_keys(img, w, &keys, &n) == -1) {
+        if (buf == NULL)
+            vmc_error(img->h, "%s: %m", img->path);
         return -1;
     }
-    gd = gt0 + w->gd_entries * (1 + VMDK_W_GT_SECTORS) + 1;
+    gd = gt0 + n * (1 + VMDK_W_GT_SECTORS) + 1;
     end = gd + w->gd_sectors + 3;
     if (end > VMDK_W_MAX_SECTORS) {
         vmc_error(img->h, "%s: the stream would grow past 2 TiB, the most a "
                   "VMDK grain directory can address", img->path);
         return -1;
     }
-    for (i = 0; i < w->gd_entries; i++) {
-        const uint32_t *gte = w_gt_find(w, i);
-
-        if (w_out_marker(&o, VMDK_W_GT_SECTORS, VMDK_MARKER_GT) == -1)
+    for (j = 0; j < n; j++) {
+        w_put_gt(gt, w_gt_find(w, keys[j]));
+        if (w_out_marker(&o, VMDK_W_GT_SECTORS, VMDK_MARKER_GT) == -1 ||
+            w_out_put(&o, gt, sizeof gt) == -1)
             return -1;
-        if (gte) {
-            w_put_gt(gt, gte);
-            if (w_out_put(&o, gt, sizeof gt) == -1)
-                return -1;
-        } else if (w_out_put(&o, NULL, sizeof gt) == -1) {
-            return -1;
-        }
     }
-    if (w_out_marker(&o, w->gd_sectors, VMDK_MARKER_GD) == -1 ||
-        w_out_flush(&o) == -1)
+    if (w_out_marker(&o, w->gd_sectors, VMDK_MARKER_GD) == -1)
         return -1;
-    /* The directory: entry i points at grain table i, after its marker. */
-    if (w_write_gd(img, w, gd, gt0 + 1, 1 + VMDK_W_GT_SECTORS) == -1)
-        return -1;
-    o.pos = (gd + w->gd_sectors) * VMDK_SECTOR;
+    /* The directory, streamed: table j sits after its marker. */
+    total = w->gd_sectors * VMDK_SECTOR;
+    for (done = 0, i = 0, j = 0; done < total; done += VMDK_SECTOR) {
+        uint8_t sec[VMDK_SECTOR];
+        size_t k;
+
+        memset(sec, 0, sizeof sec);
+        for (k = 0; k < VMDK_SECTOR / 4 && i < w->gd_entries; k++, i++)
+            if (j < n && keys[j] == i) {
+                vmc_put_le32(sec + k * 4, (uint32_t) (gt0 + j *
+                             (1 + VMDK_W_GT_SECTORS) + 1));
+                j++;
+            }
+        if (w_out_put(&o, sec, sizeof sec) == -1)
+            return -1;
+    }
     w_header(w, footer, 3, VMDK4_FLAG_NL_DETECT | VMDK4_FLAG_COMPRESS |
              VMDK4_FLAG_MARKER, gd, 0, VMDK4_COMPRESS_DEFLATE);
     if (w_out_marker(&o, 1, VMDK_MARKER_FOOTER) == -1 ||
