@@ -16,6 +16,8 @@
 
 /* Grain tables kept in memory per extent (direct mapped by index). */
 #define VMDK_GT_CACHE_SLOTS 64
+/* First read of a compressed grain: its marker and most grains. */
+#define VMDK_GRAIN_READ (32u * 1024)
 
 struct vmdk_gt_slot {
     bool valid;
@@ -784,17 +786,29 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
     uint64_t gbytes = s->grain * VMDK_SECTOR;
     uint64_t cap = s->capacity * VMDK_SECTOR;
     uint64_t want = cap - gstart < gbytes ? cap - gstart : gbytes;
-    uint64_t data_off, len;
+    uint64_t avail = s->file_size - file_offset;
+    uint64_t first, len, skip = 0;
     CLEANUP_FREE uint8_t *cbuf = NULL;
     size_t got;
 
+    /* One read brings the marker and, usually, all the data; a grain
+     * that compressed badly takes a second read.
+     */
+    first = avail < VMDK_GRAIN_READ ? avail : VMDK_GRAIN_READ;
+    cbuf = malloc(2 * gbytes + sizeof(struct vmdk_grain_marker_disk));
+    if (cbuf == NULL) {
+        vmc_error(h, "%s: %m", s->path);
+        return -1;
+    }
+    if (first > 2 * gbytes)
+        first = 2 * gbytes;
+    if (vmc_pread_full(h, s->path, s->fd, cbuf, first, file_offset) == -1)
+        return -1;
     if (s->markers) {
         struct vmdk_grain_marker_disk mk;
         uint64_t lba;
 
-        if (vmc_pread_full(h, s->path, s->fd, &mk, sizeof mk,
-                           file_offset) == -1)
-            return -1;
+        memcpy(&mk, cbuf, sizeof mk);   /* classify checked it is there */
         lba = vmc_le64(&mk.lba);
         len = vmc_le32(&mk.size);
         if (lba != gstart / VMDK_SECTOR) {
@@ -810,24 +824,24 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
                       s->path, file_offset, len, 2 * gbytes);
             return -1;
         }
-        data_off = file_offset + sizeof mk;
-        if (vmc_check_range(h, s->path, s->file_size, data_off, len,
-                            "compressed grain") == -1)
+        skip = sizeof mk;
+        if (vmc_check_range(h, s->path, s->file_size, file_offset + skip,
+                            len, "compressed grain") == -1)
+            return -1;
+        if (skip + len > first &&
+            vmc_pread_full(h, s->path, s->fd, cbuf + first,
+                           skip + len - first, file_offset + first) == -1)
             return -1;
     } else {
-        data_off = file_offset;
-        len = s->file_size - data_off;
-        if (len > 2 * gbytes)
-            len = 2 * gbytes;
+        /* No marker: the stream's own end tells where it stops. */
+        len = avail < 2 * gbytes ? avail : 2 * gbytes;
+        if (len > first &&
+            vmc_pread_full(h, s->path, s->fd, cbuf + first, len - first,
+                           file_offset + first) == -1)
+            return -1;
     }
-    cbuf = malloc(len);
-    if (cbuf == NULL) {
-        vmc_error(h, "%s: %m", s->path);
-        return -1;
-    }
-    if (vmc_pread_full(h, s->path, s->fd, cbuf, len, data_off) == -1)
-        return -1;
-    if (sparse_inflate(h, s, gstart, cbuf, len, buf, gbytes, &got) == -1)
+    if (sparse_inflate(h, s, gstart, cbuf + skip, len, buf, gbytes,
+                       &got) == -1)
         return -1;
     if (got != gbytes && got != want) {
         vmc_error(h, "%s: compressed grain at offset %" PRIu64 " inflates to "
