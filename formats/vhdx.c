@@ -1420,6 +1420,11 @@ vhdx_check(struct vmc_image *img, struct vmc_check_result *r)
 const struct vmc_format_ops vmc_format_vhdx = {
     .name = "vhdx",
     .description = "Hyper-V VHDX (fixed, dynamic, differencing)",
+    /* A new block reads as zeros until written (the file is extended
+     * with zeros), so the copy engine may fill it a request at a time
+     * instead of holding whole 32 MiB blocks in memory.
+     */
+    .partial_cluster_writes = true,
     .create_opts = vhdx_create_opts,
     .probe = vhdx_probe,
     .open = vhdx_open,
