@@ -258,9 +258,8 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
 {
     struct vmc_handle *h = img->h;
     CLEANUP_FREE char *text = NULL;
-    const char *nul;
     uint64_t sum = 0;
-    size_t i;
+    size_t i, len;
 
     if (img->file_size > VMDK_MAX_DESC_SIZE) {
         vmc_error(h, "%s: not a VMDK descriptor: the file has %" PRIu64
@@ -276,18 +275,19 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
     if (vmc_pread_full(h, img->path, img->fd, text, img->file_size, 0) == -1)
         return -1;
     text[img->file_size] = '\0';
-    /* qemu-img convert pads descriptors with NULs to a sector; any other
-     * NUL means a binary file.
+    /* The descriptor is a C string: qemu-img pads it with NULs to a
+     * sector, and when it rewrites the CID it can leave the end of the
+     * old text after the new NUL.  What comes first must look like a
+     * descriptor.
      */
-    nul = memchr(text, '\0', img->file_size);
-    if (nul == text || (nul && !vmc_is_zero(nul, img->file_size -
-                                             (uint64_t) (nul - text)))) {
+    len = strlen(text);
+    if (!vmdk_desc_probe((const uint8_t *) text, len, len)) {
         vmc_error(h, "%s: not a VMDK image: no sparse extent magic number "
                   "and not a text descriptor", img->path);
         return -1;
     }
     v->has_desc = true;
-    if (vmdk_desc_parse(h, img->path, text, img->file_size, &v->desc) == -1)
+    if (vmdk_desc_parse(h, img->path, text, len, &v->desc) == -1)
         return -1;
     if (v->desc.create_type)
         for (i = 0; vmdk_raw_create_types[i]; i++)

@@ -106,6 +106,11 @@ desc() {
 }
 desc <<< 'RW 2048 FLAT "flat.img" 0' > "$tmp/d/ok.vmdk"
 "$IMGTOOL" read "$tmp/d/ok.vmdk" "$tmp/out.raw" || fail "good descriptor"
+# qemu-img leaves the old text's end after the NUL when it rewrites a
+# CID with fewer digits: the descriptor stops at the first NUL.
+{ desc <<< 'RW 2048 FLAT "flat.img" 0'; printf '\0"\n'; head -c 500 /dev/zero; } \
+    > "$tmp/d/tail.vmdk"
+"$IMGTOOL" read "$tmp/d/tail.vmdk" "$tmp/out.raw" || fail "text after the NUL"
 { for ((i = 0; i < 70000; i++)); do echo 'RW 1 ZERO'; done; } |
     desc > "$tmp/d/many.vmdk"
 bad "giant extent count" "$tmp/d/many.vmdk" "" "more than 65536 extents"
