@@ -402,19 +402,19 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
     s->se_gt_size = vmc_le64(&d.grain_tables_size);
     s->se_grains_offset = vmc_le64(&d.grains_offset);
     s->se_grains_size = vmc_le64(&d.grains_size);
+    if (vol_size == 0) {
+        vmc_error(h, "%s: seSparse header: volatile header size is 0",
+                  s->path);
+        return -1;
+    }
     if (sparse_se_area(h, s, vol_off, 1, "volatile header") == -1 ||
-        vol_size == 0 ||
         sparse_se_area(h, s, s->gd_offset, vmc_le64(&d.grain_dir_size),
                        "grain directory") == -1 ||
         sparse_se_area(h, s, s->se_gt_offset, s->se_gt_size,
                        "grain tables") == -1 ||
         sparse_se_area(h, s, s->se_grains_offset, s->se_grains_size,
-                       "grains") == -1) {
-        if (vol_size == 0)
-            vmc_error(h, "%s: seSparse header: volatile header size is 0",
-                      s->path);
+                       "grains") == -1)
         return -1;
-    }
     if (vmc_pread_full(h, s->path, s->fd, &v, sizeof v,
                        vol_off * VMDK_SECTOR) == -1)
         return -1;
