@@ -454,6 +454,107 @@ START_TEST(test_no_rdwr_open)
 }
 END_TEST
 
+/* Many threads reading one image whose grain tables (130 of them) do
+ * not all fit the reader's table cache: every read must be right.
+ */
+#define SPREAD_GTS 130
+#define GT_SPAN (512ull * GRAIN)
+
+struct read_job {
+    struct vmc_image *img;
+    unsigned id;
+    int bad;
+};
+
+/* The expected byte at OFF: the grain written in each grain table. */
+static uint8_t
+spread(uint64_t off)
+{
+    uint64_t gt = off / GT_SPAN;
+
+    if (off % GT_SPAN / GRAIN != gt % 512)
+        return 0;
+    return (uint8_t) (gt + off % 251 + 1);
+}
+
+static void *
+reader(void *arg)
+{
+    struct read_job *j = arg;
+    uint8_t *buf = malloc(3 * GRAIN);
+    unsigned seed = j->id * 7919 + 1, k;
+    uint64_t i;
+
+    j->bad = 0;
+    for (k = 0; k < 400; k++) {
+        uint64_t gt = rand_r(&seed) % SPREAD_GTS;
+        uint64_t off = gt * GT_SPAN + (gt % 512) * GRAIN - GRAIN +
+                       rand_r(&seed) % GRAIN;
+
+        if (gt == 0)
+            off = rand_r(&seed) % GRAIN;
+        if (vmc_image_pread(j->img, buf, 2 * GRAIN, off) == -1) {
+            j->bad = -1;
+            break;
+        }
+        for (i = 0; i < 2 * GRAIN; i++)
+            if (buf[i] != spread(off + i))
+                j->bad++;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void
+concurrent_read(const char *opts)
+{
+    struct vmc_handle *h = vmc_new();
+    uint64_t size = SPREAD_GTS * GT_SPAN, gt, i;
+    struct vmc_image *img = vmc_image_create(h, path, "vmdk", size, opts);
+    uint8_t *buf = malloc(GRAIN);
+    pthread_t t[NTHREADS];
+    struct read_job jobs[NTHREADS];
+    unsigned n;
+
+    ck_assert_msg(img != NULL, "%s", vmc_get_error(h));
+    for (gt = 0; gt < SPREAD_GTS; gt++) {
+        uint64_t off = gt * GT_SPAN + (gt % 512) * GRAIN;
+
+        for (i = 0; i < GRAIN; i++)
+            buf[i] = spread(off + i);
+        ck_assert_msg(vmc_image_pwrite(img, buf, GRAIN, off) == 0, "%s",
+                      vmc_get_error(h));
+    }
+    ck_assert_msg(vmc_image_commit(img) == 0, "%s", vmc_get_error(h));
+    vmc_image_close(img);
+    img = vmc_image_open(h, path, NULL, 0);
+    ck_assert_msg(img != NULL, "%s", vmc_get_error(h));
+    for (n = 0; n < NTHREADS; n++) {
+        jobs[n] = (struct read_job) { img, n, 0 };
+        pthread_create(&t[n], NULL, reader, &jobs[n]);
+    }
+    for (n = 0; n < NTHREADS; n++) {
+        pthread_join(t[n], NULL);
+        ck_assert_msg(jobs[n].bad == 0, "thread %u: %d (%s)", n,
+                      jobs[n].bad, vmc_get_error(h));
+    }
+    vmc_image_close(img);
+    vmc_free(h);
+    free(buf);
+}
+
+START_TEST(test_concurrent_read_sparse)
+{
+    concurrent_read(NULL);
+}
+END_TEST
+
+START_TEST(test_concurrent_read_stream)
+{
+    concurrent_read("subformat=streamOptimized");
+}
+END_TEST
+
 static Suite *
 vmdk_write_suite(void)
 {
@@ -480,6 +581,8 @@ vmdk_write_suite(void)
     tcase_add_test(tc, test_too_big);
     tcase_add_test(tc, test_no_read_while_creating);
     tcase_add_test(tc, test_no_rdwr_open);
+    tcase_add_test(tc, test_concurrent_read_sparse);
+    tcase_add_test(tc, test_concurrent_read_stream);
     suite_add_tcase(s, tc);
     return s;
 }
