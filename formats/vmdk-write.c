@@ -557,18 +557,19 @@ w_twice(struct vmc_image *img, uint64_t offset)
     return -1;
 }
 
-/* monolithicSparse: allocate N grains from grain G at once, or mark
- * them written as zeros (ZERO).  Returns the first sector, 0 for zeros,
- * or -1 (as uint64_t) on error.
+/* monolithicSparse: allocate N consecutive grains from grain G at once
+ * (their first sector in *SECTOR), or mark them written as zeros (ZERO).
+ * Refuses grains already written.  Returns 0 or -1.
  */
 static int
 w_sparse_alloc(struct vmc_image *img, struct vmdk_writer *w, uint64_t g,
                uint64_t n, bool zero, uint64_t *sector)
 {
-    uint64_t i, s = w->next_sector;
+    uint64_t i, s;
     int r = -1;
 
     pthread_mutex_lock(&w->lock);
+    s = w->next_sector;
     if (w->failed) {
         vmc_error(img->h, "%s: an earlier write failed", img->path);
         goto out;
