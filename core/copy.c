@@ -165,17 +165,20 @@ copy_wait_turn(struct copy *c, const struct copy_item *item)
 static void
 copy_finish_item(struct copy *c, const struct copy_item *item, bool ok)
 {
+    uint64_t done;
+
     pthread_mutex_lock(&c->lock);
     if (!ok)
         c->failed = true;
     else
         c->done += item->length;
+    done = c->done;
     if (c->next_write == item->ticket)
         c->next_write++;
     pthread_cond_broadcast(&c->turn);
     pthread_mutex_unlock(&c->lock);
     if (ok)
-        vmc_progress(c->h, c->done, c->size);
+        vmc_progress(c->h, done, c->size);
 }
 
 /* Write LEN bytes of BUF at OFF to the target, through encode when the
@@ -199,11 +202,9 @@ copy_write(struct copy *c, const uint8_t *buf, uint64_t len, uint64_t off,
             return -1;
         if (!ordered)
             pthread_mutex_lock(&c->lock);
-        r = ops->write_encoded(c->dst, chunk);
+        r = ops->write_encoded(c->dst, chunk);    /* consumes CHUNK */
         if (!ordered)
             pthread_mutex_unlock(&c->lock);
-        if (r == -1 && ops->free_encoded)
-            ops->free_encoded(chunk);
         return r;
     }
     return ops->pwrite(c->dst, buf, len, off);
@@ -272,7 +273,7 @@ copy_item_ordered_encoded(struct copy *c, const struct copy_item *item,
     for (done = 0; r == 0 && done < n; done++)
         if (ops->write_encoded(c->dst, chunks[done]) == -1) {
             r = -1;
-            done++;             /* the driver freed or kept it */
+            done++;             /* consumed by write_encoded */
             break;
         }
     for (i = done; i < n; i++)

@@ -188,7 +188,8 @@ struct vmc_format_ops {
     /* Optional split of pwrite for formats that compress: encode turns
      * COUNT bytes at OFFSET into a private chunk (any thread, touches
      * no shared state); write_encoded stores it (serialised by the
-     * engine) and free_encoded frees one that was not written.
+     * engine) and always consumes it, whether it succeeds or fails;
+     * free_encoded frees a chunk that is never passed to write_encoded.
      */
     int (*encode)(struct vmc_image *img, const void *buf, size_t count,
                   uint64_t offset, void **chunk);

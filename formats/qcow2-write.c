@@ -496,11 +496,7 @@ qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
 
         if (qcow2_encode(img, buf, count, offset, &chunk) == -1)
             return -1;
-        if (qcow2_write_encoded(img, chunk) == -1) {
-            qcow2_free_encoded(chunk);
-            return -1;
-        }
-        return 0;
+        return qcow2_write_encoded(img, chunk);
     }
     n = qcow2_check_write(img, w, count, offset);
     if (n == -1)
@@ -776,8 +772,8 @@ qcow2_write_encoded(struct vmc_image *img, void *chunk)
         }
     }
     ret = 0;
-    qcow2_free_encoded(c);          /* stored: ours to free */
 out:
+    qcow2_free_encoded(c);          /* consumed, stored or not */
     return ret;
 }
 

@@ -222,6 +222,8 @@ struct vmdk {
 /* Writers (vmdk-write.c). */
 extern const struct vmc_opt_desc vmdk_create_opts[];
 int vmdk_create(struct vmc_image *img, const struct vmc_opts *opts);
+/* The ops of a streamOptimized image being written (vmdk.c). */
+extern const struct vmc_format_ops vmdk_format_stream;
 int vmdk_pwrite(struct vmc_image *img, const void *buf, size_t count,
                 uint64_t offset);
 int vmdk_encode(struct vmc_image *img, const void *buf, size_t count,

@@ -528,6 +528,8 @@ vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
         return -1;
     }
     img->cluster_size = kind == VMDK_W_FLAT ? 0 : (uint32_t) w->gbytes;
+    if (kind == VMDK_W_STREAM)
+        img->ops = &vmdk_format_stream;
     img->priv = v;
     return 0;
 }

@@ -724,27 +724,35 @@ vmdk_info(struct vmc_image *img, struct json_object *o)
     return 0;
 }
 
+/* The driver.  An image created as streamOptimized gets the second
+ * table: its grains are compressed by encode on any thread and
+ * appended in increasing offset order; the other subformats take plain
+ * pwrite from several threads at once.
+ */
+#define VMDK_OPS_COMMON                                         \
+    .name = "vmdk",                                             \
+    .description = "VMware virtual disk (sparse, flat, "        \
+                   "streamOptimized, ESXi redo logs)",          \
+    .create_opts = vmdk_create_opts,                            \
+    .probe = vmdk_probe,                                        \
+    .open = vmdk_open,                                          \
+    .close = vmdk_close,                                        \
+    .block_status = vmdk_block_status,                          \
+    .pread = vmdk_pread,                                        \
+    .create = vmdk_create,                                      \
+    .pwrite = vmdk_pwrite,                                      \
+    .flush = vmdk_flush,                                        \
+    .info = vmdk_info,                                          \
+    .check = vmdk_check
+
 const struct vmc_format_ops vmc_format_vmdk = {
-    .name = "vmdk",
-    .description = "VMware virtual disk (sparse, flat, streamOptimized, "
-                   "ESXi redo logs)",
-    /* streamOptimized grains must be appended in increasing order; the
-     * other subformats don't need it but take it (their grains then lie
-     * in the file in disk order).
-     */
+    VMDK_OPS_COMMON,
+};
+
+const struct vmc_format_ops vmdk_format_stream = {
+    VMDK_OPS_COMMON,
     .ordered_writes = true,
-    .create_opts = vmdk_create_opts,
-    .probe = vmdk_probe,
-    .open = vmdk_open,
-    .close = vmdk_close,
-    .block_status = vmdk_block_status,
-    .pread = vmdk_pread,
-    .create = vmdk_create,
-    .pwrite = vmdk_pwrite,
     .encode = vmdk_encode,
     .write_encoded = vmdk_write_encoded,
     .free_encoded = vmdk_free_encoded,
-    .flush = vmdk_flush,
-    .info = vmdk_info,
-    .check = vmdk_check,
 };
