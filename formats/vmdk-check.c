@@ -344,7 +344,7 @@ check_overlaps_and_leaks(struct check_ctx *c)
     uint64_t end = 0, leaked = 0, file_sectors = s->file_size / VMDK_SECTOR;
     size_t i;
 
-    if (c->no_overlap_check)
+    if (c->no_overlap_check || c->ngrains == 0)
         return;
     qsort(c->grains, c->ngrains, sizeof *c->grains, check_cmp_grain);
     for (i = 0; i < c->ngrains; i++) {
