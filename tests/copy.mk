@@ -31,3 +31,7 @@ test_copy_engine_SOURCES = test-copy-engine.c
 # The quick start's sample conversion.
 TESTS += sample-demo.sh
 EXTRA_DIST += sample-demo.sh
+
+# The source and every file it refers to stay read-only and unchanged.
+TESTS += source-readonly.sh
+EXTRA_DIST += source-readonly.sh

@@ -9,6 +9,9 @@
  *   imgtool info IMAGE [FORMAT]           info JSON
  *   imgtool check IMAGE [FORMAT]          structural check
  *   imgtool probe IMAGE                   detected format name
+ *   imgtool fdcheck IMAGE                 read the whole image, then fail
+ *                                         if any descriptor of this
+ *                                         process can write
  *
  * Environment: IMGTOOL_FLAGS=outside,nobacking,ignoreparent adds open
  * flags.  Exit 0 on success, 1 on error (message on stderr), 2 when
@@ -215,6 +218,65 @@ do_check(const char *path, const char *fmt)
     return rc;
 }
 
+/* Read all of PATH, then list every open descriptor (above stderr)
+ * whose access mode allows writing: a source must be opened read-only,
+ * and so must every file it refers to.
+ */
+static int
+do_fdcheck(const char *path)
+{
+    struct vmc_image *img = open_image(path, NULL);
+    uint64_t size = vmc_image_size(img), off = 0;
+    char *buf = malloc(CHUNK);
+    int fd, bad = 0, nfiles = 0;
+
+    while (off < size) {
+        enum vmc_extent_type t;
+        uint64_t run, n;
+
+        if (vmc_image_block_status(img, off, size - off, &t, &run) == -1)
+            die();
+        n = run < CHUNK ? run : CHUNK;
+        if (t == VMC_EXTENT_DATA && vmc_image_pread(img, buf, n, off) == -1)
+            die();
+        off += t == VMC_EXTENT_DATA ? n : run;
+    }
+    for (fd = 3; fd < 4096; fd++) {
+        char info[64], line[256], target[4096];
+        FILE *fp;
+        ssize_t len;
+
+        snprintf(info, sizeof info, "/proc/self/fdinfo/%d", fd);
+        fp = fopen(info, "r");
+        if (fp == NULL)
+            continue;
+        snprintf(info, sizeof info, "/proc/self/fd/%d", fd);
+        len = readlink(info, target, sizeof target - 1);
+        target[len < 0 ? 0 : len] = '\0';
+        while (fgets(line, sizeof line, fp)) {
+            unsigned long flags;
+
+            if (sscanf(line, "flags: %lo", &flags) != 1)
+                continue;
+            /* Only files count: not the fdinfo file itself, nor pipes
+             * or sockets inherited from make.
+             */
+            if (target[0] != '/' || strncmp(target, "/proc/", 6) == 0)
+                break;
+            nfiles++;
+            if ((flags & O_ACCMODE) != O_RDONLY) {
+                printf("writable: fd %d %s (flags 0%lo)\n", fd, target, flags);
+                bad = 1;
+            }
+        }
+        fclose(fp);
+    }
+    printf("%d files open, %s\n", nfiles, bad ? "some writable" : "all read-only");
+    free(buf);
+    vmc_image_close(img);
+    return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -232,6 +294,8 @@ main(int argc, char **argv)
         return do_info(argv[2], argc > 3 ? argv[3] : NULL);
     if (argc >= 3 && !strcmp(argv[1], "check"))
         return do_check(argv[2], argc > 3 ? argv[3] : NULL);
+    if (argc == 3 && !strcmp(argv[1], "fdcheck"))
+        return do_fdcheck(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "probe")) {
         const char *f = vmc_image_probe(h, argv[2]);
 
