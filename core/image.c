@@ -679,11 +679,10 @@ vmc_image_commit(struct vmc_image *img)
     }
     if (img->ops->flush && img->ops->flush(img) == -1)
         return -1;
-    if (fsync(img->fd) == -1) {
-        vmc_error(h, "%s: fsync: %m", img->path);
-        return -1;
-    }
-    for (o = img->outfiles; o; o = o->next)
+    /* img->fd is a dup of the main outfile's fd: syncing the outfiles
+     * syncs everything.
+     */
+    for (o = img->outfiles; o && img->sync; o = o->next)
         if (fsync(o->fd) == -1) {
             vmc_error(h, "%s: fsync: %m", o->final);
             return -1;
@@ -713,6 +712,12 @@ vmc_image_commit(struct vmc_image *img)
     }
     img->committed = true;
     return 0;
+}
+
+void
+vmc_image_set_sync(struct vmc_image *img, bool sync)
+{
+    img->sync = sync;
 }
 
 char *

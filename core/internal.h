@@ -232,6 +232,7 @@ struct vmc_image {
     bool writable;
     bool creating;               /* made by vmc_image_create */
     bool committed;
+    bool sync;                   /* fsync before commit renames */
     uint64_t file_size;          /* of fd when opened */
     dev_t dev;
     ino_t ino;

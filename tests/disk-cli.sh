@@ -97,8 +97,10 @@ $V disk create -f raw "$tmp/new.raw" 10M
 [ "$(stat -c %s "$tmp/new.raw")" -eq $((10 << 20)) ] || fail "create size"
 $V disk map "$tmp/in.raw" | grep -q data || fail "map"
 
-# Verify after writing.
+# Verify after writing; durable output.
 $V disk convert --verify -O raw "$tmp/in.raw" "$tmp/ver.raw"
+$V disk convert --fsync -O raw "$tmp/in.raw" "$tmp/sync.raw"
+cmp "$tmp/in.raw" "$tmp/sync.raw" || fail "--fsync output differs"
 
 [ "$(fingerprint "$tmp/in.raw")" = "$before" ] || fail "the source changed"
 echo "disk-cli: ok"

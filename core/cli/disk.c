@@ -35,6 +35,7 @@ enum {
     OPT_MACHINE_READABLE,
     OPT_JSON,
     OPT_VERIFY,
+    OPT_FSYNC,
 };
 
 static struct vmc_handle *disk_h;
@@ -324,6 +325,9 @@ disk_convert_usage(FILE *fp)
             "                            least 4 for uncompressed output)\n"
             "      --request-size SIZE   bytes per request (default 4M)\n"
             "      --verify              compare OUT with IN after writing\n"
+            "      --fsync               have OUT on disk before it appears\n"
+            "                            (default: left to the kernel, as\n"
+            "                            qemu-img and cp do)\n"
             "      --allow-outside-paths follow backing names that leave\n"
             "                            the image's directory\n"
             "      --ignore-parent-id    read chains whose parent IDs do not\n"
@@ -339,6 +343,7 @@ struct convert_args {
     bool progress;
     bool machine;
     bool verify;
+    bool fsync;
     bool outside;
     bool ignore_parent;
     unsigned threads;
@@ -417,6 +422,7 @@ convert_run(struct vmc_handle *h, const struct convert_args *a)
                            options);
     if (dst == NULL)
         return -1;
+    vmc_image_set_sync(dst, a->fsync);
     prog.start = now_seconds();
     vmc_set_progress_handler(h, progress_cb, &prog);
     r = vmc_image_copy(src, dst, &copts);
@@ -464,6 +470,7 @@ disk_convert(int argc, char **argv)
         { "request-size", required_argument, NULL, 'R' },
         { "machine-readable", no_argument, NULL, OPT_MACHINE_READABLE },
         { "verify", no_argument, NULL, OPT_VERIFY },
+        { "fsync", no_argument, NULL, OPT_FSYNC },
         { "allow-outside-paths", no_argument, NULL, OPT_ALLOW_OUTSIDE },
         { "ignore-parent-id", no_argument, NULL, OPT_IGNORE_PARENT_ID },
         { "help", no_argument, NULL, 'h' },
@@ -498,6 +505,7 @@ disk_convert(int argc, char **argv)
             break;
         case OPT_MACHINE_READABLE: a.machine = true; break;
         case OPT_VERIFY: a.verify = true; break;
+        case OPT_FSYNC: a.fsync = true; break;
         case OPT_ALLOW_OUTSIDE: a.outside = true; break;
         case OPT_IGNORE_PARENT_ID: a.ignore_parent = true; break;
         case 'h': disk_convert_usage(stdout); return EXIT_OK;

@@ -113,11 +113,18 @@ struct vmc_image *vmc_image_create(struct vmc_handle *h, const char *path,
                                    const char *format, uint64_t size,
                                    const char *options);
 
-/* Finish IMG (made by vmc_image_create): write its final metadata,
- * sync, and move it and its companion files to their final names.
- * Returns 0 or -1; on error nothing is left under the final names.
+/* Finish IMG (made by vmc_image_create): write its final metadata and
+ * move it and its companion files to their final names.  Returns 0 or
+ * -1; on error nothing is left under the final names.
  */
 int vmc_image_commit(struct vmc_image *img);
+
+/* Make vmc_image_commit fsync IMG's files before renaming them, so the
+ * output is on disk when it appears under its name.  Off by default,
+ * as with qemu-img convert and cp: the data then reaches the disk when
+ * the kernel writes it back.
+ */
+void vmc_image_set_sync(struct vmc_image *img, bool sync);
 
 /* The options FORMAT accepts for vmc_image_create, as lines
  * "name  help\n" (static), or NULL if the format is unknown.
