@@ -35,3 +35,7 @@ EXTRA_DIST += sample-demo.sh
 # The source and every file it refers to stay read-only and unchanged.
 TESTS += source-readonly.sh
 EXTRA_DIST += source-readonly.sh
+
+# Interrupted conversions leave nothing behind.
+TESTS += disk-interrupt.sh
+EXTRA_DIST += disk-interrupt.sh
