@@ -1,0 +1,6 @@
+# Mutation fuzzing of every format driver: fuzz-formats.sh prepares
+# seed images and runs test-fuzz-formats on them (about half a minute).
+TESTS += fuzz-formats.sh
+check_PROGRAMS += test-fuzz-formats
+test_fuzz_formats_SOURCES = test-fuzz-formats.c
+EXTRA_DIST += fuzz-formats.sh data/fuzz
