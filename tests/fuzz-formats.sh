@@ -19,7 +19,6 @@
 fuzz=${builddir:-.}/test-fuzz-formats
 [ -x "$fuzz" ] || fail "$fuzz not built"
 failures=${FUZZ_FAILDIR:-${builddir:-.}/fuzz-failures}
-mkdir -p "$failures"
 
 # ---- 1. Regression mutants --------------------------------------------
 nreg=0

@@ -104,6 +104,7 @@ static struct {
     char files[FUZZ_MAX_FILES][256];   /* file names in SETDIR */
     int nfiles;
     char args[600];                    /* "OPEN FORMAT" for --one */
+    char failroot[FUZZ_PATH];          /* made when a mutant fails */
     char faildir[FUZZ_PATH];           /* where a failing mutant goes */
 } cur;
 
@@ -177,6 +178,8 @@ save_mutant(void)
 
     if (cur.faildir[0] == '\0')
         return;
+    if (cur.failroot[0])
+        mkdir(cur.failroot, 0755);
     mkdir(cur.faildir, 0755);
     join2(dir, sizeof dir, cur.faildir, "/");
     for (i = 0; i < cur.nfiles; i++) {
@@ -2075,10 +2078,7 @@ main(int argc, char **argv)
         return 99;
     }
 
-    if (mkdir(argv[3], 0755) == -1 && errno != EEXIST) {
-        perror(argv[3]);
-        return 99;
-    }
+    snprintf(cur.failroot, sizeof cur.failroot, "%s", argv[3]);
     nseeds = seeds_load(argv[1], &seeds);
     if (nseeds < 0)
         return 99;
