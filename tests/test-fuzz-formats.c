@@ -1501,6 +1501,7 @@ struct stats {
     uint64_t read_bytes;
     uint64_t checked;
     uint64_t silent_errors;      /* a call failed without a message */
+    uint64_t unnamed;            /* with a message naming no file */
     uint64_t walks_cut;          /* block status walks not finished */
     uint64_t largest_alloc;      /* one allocation, bytes */
     char largest_alloc_by[160];  /* the mutant that made it */
@@ -1529,6 +1530,7 @@ stats_for(const char *fmt)
 
 static struct vmc_handle *h;
 static char last_error[512];
+static bool mutant_failed;          /* a check failed; already reported */
 
 static void
 quiet_log(void *opaque, enum vmc_log_level level, const char *msg)
@@ -1543,6 +1545,14 @@ note_error(const char *what)
 
     if (e != NULL && *e != '\0') {
         snprintf(last_error, sizeof last_error, "%s", e);
+        /* Messages name the file (any of the set: a backing file's
+         * error names the backing file).
+         */
+        if (cur.setdir[0] && strstr(e, cur.setdir) == NULL && cur_stats) {
+            if (cur_stats->unnamed++ < 3 || opt_verbose)
+                fprintf(stderr, "fuzz: %s: %s failed with a message that "
+                        "names no file: %s\n", cur.ident, what, e);
+        }
         return;
     }
     if (cur_stats)
@@ -1576,6 +1586,87 @@ exercise_read(struct vmc_image *img, struct rng *r, uint8_t *buf,
         *budget -= n;
         off += n;
         len -= n;
+    }
+}
+
+/* Block status said [OFF, OFF+LEN) is a zero or hole run (type T):
+ * it must read as zeros, or a conversion (which skips such runs) and a
+ * read of the image would disagree.  A mismatch fails the mutant.
+ */
+static void
+check_zero_run(struct vmc_image *img, enum vmc_extent_type t, uint64_t off,
+               uint64_t len, uint8_t *buf)
+{
+    uint64_t k;
+
+    cur.phase = "vmc_image_pread (of a zero run)";
+    vmc_clear_error(h);
+    if (vmc_image_pread(img, buf, len, off) == -1) {
+        note_error("pread");
+        return;
+    }
+    if (cur_stats)
+        cur_stats->read_bytes += len;
+    for (k = 0; k < len && buf[k] == 0; k++)
+        ;
+    if (k == len)
+        return;
+    fprintf(stderr, "fuzz: block status says %s for %" PRIu64 " bytes at "
+            "offset %" PRIu64 " but byte %" PRIu64 " reads as 0x%02x\n",
+            t == VMC_EXTENT_ZERO ? "zero" : "hole", len, off, off + k,
+            buf[k]);
+    report_failure("a zero run of block status does not read as zeros");
+    mutant_failed = true;
+}
+
+/* Read a random range whole and in two or three pieces: whatever the
+ * image holds, the bytes must agree (a driver's splitting of requests
+ * at cluster, block or extent boundaries is where reads go wrong).
+ * BUF holds FUZZ_READ_CHUNK bytes.  A mismatch fails the mutant.
+ */
+static void
+check_split_read(struct vmc_image *img, struct rng *r, uint8_t *buf)
+{
+    uint64_t size = vmc_image_size(img), half = FUZZ_READ_CHUNK / 2;
+    uint64_t off = rng_below(r, size), len = 1 + rng_below(r, half);
+    uint64_t cut[2], done = 0;
+    unsigned i, ncut = 1 + (unsigned) rng_below(r, 2);
+    uint8_t *whole = buf, *parts = buf + half;
+
+    if (len > size - off)
+        len = size - off;
+    for (i = 0; i < ncut; i++)
+        cut[i] = rng_below(r, len + 1);
+    if (ncut == 2 && cut[0] > cut[1]) {
+        uint64_t t = cut[0];
+
+        cut[0] = cut[1];
+        cut[1] = t;
+    }
+    cur.phase = "vmc_image_pread (whole range, for the split-read check)";
+    if (vmc_image_pread(img, whole, len, off) == -1)
+        return;
+    for (i = 0; i <= ncut; i++) {
+        uint64_t end = i < ncut ? cut[i] : len;
+
+        if (end <= done)
+            continue;
+        cur.phase = "vmc_image_pread (pieces, for the split-read check)";
+        if (vmc_image_pread(img, parts + done, end - done, off + done) == -1)
+            return;
+        done = end;
+    }
+    if (memcmp(whole, parts, len) != 0) {
+        uint64_t k;
+
+        for (k = 0; k < len && whole[k] == parts[k]; k++)
+            ;
+        fprintf(stderr, "fuzz: a read of %" PRIu64 " bytes at offset %"
+                PRIu64 " differs from the same range read in pieces (cut "
+                "at %" PRIu64 " and %" PRIu64 ") from byte %" PRIu64 "\n",
+                len, off, cut[0], ncut == 2 ? cut[1] : len, k);
+        report_failure("the same bytes read whole and in pieces differ");
+        mutant_failed = true;
     }
 }
 
@@ -1657,8 +1748,7 @@ exercise_image(struct vmc_image *img, struct rng *r, uint8_t *buf)
         if (t == VMC_EXTENT_DATA)
             exercise_read(img, r, buf, &budget, off, run);
         else if (rng_below(r, 8) == 0)
-            exercise_read(img, r, buf, &budget, off,
-                          run < 4096 ? run : 4096);
+            check_zero_run(img, t, off, run < 4096 ? run : 4096, buf);
         off += run;
     }
     if (off < size && calls > FUZZ_MAX_EXTENTS && cur_stats) {
@@ -1684,6 +1774,8 @@ exercise_image(struct vmc_image *img, struct rng *r, uint8_t *buf)
         if (vmc_image_block_status(img, off, size - off, &t, &run) == -1)
             note_error("block status");
     }
+    for (i = 0; i < 2 && size > 0 && !mutant_failed; i++)
+        check_split_read(img, r, buf);
     if (opt_threads > 0)
         exercise_threads(img, r);
     vmc_clear_error(h);
@@ -1857,6 +1949,10 @@ run_mutant(struct seed *s, struct mutant *m, uint64_t iter,
                 last_error[0] ? last_error : "no error");
     if (opt_save)
         save_mutant();
+    if (mutant_failed) {
+        cur.active = 0;
+        return -1;
+    }
     cur.phase = "checking for leaked descriptors";
     fd_after = lowest_free_fd();
     if (fd_after != base_fd) {
@@ -2031,7 +2127,7 @@ run_one(const char *path, const char *format)
         last_error[0] = '\0';
     }
     free(buf);
-    return 0;
+    return mutant_failed ? 1 : 0;
 }
 
 int
@@ -2103,9 +2199,11 @@ main(int argc, char **argv)
     for (k = 0; k < nstats; k++)
         printf("fuzz: %-6s %6" PRIu64 " mutants, %6" PRIu64 " opened, %6"
                PRIu64 " checked, %" PRIu64 " MiB read, %" PRIu64
-               " silent failures\n", stats[k].format, stats[k].mutants,
+               " silent failures, %" PRIu64 " messages naming no file\n",
+               stats[k].format, stats[k].mutants,
                stats[k].opened, stats[k].checked,
-               stats[k].read_bytes >> 20, stats[k].silent_errors);
+               stats[k].read_bytes >> 20, stats[k].silent_errors,
+               stats[k].unnamed);
     for (k = 0; k < nstats; k++)
         printf("fuzz: %-6s slowest mutant %.3f s (%s), largest allocation "
                "%" PRIu64 " KiB (%s), %" PRIu64 " walks cut short\n",
