@@ -183,7 +183,8 @@ else
 fi
 
 # Corpus images, multi-file sets kept together.
-if [ -d "$VMCONV_CORPUS/images" ]; then
+if [ -d "$VMCONV_CORPUS/images" ] && command -v bzip2 >/dev/null 2>&1 &&
+       command -v gzip >/dev/null 2>&1; then
     cseed() {
         local name=$1 fmt=$2 open=$3
         shift 3
@@ -227,7 +228,7 @@ if [ -d "$VMCONV_CORPUS/images" ]; then
     cseed c-vmfs-vmdk vmdk vmfs_thick.vmdk \
         vmdk-rs/vmfs_thick.vmdk vmdk-rs/vmfs_thick-flat.vmdk
 else
-    echo "fuzz: corpus not found at $VMCONV_CORPUS: generated seeds only"
+    echo "fuzz: corpus (or bzip2, gzip) not found: generated seeds only"
 fi
 
 # FUZZ_PREPARE_ONLY=DIR: keep the seeds in DIR for long runs by hand:
