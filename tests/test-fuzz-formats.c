@@ -1270,147 +1270,198 @@ mutate_name(struct rng *r, struct mutant *m)
     return mut_write(m, s->str[which].off, buf, s->str[which].len);
 }
 
+/* Flip one to eight bits of a byte. */
+static int
+mutate_flip(struct rng *r, struct mutant *m)
+{
+    uint8_t b, mask = (uint8_t) (1u << rng_below(r, 8));
+    uint64_t off;
+
+    if (rng_below(r, 4) == 0)
+        mask = (uint8_t) (rng_below(r, 255) + 1);
+    if (!pick_offset(r, m, 1, &off))
+        return 0;
+    if (mut_read(m, off, &b, 1) == -1)
+        return -1;
+    b ^= mask;
+    desc_add(m, "xor 0x%02x at %" PRIu64, mask, off);
+    return mut_write(m, off, &b, 1);
+}
+
+/* Set a byte to 0x00, 0xff, 0x7f or 0x80. */
+static int
+mutate_byte(struct rng *r, struct mutant *m)
+{
+    static const uint8_t bytes[] = { 0x00, 0xff, 0x7f, 0x80 };
+    uint8_t b = bytes[rng_below(r, 4)];
+    uint64_t off;
+
+    if (!pick_offset(r, m, 1, &off))
+        return 0;
+    desc_add(m, "byte 0x%02x at %" PRIu64, b, off);
+    return mut_write(m, off, &b, 1);
+}
+
+/* Write a boundary value as a WIDTH-byte integer, either byte order. */
+static int
+mutate_boundary(struct rng *r, struct mutant *m, unsigned width)
+{
+    bool be = rng_below(r, 2);
+    uint64_t v = pick_boundary(r, m->size), off;
+    uint8_t buf[8];
+
+    if (!pick_offset(r, m, width, &off))
+        return 0;
+    put_uint(buf, width, be, v);
+    desc_add(m, "u%u%s 0x%" PRIx64 " at %" PRIu64, width * 8,
+             be ? "be" : "le", v & (width == 8 ? UINT64_MAX :
+                                    ((uint64_t) 1 << (width * 8)) - 1),
+             off);
+    return mut_write(m, off, buf, width);
+}
+
+/* Add a small delta to a 32- or 64-bit field: offsets off by a sector,
+ * a cluster, a byte.
+ */
+static int
+mutate_arith(struct rng *r, struct mutant *m)
+{
+    static const int64_t deltas[] = {
+        1, -1, 2, -2, 8, -8, 511, 512, -512, 4096, -4096, 65536,
+        -65536, 1 << 20, -(1 << 20),
+    };
+    int64_t d = deltas[rng_below(r, sizeof deltas / sizeof deltas[0])];
+    unsigned width = rng_below(r, 2) ? 4 : 8;
+    bool be = rng_below(r, 2);
+    uint8_t buf[8];
+    uint64_t off;
+
+    if (!pick_offset(r, m, width, &off))
+        return 0;
+    if (mut_read(m, off, buf, width) == -1)
+        return -1;
+    put_uint(buf, width, be, get_uint(buf, width, be) + (uint64_t) d);
+    desc_add(m, "u%u%s %+" PRId64 " at %" PRIu64, width * 8,
+             be ? "be" : "le", d, off);
+    return mut_write(m, off, buf, width);
+}
+
+/* Copy a field or a few sectors' worth over another place. */
+static int
+mutate_copy(struct rng *r, struct mutant *m)
+{
+    uint8_t buf[512];
+    uint64_t len = rng_below(r, 2) ? 8 : 4 + rng_below(r, 509), from, off;
+
+    if (!pick_offset(r, m, len, &from) || !pick_offset(r, m, len, &off))
+        return 0;
+    if (mut_read(m, from, buf, len) == -1)
+        return -1;
+    desc_add(m, "copy %" PRIu64 " bytes from %" PRIu64 " to %" PRIu64,
+             len, from, off);
+    return mut_write(m, off, buf, len);
+}
+
+/* Wipe a range (part of a table) with 0x00 or 0xff. */
+static int
+mutate_fill(struct rng *r, struct mutant *m)
+{
+    uint8_t buf[4096];
+    uint8_t fill = rng_below(r, 2) ? 0x00 : 0xff;
+    uint64_t len = 16 + rng_below(r, sizeof buf - 16), off;
+
+    if (!pick_offset(r, m, 1, &off))
+        return 0;
+    memset(buf, fill, len);
+    desc_add(m, "fill %" PRIu64 " bytes of 0x%02x at %" PRIu64, len, fill,
+             off);
+    return mut_write(m, off, buf, len);
+}
+
+/* Cut the file: by a little, by the footer, into the headers, anywhere. */
+static int
+mutate_truncate(struct rng *r, struct mutant *m)
+{
+    uint64_t size = m->size, len;
+
+    if (size == 0)
+        return 0;
+    switch (rng_below(r, 4)) {
+    case 0:
+        len = size - 1 - rng_below(r, size < 1024 ? size : 1024);
+        break;
+    case 1:
+        len = size - (size < 512 ? size : 512);
+        break;
+    case 2:
+        len = rng_below(r, size < 65536 ? size : 65536);
+        break;
+    default:
+        len = rng_below(r, size);
+        break;
+    }
+    desc_add(m, "truncate to %" PRIu64, len);
+    return mut_resize(m, len);
+}
+
+/* Grow the file (a hole), sometimes ending in a copy of its old last
+ * sector (a footer where a footer may be looked for).
+ */
+static int
+mutate_extend(struct rng *r, struct mutant *m)
+{
+    uint8_t buf[512];
+    uint64_t add, old = m->size;
+
+    switch (rng_below(r, 4)) {
+    case 0:
+        add = 1 + rng_below(r, 511);
+        break;
+    case 1:
+        add = 512;
+        break;
+    case 2:
+        add = (uint64_t) 1 << (9 + rng_below(r, 22));
+        break;
+    default:
+        add = 1 + rng_below(r, 1u << 20);
+        break;
+    }
+    desc_add(m, "extend by %" PRIu64, add);
+    if (mut_resize(m, m->size + add) == -1)
+        return -1;
+    if (add >= 512 && old >= 512 && rng_below(r, 2)) {
+        if (mut_read(m, old - 512, buf, 512) == -1)
+            return -1;
+        return mut_write(m, m->size - 512, buf, 512);
+    }
+    return 0;
+}
+
 /* One random mutation of M.  Returns 0 or -1 (I/O error). */
 static int
 mutate_once(struct rng *r, struct mutant *m)
 {
-    uint8_t buf[4096];
-    uint64_t off = 0, v, len;
-    unsigned width;
-    bool be;
     unsigned k = (unsigned) rng_below(r, m->seed->has_digits ? 120 : 100);
 
     if (m->seed->nstr > 0 && rng_below(r, 25) == 0)
         return mutate_name(r, m);
-
-    if (k < 14) {                                   /* flip bits */
-        uint8_t mask = (uint8_t) (1u << rng_below(r, 8));
-
-        if (rng_below(r, 4) == 0)
-            mask = (uint8_t) (rng_below(r, 255) + 1);
-        if (!pick_offset(r, m, 1, &off))
-            return 0;
-        if (mut_read(m, off, buf, 1) == -1)
-            return -1;
-        buf[0] ^= mask;
-        desc_add(m, "xor 0x%02x at %" PRIu64, mask, off);
-        return mut_write(m, off, buf, 1);
-    }
-    if (k < 26) {                                   /* special byte */
-        static const uint8_t bytes[] = { 0x00, 0xff, 0x7f, 0x80 };
-
-        buf[0] = bytes[rng_below(r, 4)];
-        if (!pick_offset(r, m, 1, &off))
-            return 0;
-        desc_add(m, "byte 0x%02x at %" PRIu64, buf[0], off);
-        return mut_write(m, off, buf, 1);
-    }
-    if (k < 60) {                                   /* boundary value */
-        width = k < 30 ? 2 : k < 46 ? 4 : 8;
-        be = rng_below(r, 2);
-        v = pick_boundary(r, m->size);
-        if (!pick_offset(r, m, width, &off))
-            return 0;
-        put_uint(buf, width, be, v);
-        desc_add(m, "u%u%s 0x%" PRIx64 " at %" PRIu64, width * 8,
-                 be ? "be" : "le", v & (width == 8 ? UINT64_MAX :
-                                        ((uint64_t) 1 << (width * 8)) - 1),
-                 off);
-        return mut_write(m, off, buf, width);
-    }
-    if (k < 70) {                                   /* arithmetic */
-        static const int64_t deltas[] = {
-            1, -1, 2, -2, 8, -8, 511, 512, -512, 4096, -4096, 65536,
-            -65536, 1 << 20, -(1 << 20),
-        };
-        int64_t d = deltas[rng_below(r, sizeof deltas / sizeof deltas[0])];
-
-        width = rng_below(r, 2) ? 4 : 8;
-        be = rng_below(r, 2);
-        if (!pick_offset(r, m, width, &off))
-            return 0;
-        if (mut_read(m, off, buf, width) == -1)
-            return -1;
-        v = get_uint(buf, width, be) + (uint64_t) d;
-        put_uint(buf, width, be, v);
-        desc_add(m, "u%u%s %+" PRId64 " at %" PRIu64, width * 8,
-                 be ? "be" : "le", d, off);
-        return mut_write(m, off, buf, width);
-    }
-    if (k < 76) {                                   /* copy a chunk */
-        uint64_t from;
-
-        len = rng_below(r, 2) ? 8 : 4 + rng_below(r, 509);
-        if (!pick_offset(r, m, len, &from) || !pick_offset(r, m, len, &off))
-            return 0;
-        if (mut_read(m, from, buf, len) == -1)
-            return -1;
-        desc_add(m, "copy %" PRIu64 " bytes from %" PRIu64 " to %" PRIu64,
-                 len, from, off);
-        return mut_write(m, off, buf, len);
-    }
-    if (k < 81) {                                   /* fill a range */
-        uint8_t fill = rng_below(r, 2) ? 0x00 : 0xff;
-
-        len = 16 + rng_below(r, sizeof buf - 16);
-        if (!pick_offset(r, m, 1, &off))
-            return 0;
-        memset(buf, fill, len);
-        desc_add(m, "fill %" PRIu64 " bytes of 0x%02x at %" PRIu64, len,
-                 fill, off);
-        return mut_write(m, off, buf, len);
-    }
-    if (k < 88) {                                   /* truncate */
-        uint64_t size = m->size;
-
-        if (size == 0)
-            return 0;
-        switch (rng_below(r, 4)) {
-        case 0:
-            len = size - 1 - rng_below(r, size < 1024 ? size : 1024);
-            break;
-        case 1:
-            len = size - (size < 512 ? size : 512);
-            break;
-        case 2:
-            len = rng_below(r, size < 65536 ? size : 65536);
-            break;
-        default:
-            len = rng_below(r, size);
-            break;
-        }
-        desc_add(m, "truncate to %" PRIu64, len);
-        return mut_resize(m, len);
-    }
-    if (k < 100) {                                  /* extend */
-        uint64_t add;
-
-        switch (rng_below(r, 4)) {
-        case 0:
-            add = 1 + rng_below(r, 511);
-            break;
-        case 1:
-            add = 512;
-            break;
-        case 2:
-            add = (uint64_t) 1 << (9 + rng_below(r, 22));
-            break;
-        default:
-            add = 1 + rng_below(r, 1u << 20);
-            break;
-        }
-        off = m->size;
-        desc_add(m, "extend by %" PRIu64, add);
-        if (mut_resize(m, m->size + add) == -1)
-            return -1;
-        /* Sometimes put a copy of the last sector in the new space. */
-        if (add >= 512 && off >= 512 && rng_below(r, 2)) {
-            if (mut_read(m, off - 512, buf, 512) == -1)
-                return -1;
-            return mut_write(m, m->size - 512, buf, 512);
-        }
-        return 0;
-    }
+    if (k < 14)
+        return mutate_flip(r, m);
+    if (k < 26)
+        return mutate_byte(r, m);
+    if (k < 60)
+        return mutate_boundary(r, m, k < 30 ? 2 : k < 46 ? 4 : 8);
+    if (k < 70)
+        return mutate_arith(r, m);
+    if (k < 76)
+        return mutate_copy(r, m);
+    if (k < 81)
+        return mutate_fill(r, m);
+    if (k < 88)
+        return mutate_truncate(r, m);
+    if (k < 100)
+        return mutate_extend(r, m);
     if (k < 110)
         return mutate_number(r, m);
     return mutate_quoted(r, m);
@@ -1867,6 +1918,63 @@ flags_name(unsigned flags)
         : flags == VMC_IMAGE_IGNORE_PARENT_ID ? "ignoreparent" : "";
 }
 
+/* Apply one to eight random mutations to M's file, then (mostly) fix
+ * the checksums of VHD and VHDX so the mutations are looked at.
+ * Returns 0, or -1 on an I/O error of the test.
+ */
+static int
+mutant_make(const struct seed *s, struct mutant *m, struct rng *r)
+{
+    unsigned nmut, i;
+
+    m->desc_len = 0;
+    cur.desc[0] = '\0';
+    switch (rng_below(r, 8)) {
+    case 0: case 1: case 2: case 3:
+        nmut = 1;
+        break;
+    case 4: case 5:
+        nmut = 2;
+        break;
+    case 6:
+        nmut = 3 + (unsigned) rng_below(r, 2);
+        break;
+    default:
+        nmut = 5 + (unsigned) rng_below(r, FUZZ_MAX_MUTATIONS - 4);
+        break;
+    }
+    for (i = 0; i < nmut; i++)
+        if (mutate_once(r, m) == -1)
+            return -1;
+    if (rng_below(r, 4) != 0) {
+        if (strcmp(s->format, "vpc") == 0 && fix_vpc(m) == -1)
+            return -1;
+        if (strcmp(s->format, "vhdx") == 0 && fix_vhdx(m) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+/* Note how long mutant ITER of S took and its largest allocation. */
+static void
+mutant_record(const struct seed *s, uint64_t iter, double secs)
+{
+    if (secs > cur_stats->slowest) {
+        cur_stats->slowest = secs;
+        snprintf(cur_stats->slowest_by, sizeof cur_stats->slowest_by,
+                 "%s:%" PRIu64, s->name, iter);
+    }
+#ifndef FUZZ_SANITIZER
+    if (largest_alloc > cur_stats->largest_alloc) {
+        cur_stats->largest_alloc = largest_alloc;
+        snprintf(cur_stats->largest_alloc_by,
+                 sizeof cur_stats->largest_alloc_by, "%s:%" PRIu64, s->name,
+                 iter);
+    }
+    largest_alloc = 0;
+#endif
+}
+
 /* Make mutant ITER of S in M's file, run it, undo it.  Returns 0, or
  * -1 on a failure of the test itself (the failure is reported).
  */
@@ -1877,37 +1985,13 @@ run_mutant(struct seed *s, struct mutant *m, uint64_t iter,
 {
     struct rng r;
     char open_path[FUZZ_PATH + 300];
-    unsigned nmut, i, flags;
+    unsigned flags;
     int fd_after;
     struct timespec t0, t1;
-    double secs;
 
     rng_init(&r, opt_seed, s->name, iter);
-    m->desc_len = 0;
-    cur.desc[0] = '\0';
-    switch (rng_below(&r, 8)) {
-    case 0: case 1: case 2: case 3:
-        nmut = 1;
-        break;
-    case 4: case 5:
-        nmut = 2;
-        break;
-    case 6:
-        nmut = 3 + (unsigned) rng_below(&r, 2);
-        break;
-    default:
-        nmut = 5 + (unsigned) rng_below(&r, FUZZ_MAX_MUTATIONS - 4);
-        break;
-    }
-    for (i = 0; i < nmut; i++)
-        if (mutate_once(&r, m) == -1)
-            return -1;
-    if (rng_below(&r, 4) != 0) {
-        if (strcmp(s->format, "vpc") == 0 && fix_vpc(m) == -1)
-            return -1;
-        if (strcmp(s->format, "vhdx") == 0 && fix_vhdx(m) == -1)
-            return -1;
-    }
+    if (mutant_make(s, m, &r) == -1)
+        return -1;
     flags = pick_flags(&r);
     snprintf(cur.ident, sizeof cur.ident,
              "seed %s iteration %" PRIu64 " (FUZZ_SEED=%" PRIu64
@@ -1928,22 +2012,8 @@ run_mutant(struct seed *s, struct mutant *m, uint64_t iter,
     exercise_file(open_path, s->format, flags, &r, buf);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     alarm(0);
-    secs = (double) (t1.tv_sec - t0.tv_sec) +
-        (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (secs > cur_stats->slowest) {
-        cur_stats->slowest = secs;
-        snprintf(cur_stats->slowest_by, sizeof cur_stats->slowest_by,
-                 "%s:%" PRIu64, s->name, iter);
-    }
-#ifndef FUZZ_SANITIZER
-    if (largest_alloc > cur_stats->largest_alloc) {
-        cur_stats->largest_alloc = largest_alloc;
-        snprintf(cur_stats->largest_alloc_by,
-                 sizeof cur_stats->largest_alloc_by, "%s:%" PRIu64, s->name,
-                 iter);
-    }
-    largest_alloc = 0;
-#endif
+    mutant_record(s, iter, (double) (t1.tv_sec - t0.tv_sec) +
+                  (double) (t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (opt_verbose)
         fprintf(stderr, "fuzz:   -> %s\n",
                 last_error[0] ? last_error : "no error");
