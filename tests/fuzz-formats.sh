@@ -85,12 +85,18 @@ vmconv_seed vmconv-vpc-fixed vpc "subformat=fixed" disk.vhd
 if [ -n "${QEMU_IMG:-}" ] && [ "$QEMU_IMG" != no ] ||
        command -v qemu-img >/dev/null 2>&1; then
     requires_qemu_img
+    # qseed NAME FORMAT FILE OPTIONS...: a seed made by qemu-img convert
+    # (left out, with a message, if this qemu-img cannot make it).
     qseed() {
         local name=$1 fmt=$2 file=$3
         shift 3
         mkdir -p "$seeds/$name"
-        qemu_img convert -q -f raw -O "$fmt" "$@" "$tmp/data.raw" \
-            "$seeds/$name/$file" || fail "qemu-img convert -O $fmt $*"
+        if ! qemu_img convert -q -f raw -O "$fmt" "$@" "$tmp/data.raw" \
+                "$seeds/$name/$file"; then
+            echo "fuzz: qemu-img convert -O $fmt $* failed: $name left out"
+            rm -rf "$seeds/$name"
+            return 1
+        fi
         add "$name" "$fmt" "$file"
     }
     qseed qemu-qcow2-v2 qcow2 disk.qcow2 -o compat=0.10
@@ -105,22 +111,25 @@ if [ -n "${QEMU_IMG:-}" ] && [ "$QEMU_IMG" != no ] ||
         -o refcount_bits=64,lazy_refcounts=on
     # An internal snapshot and a persistent dirty bitmap, with writes
     # after them when qemu-io is there (clusters with refcount 1 and 2).
-    qseed qemu-qcow2-snap qcow2 disk.qcow2
-    f=$seeds/qemu-qcow2-snap/disk.qcow2
-    qemu_img snapshot -c snap1 "$f" || fail "qemu-img snapshot"
-    qemu_img bitmap --add "$f" bitmap1 || fail "qemu-img bitmap"
-    if command -v qemu-io >/dev/null 2>&1; then
-        qemu-io -c "write -P 0x55 1M 128k" -c "write -P 0x66 3M 64k" \
-            "$f" > /dev/null || fail "qemu-io write"
+    if qseed qemu-qcow2-snap qcow2 disk.qcow2; then
+        f=$seeds/qemu-qcow2-snap/disk.qcow2
+        qemu_img snapshot -c snap1 "$f" || fail "qemu-img snapshot"
+        qemu_img bitmap --add "$f" bitmap1 || fail "qemu-img bitmap"
+        if command -v qemu-io >/dev/null 2>&1; then
+            qemu-io -c "write -P 0x55 1M 128k" -c "write -P 0x66 3M 64k" \
+                "$f" > /dev/null || fail "qemu-io write"
+        fi
     fi
     qseed qemu-vmdk-sparse vmdk disk.vmdk
     qseed qemu-vmdk-stream vmdk disk.vmdk -o subformat=streamOptimized
     qseed qemu-vmdk-flat vmdk disk.vmdk -o subformat=monolithicFlat
     qseed qemu-vmdk-2gb vmdk disk.vmdk -o subformat=twoGbMaxExtentSparse
     # The same set, its sparse extent mutated instead of the descriptor.
-    mkdir -p "$seeds/qemu-vmdk-2gb-extent"
-    cp "$seeds/qemu-vmdk-2gb/"* "$seeds/qemu-vmdk-2gb-extent/"
-    add qemu-vmdk-2gb-extent vmdk disk.vmdk disk-s001.vmdk
+    if [ -f "$seeds/qemu-vmdk-2gb/disk-s001.vmdk" ]; then
+        mkdir -p "$seeds/qemu-vmdk-2gb-extent"
+        cp "$seeds/qemu-vmdk-2gb/"* "$seeds/qemu-vmdk-2gb-extent/"
+        add qemu-vmdk-2gb-extent vmdk disk.vmdk disk-s001.vmdk
+    fi
     qseed qemu-vhdx vhdx disk.vhdx
     qseed qemu-vhdx-1m vhdx disk.vhdx -o block_size=1M
     qseed qemu-vhdx-fixed vhdx disk.vhdx -o subformat=fixed
@@ -129,7 +138,8 @@ if [ -n "${QEMU_IMG:-}" ] && [ "$QEMU_IMG" != no ] ||
 
     # A qcow2 overlay over a qcow2 base, the overlay mutated.
     mkdir -p "$seeds/qemu-qcow2-backing"
-    cp "$seeds/qemu-qcow2-v3/disk.qcow2" "$seeds/qemu-qcow2-backing/base.qcow2"
+    qemu_img convert -q -f raw -O qcow2 "$tmp/data.raw" \
+        "$seeds/qemu-qcow2-backing/base.qcow2" || fail "qemu-img convert"
     "$fuzz" --make-raw "$tmp/top.raw" $((6 * 1024 * 1024)) ||
         fail "making guest data"
     printf 'overlay data' |

@@ -33,6 +33,12 @@
  * fails the test; use UBSAN_OPTIONS=abort_on_error=1 too, so undefined
  * behaviour reports name the mutant).
  *
+ * The mutants of a seed depend only on FUZZ_SEED, the iteration and the
+ * seed's bytes.  Seeds made afresh differ in their UUIDs and
+ * timestamps, so FUZZ_ONLY=NAME:ITER remakes a mutant exactly only from
+ * the same seed directory (fuzz-formats.sh FUZZ_PREPARE_ONLY=DIR keeps
+ * one); the files saved in FAILDIR are the exact reproducer.
+ *
  * Exit: 0 pass, 1 failure, 77 no seeds, 99 usage or setup error.
  */
 #include <config.h>
