@@ -21,7 +21,7 @@
  * address space limit, or a file descriptor left open fails the test
  * with the mutant's seed, iteration and mutations printed.
  *
- * Environment: FUZZ_ITERATIONS (mutants per seed, default 300),
+ * Environment: FUZZ_ITERATIONS (mutants per seed, default 250),
  * FUZZ_SEED (default 1), FUZZ_TIMEOUT (default 5), FUZZ_ONLY=NAME or
  * NAME:ITER (one seed or one mutant), FUZZ_FORMATS=qcow2,vpc (only
  * seeds of these formats), FUZZ_VERBOSE=1 (print every mutant),
@@ -80,7 +80,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#define FUZZ_DEFAULT_ITERATIONS 300
+#define FUZZ_DEFAULT_ITERATIONS 250
 #define FUZZ_DEFAULT_TIMEOUT 5
 #define FUZZ_ADDRESS_LIMIT (2ull << 30)     /* RLIMIT_AS */
 #define FUZZ_DEFAULT_MAX_ALLOC (1ull << 30) /* one allocation */
