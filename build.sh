@@ -18,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # the real components the tests drive (qemu-img is the format oracle).
 packages=(
     autoconf automake libtool pkg-config make gcc perl
-    check libjson-c-dev zlib1g-dev libzstd-dev libxml2-dev
+    check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
     libarchive-dev libvirt-dev libguestfs-dev
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk
 )

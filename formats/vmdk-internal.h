@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <zlib.h>
+#include <libdeflate.h>
 
 #include "internal.h"
 #include "vmdk-ondisk.h"
@@ -180,11 +182,28 @@ int vmdk_sparse_map(struct vmc_handle *h, struct vmdk_sparse *s,
                     uint64_t offset, uint64_t length, bool contiguous,
                     struct vmdk_map *m);
 
+/* Buffers and decompressors for reading compressed grains, kept
+ * across the grains of one read call (set up once per call, not per
+ * grain).  libdeflate inflates a whole grain in one call; zlib is the
+ * fallback that handles the odd cases and words the errors.  Start
+ * zeroed; vmdk_grain_reader_free releases it.
+ */
+struct vmdk_grain_reader {
+    uint8_t *cbuf;               /* marker + compressed data */
+    size_t cbuf_len;
+    struct libdeflate_decompressor *ld;
+    bool z_ready;
+    z_stream z;
+};
+
+void vmdk_grain_reader_free(struct vmdk_grain_reader *gr);
+
 /* Read the compressed grain whose marker/data is at FILE_OFFSET and
  * that starts at extent byte GRAIN_START, into BUF (grain bytes).
  * Bytes after the decompressed length are zeroed.  Returns 0 or -1.
  */
 int vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
+                           struct vmdk_grain_reader *gr,
                            uint64_t grain_start, uint64_t file_offset,
                            uint8_t *buf);
 

@@ -742,45 +742,74 @@ out:
     return r;
 }
 
+void
+vmdk_grain_reader_free(struct vmdk_grain_reader *gr)
+{
+    if (gr->z_ready)
+        inflateEnd(&gr->z);
+    libdeflate_free_decompressor(gr->ld);
+    free(gr->cbuf);
+    memset(gr, 0, sizeof *gr);
+}
+
 /* Inflate IN (LEN bytes, a zlib stream) into OUT (at most OUTLEN);
  * sets *GOT.  Returns 0, or -1 with an error.
  */
 static int
 sparse_inflate(struct vmc_handle *h, const struct vmdk_sparse *s,
-               uint64_t gstart, const uint8_t *in, size_t len, uint8_t *out,
-               size_t outlen, size_t *got)
+               struct vmdk_grain_reader *gr, uint64_t gstart,
+               const uint8_t *in, size_t len, uint8_t *out, size_t outlen,
+               size_t *got)
 {
-    z_stream z;
+    z_stream *z = &gr->z;
     int zr;
 
-    memset(&z, 0, sizeof z);
-    if (inflateInit(&z) != Z_OK) {
-        vmc_error(h, "%s: zlib inflateInit failed", s->path);
+    /* Fast path: one zlib stream that fills at most OUTLEN bytes. */
+    if (gr->ld == NULL)
+        gr->ld = libdeflate_alloc_decompressor();
+    if (gr->ld != NULL) {
+        size_t in_used;
+
+        if (libdeflate_zlib_decompress_ex(gr->ld, in, len, out, outlen,
+                                          &in_used, got)
+            == LIBDEFLATE_SUCCESS)
+            return 0;
+        /* Anything else: zlib tells what is wrong. */
+    }
+    if (!gr->z_ready) {
+        memset(z, 0, sizeof *z);
+        if (inflateInit(z) != Z_OK) {
+            vmc_error(h, "%s: zlib inflateInit failed", s->path);
+            return -1;
+        }
+        gr->z_ready = true;
+    } else if (inflateReset(z) != Z_OK) {
+        vmc_error(h, "%s: zlib inflateReset failed", s->path);
         return -1;
     }
-    z.next_in = (Bytef *) in;
-    z.avail_in = (uInt) len;
-    z.next_out = out;
-    z.avail_out = (uInt) outlen;
-    zr = inflate(&z, Z_FINISH);
-    *got = outlen - z.avail_out;
-    inflateEnd(&z);
+    z->next_in = (Bytef *) in;
+    z->avail_in = (uInt) len;
+    z->next_out = out;
+    z->avail_out = (uInt) outlen;
+    zr = inflate(z, Z_FINISH);
+    *got = outlen - z->avail_out;
     if (zr == Z_STREAM_END)
         return 0;
-    if ((zr == Z_BUF_ERROR || zr == Z_OK) && z.avail_out == 0)
+    if ((zr == Z_BUF_ERROR || zr == Z_OK) && z->avail_out == 0)
         vmc_error(h, "%s: compressed grain at extent offset %" PRIu64
                   " inflates to more than the grain size (%zu bytes)",
                   s->path, gstart, outlen);
     else
         vmc_error(h, "%s: compressed grain at extent offset %" PRIu64
                   " is damaged (zlib: %s)", s->path, gstart,
-                  z.msg ? z.msg : zr == Z_BUF_ERROR ? "truncated data"
+                  z->msg ? z->msg : zr == Z_BUF_ERROR ? "truncated data"
                   : "inflate error");
     return -1;
 }
 
 int
 vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
+                       struct vmdk_grain_reader *gr,
                        uint64_t gstart, uint64_t file_offset, uint8_t *buf)
 {
     uint64_t gbytes = s->grain * VMDK_SECTOR;
@@ -788,18 +817,25 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
     uint64_t want = cap - gstart < gbytes ? cap - gstart : gbytes;
     uint64_t avail = s->file_size - file_offset;
     uint64_t first, len, skip = 0;
-    CLEANUP_FREE uint8_t *cbuf = NULL;
+    size_t need = 2 * gbytes + sizeof(struct vmdk_grain_marker_disk);
+    uint8_t *cbuf;
     size_t got;
 
     /* One read brings the marker and, usually, all the data; a grain
      * that compressed badly takes a second read.
      */
     first = avail < VMDK_GRAIN_READ ? avail : VMDK_GRAIN_READ;
-    cbuf = malloc(2 * gbytes + sizeof(struct vmdk_grain_marker_disk));
-    if (cbuf == NULL) {
-        vmc_error(h, "%s: %m", s->path);
-        return -1;
+    if (gr->cbuf_len < need) {
+        free(gr->cbuf);
+        gr->cbuf_len = 0;
+        gr->cbuf = malloc(need);
+        if (gr->cbuf == NULL) {
+            vmc_error(h, "%s: %m", s->path);
+            return -1;
+        }
+        gr->cbuf_len = need;
     }
+    cbuf = gr->cbuf;
     if (first > 2 * gbytes)
         first = 2 * gbytes;
     if (vmc_pread_full(h, s->path, s->fd, cbuf, first, file_offset) == -1)
@@ -840,7 +876,7 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
                            file_offset + first) == -1)
             return -1;
     }
-    if (sparse_inflate(h, s, gstart, cbuf + skip, len, buf, gbytes,
+    if (sparse_inflate(h, s, gr, gstart, cbuf + skip, len, buf, gbytes,
                        &got) == -1)
         return -1;
     if (got != gbytes && got != want) {

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
 
 #include "vmdk-internal.h"
 
@@ -660,18 +659,26 @@ vmdk_free_encoded(void *chunk)
     w_chunk_free(chunk);
 }
 
+/* streamOptimized grains are zlib streams, compressed at zlib's
+ * default level (6) by libdeflate: one call per grain, with no stream
+ * state to set up, about twice as fast as zlib for the same size.
+ */
+#define VMDK_DEFLATE_LEVEL 6
+
 /* streamOptimized: deflate the non-zero grains of BUF behind grain
- * markers.  Any thread; touches no shared state.
+ * markers, with compressor CMP (one per call, so any thread; touches
+ * no shared state).
  */
 static int
-w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
-                const uint8_t *buf, size_t count, uint64_t offset,
-                struct vmdk_chunk *c)
+w_stream_encode_with(struct vmc_image *img, struct vmdk_writer *w,
+                     struct libdeflate_compressor *cmp, const uint8_t *buf,
+                     size_t count, uint64_t offset, struct vmdk_chunk *c)
 {
     uint64_t ngr = vmc_div_round_up(count, w->gbytes);
     uint64_t cap = w->capacity * VMDK_SECTOR;
     size_t slot = vmc_round_up(sizeof(struct vmdk_grain_marker_disk) +
-                               compressBound((uLong) w->gbytes), VMDK_SECTOR);
+                               libdeflate_zlib_compress_bound(cmp, w->gbytes),
+                               VMDK_SECTOR);
     CLEANUP_FREE uint8_t *pad = NULL;
     uint64_t k;
 
@@ -689,8 +696,7 @@ w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
         const uint8_t *src = buf + k * w->gbytes;
         uint8_t *out = c->data + c->len;
         struct vmdk_grain_marker_disk *mk = (void *) out;
-        uLongf clen = (uLongf) (slot - sizeof *mk);
-        int zr;
+        size_t clen;
 
         if (vmc_is_zero(src, len))
             continue;
@@ -703,11 +709,12 @@ w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
             memcpy(pad, src, len);
             src = pad;
         }
-        zr = compress2(out + sizeof *mk, &clen, src, (uLong) want,
-                       Z_DEFAULT_COMPRESSION);
-        if (zr != Z_OK) {
+        clen = libdeflate_zlib_compress(cmp, src, want, out + sizeof *mk,
+                                        slot - sizeof *mk);
+        if (clen == 0) {
+            /* Cannot happen: the slot holds the compressor's bound. */
             vmc_error(img->h, "%s: compressing the grain at offset %" PRIu64
-                      ": zlib error %d", img->path, gstart, zr);
+                      ": output larger than its bound", img->path, gstart);
             return -1;
         }
         vmc_put_le64(&mk->lba, gstart / VMDK_SECTOR);
@@ -720,6 +727,24 @@ w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
         c->len += len;
     }
     return 0;
+}
+
+static int
+w_stream_encode(struct vmc_image *img, struct vmdk_writer *w,
+                const uint8_t *buf, size_t count, uint64_t offset,
+                struct vmdk_chunk *c)
+{
+    struct libdeflate_compressor *cmp;
+    int r;
+
+    cmp = libdeflate_alloc_compressor(VMDK_DEFLATE_LEVEL);
+    if (cmp == NULL) {
+        vmc_error(img->h, "%s: cannot set up compression: %m", img->path);
+        return -1;
+    }
+    r = w_stream_encode_with(img, w, cmp, buf, count, offset, c);
+    libdeflate_free_compressor(cmp);
+    return r;
 }
 
 int

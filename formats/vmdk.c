@@ -542,8 +542,9 @@ vmdk_block_status(struct vmc_image *img, uint64_t offset, uint64_t length,
  * offset VOFF) into BUF.
  */
 static int
-vmdk_sparse_pread(struct vmc_image *img, struct vmdk_extent *e, uint8_t *buf,
-                  size_t count, uint64_t off, uint64_t voff)
+vmdk_sparse_pread_loop(struct vmc_image *img, struct vmdk_extent *e,
+                       struct vmdk_grain_reader *gr, uint8_t *buf,
+                       size_t count, uint64_t off, uint64_t voff)
 {
     struct vmdk_sparse *s = e->sparse;
     uint64_t gbytes = s->grain * VMDK_SECTOR;
@@ -569,6 +570,14 @@ vmdk_sparse_pread(struct vmc_image *img, struct vmdk_extent *e, uint8_t *buf,
                 return -1;
             break;
         case VMDK_MAP_COMPRESSED:
+            gstart = off - off % gbytes;
+            if (gstart == off && m.length == gbytes) {
+                /* The whole grain is wanted: inflate in place. */
+                if (vmdk_sparse_read_grain(img->h, s, gr, gstart,
+                                           m.file_offset, buf) == -1)
+                    return -1;
+                break;
+            }
             if (grain == NULL) {
                 grain = malloc(gbytes);
                 if (grain == NULL) {
@@ -576,8 +585,7 @@ vmdk_sparse_pread(struct vmc_image *img, struct vmdk_extent *e, uint8_t *buf,
                     return -1;
                 }
             }
-            gstart = off - off % gbytes;
-            if (vmdk_sparse_read_grain(img->h, s, gstart, m.file_offset,
+            if (vmdk_sparse_read_grain(img->h, s, gr, gstart, m.file_offset,
                                        grain) == -1)
                 return -1;
             memcpy(buf, grain + (off - gstart), m.length);
@@ -589,6 +597,22 @@ vmdk_sparse_pread(struct vmc_image *img, struct vmdk_extent *e, uint8_t *buf,
         voff += m.length;
     }
     return 0;
+}
+
+/* Read COUNT bytes at extent offset OFF of sparse extent E (virtual
+ * offset VOFF) into BUF.
+ */
+static int
+vmdk_sparse_pread(struct vmc_image *img, struct vmdk_extent *e, uint8_t *buf,
+                  size_t count, uint64_t off, uint64_t voff)
+{
+    struct vmdk_grain_reader gr;
+    int r;
+
+    memset(&gr, 0, sizeof gr);
+    r = vmdk_sparse_pread_loop(img, e, &gr, buf, count, off, voff);
+    vmdk_grain_reader_free(&gr);
+    return r;
 }
 
 static int
