@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "qcow2-internal.h"
 
 #define CS 65536
@@ -134,6 +136,39 @@ START_TEST(test_zstd_short_output)
 }
 END_TEST
 
+/* A deflate stream that goes on past the cluster: qemu takes the first
+ * cluster of output, and so do we (libdeflate refuses it, the zlib
+ * fallback decides).
+ */
+START_TEST(test_deflate_stream_longer_than_cluster)
+{
+    struct vmc_handle *h = vmc_new();
+    struct qcow2_dec *d = NULL;
+    static uint8_t twice[2 * CS], big[4 * CS];
+    z_stream z;
+    size_t i, n;
+
+    for (i = 0; i < 2 * CS; i++)
+        twice[i] = (uint8_t) ("longer stream "[i % 14] + i / 8192);
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -12, 9,
+                                  Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = twice;
+    z.avail_in = sizeof twice;
+    z.next_out = big;
+    z.avail_out = sizeof big;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    n = sizeof big - z.avail_out;
+    deflateEnd(&z);
+    ck_assert_int_eq(qcow2_decompress(h, "img.qcow2", 512,
+                                      QCOW2_COMPRESSION_DEFLATE, &d, big, n,
+                                      out, CS), 0);
+    ck_assert(memcmp(out, twice, CS) == 0);
+    qcow2_dec_free(d);
+    vmc_free(h);
+}
+END_TEST
+
 START_TEST(test_garbage)
 {
     struct vmc_handle *h = vmc_new();
@@ -191,6 +226,7 @@ main(void)
     tcase_add_test(tc, test_zstd_truncated);
     tcase_add_test(tc, test_deflate_short_output);
     tcase_add_test(tc, test_zstd_short_output);
+    tcase_add_test(tc, test_deflate_stream_longer_than_cluster);
     tcase_add_test(tc, test_garbage);
     tcase_add_test(tc, test_incompressible_does_not_fit);
     suite_add_tcase(s, tc);
