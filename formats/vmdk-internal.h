@@ -191,6 +191,7 @@ int vmdk_sparse_map(struct vmc_handle *h, struct vmdk_sparse *s,
 struct vmdk_grain_reader {
     uint8_t *cbuf;               /* marker + compressed data */
     size_t cbuf_len;
+    size_t guess;                /* bytes to read first: last grain's size */
     struct libdeflate_decompressor *ld;
     bool z_ready;
     z_stream z;

@@ -821,10 +821,13 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
     uint8_t *cbuf;
     size_t got;
 
-    /* One read brings the marker and, usually, all the data; a grain
-     * that compressed badly takes a second read.
+    /* One read brings the marker and, usually, all the data: neighbour
+     * grains compress alike, so read what the last one needed (at least
+     * VMDK_GRAIN_READ); a grain bigger than that takes a second read.
      */
-    first = avail < VMDK_GRAIN_READ ? avail : VMDK_GRAIN_READ;
+    first = gr->guess > VMDK_GRAIN_READ ? gr->guess : VMDK_GRAIN_READ;
+    if (first > avail)
+        first = avail;
     if (gr->cbuf_len < need) {
         free(gr->cbuf);
         gr->cbuf_len = 0;
@@ -864,6 +867,7 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
         if (vmc_check_range(h, s->path, s->file_size, file_offset + skip,
                             len, "compressed grain") == -1)
             return -1;
+        gr->guess = vmc_round_up(skip + len, VMDK_SECTOR) + VMDK_SECTOR;
         if (skip + len > first &&
             vmc_pread_full(h, s->path, s->fd, cbuf + first,
                            skip + len - first, file_offset + first) == -1)
