@@ -26,7 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "vmdk-internal.h"
 
 #define VMDK_W_GRAIN        128u        /* sectors: 64 KiB */

@@ -538,8 +538,8 @@ vmdk_block_status(struct vmc_image *img, uint64_t offset, uint64_t length,
     return 0;
 }
 
-/* Read COUNT bytes at extent offset OFF of sparse extent E (virtual
- * offset VOFF) into BUF.
+/* vmdk_sparse_pread's work, with GR holding the buffers and
+ * decompressors shared by the compressed grains of this one call.
  */
 static int
 vmdk_sparse_pread_loop(struct vmc_image *img, struct vmdk_extent *e,

@@ -63,6 +63,7 @@
 #include <vmconv/image.h>
 
 #include "internal.h"
+#include "vpc-internal.h"
 
 /* Sanitizers bring their own allocator and signal handlers. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -1117,6 +1118,25 @@ mut_splice(struct mutant *m, uint64_t off, uint64_t oldlen, const char *rs)
     }
 }
 
+/* Read a window of the mutant at a random offset in its first 64 KiB
+ * (where descriptors live) into WIN.  Returns its length (0 for an
+ * empty file) with *START set, or -1 on error.
+ */
+static int64_t
+mut_text_window(struct rng *r, struct mutant *m, uint8_t *win,
+                size_t winlen, uint64_t *start)
+{
+    uint64_t limit = m->size < 65536 ? m->size : 65536, len;
+
+    if (limit == 0)
+        return 0;
+    *start = rng_below(r, limit);
+    len = m->size - *start < winlen ? m->size - *start : winlen;
+    if (mut_read(m, *start, win, len) == -1)
+        return -1;
+    return (int64_t) len;
+}
+
 /* Replace a decimal number found near a random offset (VMDK
  * descriptors: extent sizes and offsets, geometry, CIDs).  In a small
  * text file the rest of the file moves; elsewhere the number is
@@ -1133,16 +1153,14 @@ mutate_number(struct rng *r, struct mutant *m)
         "1 RW 1 SPARSE \"x\"",
     };
     uint8_t win[4096];
-    uint64_t limit = m->size < 65536 ? m->size : 65536, start, i, j, len;
+    uint64_t start = 0, i, j, len;
     const char *rs;
     char numbuf[32];
+    int64_t got = mut_text_window(r, m, win, sizeof win, &start);
 
-    if (limit == 0)
-        return 0;
-    start = rng_below(r, limit);
-    len = m->size - start < sizeof win ? m->size - start : sizeof win;
-    if (mut_read(m, start, win, len) == -1)
-        return -1;
+    if (got <= 0)
+        return (int) got;
+    len = (uint64_t) got;
     for (i = 0; i < len; i++)
         if (win[i] >= '0' && win[i] <= '9' &&
             (i == 0 || !(win[i - 1] >= '0' && win[i - 1] <= '9')))
@@ -1182,18 +1200,16 @@ mutate_quoted(struct rng *r, struct mutant *m)
         "C:\\x\\y.vhdx",
     };
     uint8_t win[4096];
-    uint64_t limit = m->size < 65536 ? m->size : 65536, start, i, j, len;
+    uint64_t start = 0, i, j, len;
     const struct seed *s = m->seed;
     char longname[600];
     const char *rs;
     unsigned k;
+    int64_t got = mut_text_window(r, m, win, sizeof win, &start);
 
-    if (limit == 0)
-        return 0;
-    start = rng_below(r, limit);
-    len = m->size - start < sizeof win ? m->size - start : sizeof win;
-    if (mut_read(m, start, win, len) == -1)
-        return -1;
+    if (got <= 0)
+        return (int) got;
+    len = (uint64_t) got;
     for (i = 0; i < len && win[i] != '"'; i++)
         ;
     for (j = i + 1; j < len && j < i + 512 && win[j] != '"' &&
@@ -1475,18 +1491,6 @@ mutate_once(struct rng *r, struct mutant *m)
 
 /* ---- Checksums, so mutations reach past the first check ----------- */
 
-static uint32_t
-vpc_sum(const uint8_t *p, size_t len, size_t skip)
-{
-    uint32_t sum = 0;
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        if (i < skip || i >= skip + 4)
-            sum += p[i];
-    return ~sum;
-}
-
 static int
 fix_vpc_struct(struct mutant *m, uint64_t off, const char *cookie,
                size_t len, size_t csum_off)
@@ -1497,7 +1501,7 @@ fix_vpc_struct(struct mutant *m, uint64_t off, const char *cookie,
         return 0;
     if (memcmp(buf, cookie, 8) != 0)
         return 0;
-    put_uint(buf + csum_off, 4, true, vpc_sum(buf, len, csum_off));
+    put_uint(buf + csum_off, 4, true, vpc_checksum(buf, len, csum_off));
     return mut_write(m, off + csum_off, buf + csum_off, 4);
 }
 
