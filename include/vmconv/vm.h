@@ -37,6 +37,15 @@
 extern "C" {
 #endif
 
+/* The version of the model's structures.  Bumped whenever a structure
+ * of this file grows (a field appended).  VMC_REGISTER_PLUGIN stamps it
+ * into a plugin, and the loader refuses a plugin built for a newer
+ * model than the library's: the library allocates the structures, so a
+ * plugin writing fields the library does not know would write past
+ * them.  Plugins built for an older model keep working.
+ */
+#define VMC_VM_MODEL_VERSION 1
+
 /* Limits: a model holding more is refused (hostile sources). */
 #define VMC_VM_MAX_DISKS      1024
 #define VMC_VM_MAX_NICS        256

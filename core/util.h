@@ -1,0 +1,51 @@
+/* libvmconv internals: the helpers every reader of untrusted bytes
+ * needs (full reads and writes, range checks, bounded allocation), and
+ * small utilities (random bytes, CRC-32C).  Not installed.
+ */
+#ifndef VMCONV_UTIL_H
+#define VMCONV_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmconv/vmconv.h>
+
+/* ---- Files -------------------------------------------------------- */
+
+/* Read LEN bytes at OFFSET from FD into BUF, retrying short reads.
+ * A file ending before OFFSET + LEN is an error naming PATH and OFFSET.
+ * Returns 0 or -1 with an error set on H.
+ */
+int vmc_pread_full(struct vmc_handle *h, const char *path, int fd,
+                   void *buf, size_t len, uint64_t offset);
+int vmc_pwrite_full(struct vmc_handle *h, const char *path, int fd,
+                    const void *buf, size_t len, uint64_t offset);
+
+/* Check that [OFFSET, OFFSET + LEN) lies inside a file of FILE_SIZE
+ * bytes; WHAT names the structure ("L1 table").  Returns 0, or -1 with
+ * "PATH: WHAT at offset N length M is outside the file (S bytes)".
+ */
+int vmc_check_range(struct vmc_handle *h, const char *path,
+                    uint64_t file_size, uint64_t offset, uint64_t len,
+                    const char *what);
+
+/* malloc/calloc that refuse sizes above VMC_MAX_ALLOC with an error
+ * naming PATH and WHAT, so a hostile header can't make us allocate
+ * gigabytes.  Return NULL with an error set.
+ */
+#define VMC_MAX_ALLOC (256ull * 1024 * 1024)
+void *vmc_malloc(struct vmc_handle *h, const char *path, uint64_t size,
+                 const char *what);
+void *vmc_calloc(struct vmc_handle *h, const char *path, uint64_t nmemb,
+                 uint64_t size, const char *what);
+
+/* Allocate ALIGN-aligned memory (posix_memalign). */
+void *vmc_aligned_alloc(struct vmc_handle *h, size_t align, size_t size);
+
+/* Fill BUF with random bytes (UUIDs/GUIDs for new images). */
+void vmc_random_bytes(void *buf, size_t len);
+
+/* CRC-32C (Castagnoli), as VHDX uses: crc32c(0, p, n) for a fresh CRC. */
+uint32_t vmc_crc32c(uint32_t crc, const void *p, size_t len);
+
+#endif /* VMCONV_UTIL_H */
