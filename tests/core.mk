@@ -5,3 +5,6 @@ imgtool_SOURCES = imgtool.c
 TESTS += test-core-util
 check_PROGRAMS += test-core-util
 test_core_util_SOURCES = test-core-util.c
+
+TESTS += public-headers.sh
+EXTRA_DIST += public-headers.sh
