@@ -2,8 +2,9 @@
 # vmconv: install what the build needs (Debian 12), build, and then
 #   ./build.sh demo    convert the bundled sample disk, as a user would
 #   ./build.sh check   run the whole test suite: make check, the unit
-#                      and shell tests again under ASan/UBSan, make
-#                      distcheck, and an install check
+#                      and shell tests again under ASan/UBSan, the
+#                      threaded tests under TSan, make distcheck, and
+#                      an install check
 #   ./build.sh build   just install the packages and build
 # The build happens in ./build (out of tree); nothing is installed on
 # the system except Debian packages.  Run as root (or with sudo
@@ -76,6 +77,11 @@ demo() {
     say "done: $out/demo.qcow2 is ready for KVM"
 }
 
+# The tests whose code runs on several threads at once: the copy
+# engine, the writers and the readers shared by workers.
+tsan_tests="test-copy-engine test-vpc-threads test-qcow2-write test-qcow2-compress
+    test-qcow2-read test-vmdk-write test-vhdx-write test-vhdx-diff"
+
 check() {
     say "make check"
     make -C "$top/build" -j"$jobs" check || {
@@ -103,6 +109,16 @@ sys.exit(0 if names == want else "expected " + " ".join(want))'
         make -C "$top/build-asan" -j"$jobs" check || {
             cat "$top/build-asan/tests/test-suite.log" >&2; exit 1; }
 
+    say "the threaded tests under ThreadSanitizer"
+    if [ ! -f "$top/build-tsan/Makefile" ]; then
+        configure_build "$top/build-tsan" --enable-werror \
+            CFLAGS="-g -O1 -fsanitize=thread" LDFLAGS="-fsanitize=thread" >/dev/null
+    fi
+    make -C "$top/build-tsan" -j"$jobs" >/dev/null
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        make -C "$top/build-tsan/tests" -j"$jobs" check TESTS="$tsan_tests" || {
+            cat "$top/build-tsan/tests/test-suite.log" >&2; exit 1; }
+
     say "make distcheck"
     make -C "$top/build" -j"$jobs" distcheck >/dev/null || {
         echo "make distcheck failed; rerun it in $top/build to see why" >&2
@@ -110,7 +126,8 @@ sys.exit(0 if names == want else "expected " + " ".join(want))'
     echo "distcheck passed"
 
     # One plain closing line for whoever reads the end of the log.
-    summary "$top/build/tests/test-suite.log" "$top/build-asan/tests/test-suite.log"
+    summary "$top/build/tests/test-suite.log" "$top/build-asan/tests/test-suite.log" \
+        "$top/build-tsan/tests/test-suite.log"
 }
 
 # summary LOG...: add up the automake harness counts of the logs and
