@@ -11,15 +11,22 @@
  * carries a ticket and waits for its turn to write; everything before
  * the write still runs in parallel.  Memory is threads x request_size
  * whatever the image size.
+ *
+ * The copy runs as a job (handle.h): the caller's, or its own when
+ * called outside one.  Workers enter it, so the first error of any
+ * worker is the one the copy fails with, and progress (done, total,
+ * skipped) is rate-limited for the whole copy, not per thread.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "copy.h"
 
 #define COPY_DEFAULT_REQUEST (4u * 1024 * 1024)
 #define COPY_MAX_REQUEST (64u * 1024 * 1024)
@@ -36,6 +43,7 @@ struct copy_item {
 
 struct copy {
     struct vmc_handle *h;
+    struct vmc_job *job;         /* workers enter it */
     struct vmc_image *src;
     struct vmc_image *dst;
     uint64_t size;               /* bytes to copy: the source's size */
@@ -52,6 +60,8 @@ struct copy {
     uint64_t next_ticket;
     uint64_t next_write;         /* ticket whose turn it is to write */
     uint64_t done;               /* bytes finished (for progress) */
+    uint64_t skipped;            /* of DONE, bytes not written: holes,
+                                    zero runs, all-zero pieces */
     bool failed;                 /* stop handing out work */
 };
 
@@ -78,6 +88,7 @@ copy_find_run(struct copy *c)
             return -1;
         if (type != VMC_EXTENT_DATA) {
             c->done += run;
+            c->skipped += run;
             c->cursor += run;
             continue;
         }
@@ -95,6 +106,7 @@ copy_find_run(struct copy *c)
              * never handed out: the unit was skipped, so take it whole.
              */
             c->done -= c->cursor - start;
+            c->skipped -= c->cursor - start;
             c->cursor = start;
         }
         c->run_end = end;
@@ -115,7 +127,7 @@ copy_next(struct copy *c, struct copy_item *item)
     if (c->failed)
         goto out;
     if (vmc_cancelled(c->h)) {
-        vmc_error(c->h, "cancelled");
+        vmc_error_kind(c->h, VMC_ERR_INTERRUPTED, "cancelled");
         c->failed = true;
         r = -1;
         goto out;
@@ -162,23 +174,30 @@ copy_wait_turn(struct copy *c, const struct copy_item *item)
     return r;
 }
 
+/* ITEM is finished; WRITTEN of its bytes were written (the rest were
+ * all-zero pieces).
+ */
 static void
-copy_finish_item(struct copy *c, const struct copy_item *item, bool ok)
+copy_finish_item(struct copy *c, const struct copy_item *item, bool ok,
+                 uint64_t written)
 {
-    uint64_t done;
+    uint64_t done, skipped;
 
     pthread_mutex_lock(&c->lock);
     if (!ok)
         c->failed = true;
-    else
+    else {
         c->done += item->length;
+        c->skipped += item->length - written;
+    }
     done = c->done;
+    skipped = c->skipped;
     if (c->next_write == item->ticket)
         c->next_write++;
     pthread_cond_broadcast(&c->turn);
     pthread_mutex_unlock(&c->lock);
     if (ok)
-        vmc_progress(c->h, done, c->size);
+        vmc_progress_skipped(c->h, done, c->size, skipped);
 }
 
 /* Write LEN bytes of BUF at OFF to the target, through encode when the
@@ -216,6 +235,16 @@ struct copy_piece {
     uint64_t end;
 };
 
+/* A worker's memory, on the heap (COPY_MAX_PIECES of each would make a
+ * 384 KiB stack frame): the request buffer, the pieces of the current
+ * item and their encoded chunks.
+ */
+struct copy_scratch {
+    uint8_t *buf;
+    struct copy_piece *pieces;
+    void **chunks;
+};
+
 static size_t
 copy_split(struct copy *c, const uint8_t *buf, uint64_t len,
            struct copy_piece *pieces, size_t max)
@@ -251,11 +280,10 @@ copy_split(struct copy *c, const uint8_t *buf, uint64_t len,
  */
 static int
 copy_item_ordered_encoded(struct copy *c, const struct copy_item *item,
-                          const uint8_t *buf, struct copy_piece *pieces,
-                          size_t n)
+                          const uint8_t *buf, const struct copy_piece *pieces,
+                          size_t n, void **chunks)
 {
     const struct vmc_format_ops *ops = c->dst->ops;
-    void *chunks[COPY_MAX_PIECES];
     size_t i, done = 0;
     int r = 0;
 
@@ -282,20 +310,28 @@ copy_item_ordered_encoded(struct copy *c, const struct copy_item *item,
     return r;
 }
 
+/* Copy ITEM; sets *WRITTEN to the bytes of it written (not skipped as
+ * zeros).
+ */
 static int
-copy_item_run(struct copy *c, const struct copy_item *item, uint8_t *buf)
+copy_item_run(struct copy *c, const struct copy_item *item,
+              struct copy_scratch *s, uint64_t *written)
 {
     const struct vmc_format_ops *ops = c->dst->ops;
-    struct copy_piece pieces[COPY_MAX_PIECES];
+    struct copy_piece *pieces = s->pieces;
+    uint8_t *buf = s->buf;
     size_t n, i;
 
     if (vmc_image_pread(c->src, buf, item->length, item->offset) == -1)
         return -1;
-    n = copy_split(c, buf, item->length, pieces,
-                   sizeof pieces / sizeof pieces[0]);
+    n = copy_split(c, buf, item->length, pieces, COPY_MAX_PIECES);
+    *written = 0;
+    for (i = 0; i < n; i++)
+        *written += pieces[i].end - pieces[i].start;
     if (c->ordered) {
         if (ops->encode && ops->write_encoded)
-            return copy_item_ordered_encoded(c, item, buf, pieces, n);
+            return copy_item_ordered_encoded(c, item, buf, pieces, n,
+                                             s->chunks);
         if (copy_wait_turn(c, item) == -1)
             return -1;
     }
@@ -308,26 +344,42 @@ copy_item_run(struct copy *c, const struct copy_item *item, uint8_t *buf)
     return 0;
 }
 
+static void
+copy_scratch_free(struct copy_scratch *s)
+{
+    free(s->buf);
+    free(s->pieces);
+    free(s->chunks);
+}
+
 static void *
 copy_worker(void *arg)
 {
     struct copy *c = arg;
-    CLEANUP_FREE uint8_t *buf = NULL;
+    struct vmc_job *prev = vmc_job_enter(c->job);
+    struct copy_scratch s = { 0 };
     struct copy_item item;
     int r;
 
-    buf = vmc_aligned_alloc(c->h, 4096, c->request);
-    if (buf == NULL) {
+    s.buf = vmc_aligned_alloc(c->h, 4096, c->request);
+    if (s.buf)
+        s.pieces = vmc_calloc(c->h, "copy", COPY_MAX_PIECES,
+                              sizeof *s.pieces, "copy pieces");
+    if (s.pieces)
+        s.chunks = vmc_calloc(c->h, "copy", COPY_MAX_PIECES,
+                              sizeof *s.chunks, "copy chunks");
+    if (s.chunks == NULL) {
         pthread_mutex_lock(&c->lock);
         c->failed = true;
         pthread_cond_broadcast(&c->turn);
         pthread_mutex_unlock(&c->lock);
-        return NULL;
+        goto out;
     }
     while ((r = copy_next(c, &item)) == 1) {
-        bool ok = copy_item_run(c, &item, buf) == 0;
+        uint64_t written = 0;
+        bool ok = copy_item_run(c, &item, &s, &written) == 0;
 
-        copy_finish_item(c, &item, ok);
+        copy_finish_item(c, &item, ok, written);
         if (!ok)
             break;
     }
@@ -336,6 +388,9 @@ copy_worker(void *arg)
         pthread_cond_broadcast(&c->turn);
         pthread_mutex_unlock(&c->lock);
     }
+out:
+    copy_scratch_free(&s);
+    vmc_job_leave(prev);
     return NULL;
 }
 
@@ -354,105 +409,193 @@ copy_alignment(const struct vmc_image *dst, uint64_t request)
     return a;
 }
 
-int
-vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
-               const struct vmc_copy_options *opts)
+/* The size of the first struct vmc_copy_options. */
+#define COPY_OPTIONS_V1_SIZE \
+    (offsetof(struct vmc_copy_options, no_zero_detect) + sizeof (bool))
+
+/* Copy the caller's options into *O, reading only the fields within
+ * its _struct_size (0: version 1).  Returns 0 or -1.
+ */
+static int
+copy_read_options(struct vmc_handle *h, const struct vmc_copy_options *opts,
+                  struct vmc_copy_options *o)
 {
-    struct vmc_handle *h = src->h;
-    struct vmc_copy_options dflt = { 0 };
-    pthread_t tids[COPY_MAX_THREADS];
-    unsigned nthreads, i, started = 0;
-    struct copy c;
+    size_t size;
 
+    memset(o, 0, sizeof *o);
+    o->_struct_size = sizeof *o;
     if (opts == NULL)
-        opts = &dflt;
-    if (!dst->writable) {
-        vmc_error(h, "%s: the copy target is open read-only", dst->path);
+        return 0;
+    size = opts->_struct_size ? opts->_struct_size : COPY_OPTIONS_V1_SIZE;
+    if (size < COPY_OPTIONS_V1_SIZE) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "copy: struct vmc_copy_options of "
+                       "%zu bytes is smaller than its first version (%zu "
+                       "bytes)", size, (size_t) COPY_OPTIONS_V1_SIZE);
         return -1;
     }
-    if (dst->size < src->size) {
-        vmc_error(h, "%s: target is smaller (%" PRIu64 " bytes) than the "
-                  "source %s (%" PRIu64 " bytes)", dst->path, dst->size,
-                  src->path, src->size);
-        return -1;
-    }
+    memcpy(o, opts, size < sizeof *o ? size : sizeof *o);
+    o->_struct_size = sizeof *o;
+    return 0;
+}
 
-    memset(&c, 0, sizeof c);
-    c.h = h;
-    c.src = src;
-    c.dst = dst;
-    c.size = src->size;
-    c.request = opts->request_size ? opts->request_size : COPY_DEFAULT_REQUEST;
-    if (!vmc_is_pow2(c.request) || c.request < 65536 ||
-        c.request > COPY_MAX_REQUEST) {
-        vmc_error(h, "copy: request size %zu is not a power of two between "
-                  "64 KiB and 64 MiB", opts->request_size);
+/* Set up C from OPTS: request size, alignment, zero detection.
+ * Returns 0 or -1.
+ */
+static int
+copy_setup(struct copy *c, const struct vmc_copy_options *opts)
+{
+    struct vmc_handle *h = c->h;
+    struct vmc_image *dst = c->dst;
+
+    c->request = opts->request_size ? opts->request_size
+                                    : COPY_DEFAULT_REQUEST;
+    if (!vmc_is_pow2(c->request) || c->request < 65536 ||
+        c->request > COPY_MAX_REQUEST) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "copy: request size %zu is not a "
+                       "power of two between 64 KiB and 64 MiB",
+                       opts->request_size);
         return -1;
     }
     /* A target that takes only whole clusters gets requests of at
      * least a cluster (qcow2 clusters and VMDK grains are at most 2 MiB).
      */
-    if (dst->cluster_size > c.request && !dst->ops->partial_cluster_writes) {
+    if (dst->cluster_size > c->request &&
+        !dst->ops->partial_cluster_writes) {
         if (!vmc_is_pow2(dst->cluster_size) ||
             dst->cluster_size > COPY_MAX_REQUEST) {
-            vmc_error(h, "%s: cluster size %" PRIu32 " is not supported by "
-                      "the copy engine", dst->path, dst->cluster_size);
+            vmc_error_kind(h, VMC_ERR_UNSUPPORTED, "%s: cluster size %"
+                           PRIu32 " is not supported by the copy engine",
+                           dst->path, dst->cluster_size);
             return -1;
         }
-        c.request = dst->cluster_size;
+        c->request = dst->cluster_size;
     }
-    c.align = copy_alignment(dst, c.request);
+    c->align = copy_alignment(dst, c->request);
     /* Zero detection works in whole alignment units (so the target
      * only ever sees whole clusters) and in at most COPY_MAX_PIECES
      * pieces per request.
      */
-    c.zero_unit = c.align;
-    while (c.request / c.zero_unit > COPY_MAX_PIECES)
-        c.zero_unit *= 2;
-    c.zero_detect = !opts->no_zero_detect;
-    c.ordered = dst->ops->ordered_writes || dst->ordered_writes;
-    pthread_mutex_init(&c.lock, NULL);
-    pthread_cond_init(&c.turn, NULL);
+    c->zero_unit = c->align;
+    while (c->request / c->zero_unit > COPY_MAX_PIECES)
+        c->zero_unit *= 2;
+    c->zero_detect = !opts->no_zero_detect;
+    c->ordered = dst->ops->ordered_writes || dst->ordered_writes;
+    return 0;
+}
 
+static unsigned
+copy_threads(const struct vmc_image *dst, unsigned threads)
+{
     /* Uncompressed copies wait on I/O more than on the CPU: use more
      * threads than cores (as qemu-img -m 8 does with coroutines).
      */
-    nthreads = opts->threads;
-    if (nthreads == 0) {
-        nthreads = vmc_ncpus();
-        if (!dst->ops->encode && nthreads < 4)
-            nthreads = 4;
+    if (threads == 0) {
+        threads = vmc_ncpus();
+        if (!dst->ops->encode && threads < 4)
+            threads = 4;
     }
-    if (nthreads > COPY_MAX_THREADS)
-        nthreads = COPY_MAX_THREADS;
-    vmc_debug(h, "copy %s (%s) -> %s (%s): %u threads, %" PRIu64
-              "-byte requests aligned to %" PRIu64, src->path,
-              src->ops->name, dst->path, dst->ops->name, nthreads,
-              c.request, c.align);
+    return threads > COPY_MAX_THREADS ? COPY_MAX_THREADS : threads;
+}
 
-    vmc_progress(h, 0, c.size);
+/* Start the workers and wait for them. */
+static void
+copy_run_workers(struct copy *c, unsigned nthreads)
+{
+    pthread_t tids[COPY_MAX_THREADS];
+    unsigned i, started = 0;
+
     for (i = 0; i < nthreads; i++) {
-        int e = pthread_create(&tids[i], NULL, copy_worker, &c);
+        int e = pthread_create(&tids[i], NULL, copy_worker, c);
 
         if (e != 0) {
             errno = e;
-            vmc_error(h, "copy: starting a worker thread: %m");
-            pthread_mutex_lock(&c.lock);
-            c.failed = true;
-            pthread_cond_broadcast(&c.turn);
-            pthread_mutex_unlock(&c.lock);
+            vmc_error_kind(c->h, VMC_ERR_INTERNAL,
+                           "copy: starting a worker thread: %m");
+            pthread_mutex_lock(&c->lock);
+            c->failed = true;
+            pthread_cond_broadcast(&c->turn);
+            pthread_mutex_unlock(&c->lock);
             break;
         }
         started++;
     }
     for (i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+}
+
+int
+vmc_copy_counted(struct vmc_image *src, struct vmc_image *dst,
+                 const struct vmc_copy_options *user_opts,
+                 uint64_t *skipped)
+{
+    struct vmc_handle *h = src->h;
+    struct vmc_copy_options opts;
+    struct vmc_job own, *job, *prev = NULL;
+    unsigned nthreads;
+    struct copy c;
+    int r = -1;
+
+    /* Outside a job the copy is its own. */
+    job = vmc_job_current(h);
+    if (job == NULL) {
+        vmc_job_init(&own, h, -1);
+        own.phase = "copy";
+        prev = vmc_job_enter(&own);
+        job = &own;
+    }
+    if (copy_read_options(h, user_opts, &opts) == -1)
+        goto out;
+    if (!dst->writable) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: the copy target is open "
+                       "read-only", dst->path);
+        goto out;
+    }
+    if (dst->size < src->size) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: target is smaller (%" PRIu64
+                       " bytes) than the source %s (%" PRIu64 " bytes)",
+                       dst->path, dst->size, src->path, src->size);
+        goto out;
+    }
+
+    memset(&c, 0, sizeof c);
+    c.job = job;
+    c.h = h;
+    c.src = src;
+    c.dst = dst;
+    c.size = src->size;
+    if (copy_setup(&c, &opts) == -1)
+        goto out;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.turn, NULL);
+    nthreads = copy_threads(dst, opts.threads);
+    vmc_debug(h, "copy %s (%s) -> %s (%s): %u threads, %" PRIu64
+              "-byte requests aligned to %" PRIu64, src->path,
+              src->ops->name, dst->path, dst->ops->name, nthreads,
+              c.request, c.align);
+
+    vmc_progress_skipped(h, 0, c.size, 0);
+    copy_run_workers(&c, nthreads);
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.turn);
-    if (c.failed)
-        return -1;
-    vmc_progress(h, c.size, c.size);
-    return 0;
+    if (!c.failed) {
+        vmc_progress_skipped(h, c.size, c.size, c.skipped);
+        if (skipped)
+            *skipped = c.skipped;
+        r = 0;
+    }
+out:
+    if (job == &own) {
+        vmc_job_leave(prev);
+        vmc_job_finish(&own);
+    }
+    return r;
+}
+
+int
+vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
+               const struct vmc_copy_options *opts)
+{
+    return vmc_copy_counted(src, dst, opts, NULL);
 }
 
 /* ---- Compare ------------------------------------------------------ */
@@ -498,9 +641,8 @@ compare_read(struct vmc_image *img, uint8_t *buf, uint64_t len, uint64_t off)
     return vmc_image_pread(img, buf, len, off);
 }
 
-int
-vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
-                  uint64_t *first_diff)
+static int
+compare_run(struct vmc_image *a, struct vmc_image *b, uint64_t *first_diff)
 {
     struct vmc_handle *h = a->h;
     uint64_t size = a->size > b->size ? a->size : b->size, off = 0;
@@ -514,7 +656,7 @@ vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
         bool za, zb;
 
         if (vmc_cancelled(h)) {
-            vmc_error(h, "cancelled");
+            vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
             return -1;
         }
         if (len > COMPARE_CHUNK)
@@ -540,4 +682,24 @@ vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
         vmc_progress(h, off, size);
     }
     return 0;
+}
+
+int
+vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
+                  uint64_t *first_diff)
+{
+    struct vmc_handle *h = a->h;
+    struct vmc_job own, *prev;
+    int r;
+
+    if (vmc_job_current(h))
+        return compare_run(a, b, first_diff);
+    /* Outside a job the compare is its own (progress rate, errors). */
+    vmc_job_init(&own, h, -1);
+    own.phase = "compare";
+    prev = vmc_job_enter(&own);
+    r = compare_run(a, b, first_diff);
+    vmc_job_leave(prev);
+    vmc_job_finish(&own);
+    return r;
 }

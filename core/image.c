@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -811,14 +812,30 @@ vmc_image_info_json(struct vmc_image *img)
 
 /* ---- Check -------------------------------------------------------- */
 
+/* The size of the first struct vmc_check_result. */
+#define CHECK_RESULT_V1_SIZE \
+    (offsetof(struct vmc_check_result, nmessages) + sizeof (size_t))
+
 int
 vmc_image_check(struct vmc_image *img, struct vmc_check_result *r)
 {
-    memset(r, 0, sizeof *r);
-    if (img->ops->check == NULL) {
-        r->supported = false;
-        return 0;
+    struct vmc_check_result full = { 0 };
+    size_t size = r->_struct_size ? r->_struct_size : CHECK_RESULT_V1_SIZE;
+    uint32_t caller_size = r->_struct_size;
+    int ret = 0;
+
+    if (size < CHECK_RESULT_V1_SIZE) {
+        vmc_error_kind(img->h, VMC_ERR_USAGE, "%s: check: struct "
+                       "vmc_check_result of %zu bytes is smaller than its "
+                       "first version (%zu bytes)", img->path, size,
+                       (size_t) CHECK_RESULT_V1_SIZE);
+        return -1;
     }
-    r->supported = true;
-    return img->ops->check(img, r);
+    full.supported = img->ops->check != NULL;
+    if (full.supported)
+        ret = img->ops->check(img, &full);
+    /* Only the fields the caller's struct has. */
+    memcpy(r, &full, size < sizeof full ? size : sizeof full);
+    r->_struct_size = caller_size;
+    return ret;
 }

@@ -3,14 +3,21 @@
 #define VMCONV_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include <vmconv/vmconv.h>
 #include <vmconv/image.h>
 
+struct vmc_loaded_plugin;
+
 /* Exit codes (documented in vmconv(1)). */
 enum {
     EXIT_OK = 0,
-    EXIT_DIFFERENT = 1,          /* disk compare: images differ */
+    EXIT_DIFFERENT = 1,          /* disk compare: images differ;
+                                    disk convert --verify: the output
+                                    differs from the source */
     EXIT_ERROR = 2,              /* the operation failed */
     EXIT_USAGE = 3,              /* bad command line */
     EXIT_CANCELLED = 4,          /* interrupted by a signal */
@@ -30,6 +37,49 @@ struct vmc_handle *cli_handle(void);
 void cli_print_error(struct vmc_handle *h);
 /* Print "vmconv: " and the formatted message to stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- common.c ---- */
+
+/* "2 GiB", "1.5 MiB", "512 bytes" into BUF. */
+void cli_format_size(char *buf, size_t len, uint64_t bytes);
+
+/* Print S to FP with control characters (from a hostile source: they
+ * could drive the terminal) shown as '?': C0 controls, DEL and the C1
+ * controls encoded in UTF-8.  Newlines are kept, followed by INDENT
+ * spaces.
+ */
+void cli_print_safe(FILE *fp, const char *s, int indent);
+
+/* SIGINT, SIGTERM and SIGHUP cancel the work on H (vmc_cancel); a
+ * second signal ends the process at once.
+ */
+void cli_catch_signals(struct vmc_handle *h);
+
+/* The exit status for the last error on H, by its kind (vmconv(1),
+ * EXIT STATUS): interrupted 4, verification failed 1, any other 2.
+ */
+int cli_exit_for_error(struct vmc_handle *h);
+
+/* Print EV as one JSON line (--machine-readable; the schema is in
+ * vmconv(1)).
+ */
+void cli_print_event_json(FILE *fp, const struct vmc_event *ev);
+
+/* Load the plugins (from --plugin-dir, $VMCONV_PLUGIN_DIR or the
+ * default).  Refused plugins were reported as warnings by the library.
+ * Returns 0, or -1 after printing the error.
+ */
+int cli_load_plugins(struct vmc_handle *h);
+
+/* Choose the plugin to read SOURCE: the one named FROM if given, else
+ * the one probing best.  CMD names the command in messages.  Returns
+ * the plugin, or NULL after printing an error with *EXIT_CODE set.
+ */
+struct vmc_loaded_plugin *cli_source_plugin(struct vmc_handle *h,
+                                            const char *cmd,
+                                            const char *source,
+                                            const char *from,
+                                            int *exit_code);
 
 int cmd_disk(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);

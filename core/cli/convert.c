@@ -8,14 +8,12 @@
  */
 #include <config.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include <vmconv/convert.h>
 #include <vmconv/plugin.h>
 
 #include "cli.h"
@@ -45,73 +43,6 @@ convert_usage(FILE *fp)
             "Not implemented yet: the conversion pipeline itself; this command\n"
             "checks its arguments and reads the source, then stops with an\n"
             "error.\n");
-}
-
-/* OUTDIR must be a new directory (its parent exists) or an empty one:
- * vmconv never mixes its output with files already there.  Returns 0 or
- * -1 after printing an error.
- */
-static int
-convert_check_outdir(const char *outdir)
-{
-    struct stat st;
-    char *parent, *slash;
-    DIR *d;
-    struct dirent *e;
-    int r = 0;
-
-    if (stat(outdir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
-            cli_errorf("convert: -O %s: exists and is not a directory",
-                       outdir);
-            return -1;
-        }
-        d = opendir(outdir);
-        if (d == NULL) {
-            cli_errorf("convert: -O %s: %s", outdir, strerror(errno));
-            return -1;
-        }
-        while ((e = readdir(d)) != NULL)
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-                cli_errorf("convert: -O %s: the directory is not empty",
-                           outdir);
-                r = -1;
-                break;
-            }
-        closedir(d);
-        return r;
-    }
-    if (errno != ENOENT) {
-        cli_errorf("convert: -O %s: %s", outdir, strerror(errno));
-        return -1;
-    }
-    parent = strdup(outdir);
-    if (parent == NULL) {
-        cli_errorf("convert: %s", strerror(errno));
-        return -1;
-    }
-    /* "a/b/" is "a/b": drop trailing slashes before looking for one. */
-    for (slash = parent + strlen(parent) - 1; slash > parent && *slash == '/';
-         slash--)
-        *slash = '\0';
-    slash = strrchr(parent, '/');
-    if (slash == parent)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(parent, ".");
-    if (stat(parent, &st) == -1) {
-        cli_errorf("convert: -O %s: %s: %s", outdir, parent,
-                   strerror(errno));
-        r = -1;
-    }
-    else if (!S_ISDIR(st.st_mode)) {
-        cli_errorf("convert: -O %s: %s is not a directory", outdir, parent);
-        r = -1;
-    }
-    free(parent);
-    return r;
 }
 
 /* What --dry-run shows: the job as far as it is known without a plan. */
@@ -186,10 +117,16 @@ cmd_convert(int argc, char **argv)
         cli_errorf("convert: -O OUTDIR is required");
         return EXIT_USAGE;
     }
-    if (convert_check_outdir(outdir) == -1)
-        return EXIT_USAGE;
 
     h = cli_handle();
+    /* OUTDIR must be new or empty: vmconv never mixes its output with
+     * files already there.
+     */
+    if (vmc_outdir_check(h, outdir) == -1) {
+        cli_errorf("convert: -O %s", vmc_get_error(h));
+        vmc_free(h);
+        return EXIT_USAGE;
+    }
     if (cli_load_plugins(h) == -1)
         goto out;
     target = vmc_plugin_find(h, to);

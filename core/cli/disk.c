@@ -6,15 +6,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+
+#include <vmconv/convert.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -37,47 +37,6 @@ enum {
     OPT_VERIFY,
     OPT_FSYNC,
 };
-
-static struct vmc_handle *disk_h;
-
-static void
-disk_on_signal(int sig)
-{
-    if (disk_h)
-        vmc_cancel(disk_h);
-    signal(sig, SIG_DFL);       /* a second signal ends us at once */
-}
-
-static void
-disk_catch_signals(struct vmc_handle *h)
-{
-    struct sigaction sa;
-
-    disk_h = h;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = disk_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-/* "1.5 GiB" */
-static void
-human_size(uint64_t v, char *buf, size_t len)
-{
-    static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-    double d = (double) v;
-    size_t u = 0;
-
-    while (d >= 1024 && u < 5) {
-        d /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%" PRIu64 " B", v);
-    else
-        snprintf(buf, len, "%.3g %s", d, units[u]);
-}
 
 static double
 now_seconds(void)
@@ -120,8 +79,8 @@ progress_cb(void *opaque, uint64_t done, uint64_t total)
         int width = 30, fill = (int) (pct * width / 100), i;
         double secs = now_seconds() - p->start;
 
-        human_size(done, d, sizeof d);
-        human_size(total, t, sizeof t);
+        cli_format_size(d, sizeof d, done);
+        cli_format_size(t, sizeof t, total);
         fputs("\r[", stderr);
         for (i = 0; i < width; i++)
             fputc(i < fill ? '#' : ' ', stderr);
@@ -129,7 +88,7 @@ progress_cb(void *opaque, uint64_t done, uint64_t total)
         if (secs > 0.5) {
             char r[32];
 
-            human_size((uint64_t) ((double) done / secs), r, sizeof r);
+            cli_format_size(r, sizeof r, (uint64_t) ((double) done / secs));
             fprintf(stderr, "  %s/s", r);
         }
         fputs("   ", stderr);
@@ -151,21 +110,6 @@ open_flags(bool allow_outside, bool ignore_parent)
            (ignore_parent ? VMC_IMAGE_IGNORE_PARENT_ID : 0);
 }
 
-/* True if PATH names the same file as any image of IMG's chain. */
-static bool
-same_file_as_chain(const char *path, struct vmc_image *img)
-{
-    struct stat a, b;
-
-    if (stat(path, &a) == -1)
-        return false;
-    for (; img; img = vmc_image_backing(img))
-        if (stat(vmc_image_path(img), &b) == 0 &&
-            a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-            return true;
-    return false;
-}
-
 static int
 bad_usage(const char *cmd)
 {
@@ -175,6 +119,29 @@ bad_usage(const char *cmd)
 
 /* ---- disk info ---------------------------------------------------- */
 
+/* Continuation lines of a value holding newlines are indented, so a
+ * name read from an image cannot forge a line of its own.
+ */
+#define INFO_INDENT 4
+
+/* Print V (strings from the image: terminal-safe) and a newline. */
+static void
+info_print_value(struct json_object *v)
+{
+    if (json_object_is_type(v, json_type_object) ||
+        json_object_is_type(v, json_type_array))
+        /* json-c escapes control characters as \u00XX. */
+        cli_print_safe(stdout, json_object_to_json_string_ext(v,
+                           JSON_C_TO_STRING_PLAIN |
+                           JSON_C_TO_STRING_NOSLASHESCAPE), INFO_INDENT);
+    else {
+        const char *str = json_object_get_string(v);
+
+        cli_print_safe(stdout, str ? str : "(none)", INFO_INDENT);
+    }
+    putchar('\n');
+}
+
 static void
 info_print_human(struct json_object *o, int depth)
 {
@@ -182,29 +149,26 @@ info_print_human(struct json_object *o, int depth)
     char a[32], b[32];
 
     json_object_object_get_ex(o, "filename", &v);
-    printf("%simage: %s\n", depth ? "\n" : "", json_object_get_string(v));
+    printf("%simage: ", depth ? "\n" : "");
+    info_print_value(v);
     json_object_object_get_ex(o, "format", &v);
-    printf("file format: %s\n", json_object_get_string(v));
+    printf("file format: ");
+    info_print_value(v);
     json_object_object_get_ex(o, "virtual-size", &v);
-    human_size((uint64_t) json_object_get_int64(v), a, sizeof a);
+    cli_format_size(a, sizeof a, (uint64_t) json_object_get_int64(v));
     printf("virtual size: %s (%" PRId64 " bytes)\n", a,
            json_object_get_int64(v));
     json_object_object_get_ex(o, "actual-size", &v);
-    human_size((uint64_t) json_object_get_int64(v), b, sizeof b);
+    cli_format_size(b, sizeof b, (uint64_t) json_object_get_int64(v));
     printf("disk size: %s\n", b);
     json_object_object_foreach(o, key, val) {
         if (!strcmp(key, "filename") || !strcmp(key, "format") ||
             !strcmp(key, "virtual-size") || !strcmp(key, "actual-size") ||
             !strcmp(key, "backing"))
             continue;
-        if (json_object_is_type(val, json_type_object) ||
-            json_object_is_type(val, json_type_array))
-            printf("%s: %s\n", key,
-                   json_object_to_json_string_ext(val,
-                                                  JSON_C_TO_STRING_PLAIN |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-        else
-            printf("%s: %s\n", key, json_object_get_string(val));
+        cli_print_safe(stdout, key, INFO_INDENT);
+        printf(": ");
+        info_print_value(val);
     }
     if (json_object_object_get_ex(o, "backing", &v))
         info_print_human(v, depth + 1);
@@ -387,6 +351,8 @@ machine_result(bool ok, struct vmc_handle *h, const struct convert_args *a,
 
         json_object_object_add(o, "message",
                                json_object_new_string(e ? e : "error"));
+        json_object_object_add(o, "kind", json_object_new_string(
+                                   vmc_error_kind_name(vmc_get_error_kind(h))));
     }
     printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -394,64 +360,60 @@ machine_result(bool ok, struct vmc_handle *h, const struct convert_args *a,
     json_object_put(o);
 }
 
+/* Events of the conversion: each one a JSON line with
+ * --machine-readable, else the copy's progress for -p.
+ */
+static void
+convert_event(void *opaque, const struct vmc_event *ev)
+{
+    struct progress *p = opaque;
+
+    if (p->machine) {
+        cli_print_event_json(stdout, ev);
+        return;
+    }
+    if (ev->kind == VMC_EVENT_PROGRESS &&
+        (ev->phase == NULL || strcmp(ev->phase, "copy") == 0))
+        progress_cb(p, ev->done, ev->total);
+}
+
 static int
 convert_run(struct vmc_handle *h, const struct convert_args *a)
 {
-    struct vmc_copy_options copts = { .threads = a->threads,
-                                      .request_size = a->request };
+    struct vmc_disk_job job = VMC_DISK_JOB_INIT;
+    struct vmc_disk_stats stats = VMC_DISK_STATS_INIT;
     struct progress prog = { .bar = a->progress, .machine = a->machine,
                              .tty = isatty(STDERR_FILENO) != 0,
                              .last_percent = -10 };
-    CLEANUP_IMAGE_CLOSE struct vmc_image *src = NULL;
-    CLEANUP_IMAGE_CLOSE struct vmc_image *dst = NULL;
     CLEANUP_FREE char *options = convert_options(a);
     double t0 = now_seconds();
-    uint64_t diff;
     int r;
 
-    src = vmc_image_open(h, a->in, a->src_fmt,
-                         open_flags(a->outside, a->ignore_parent));
-    if (src == NULL)
-        return -1;
-    if (same_file_as_chain(a->out, src)) {
-        vmc_error(h, "%s: is the source or one of its backing files; "
-                  "refusing to overwrite it", a->out);
-        return -1;
-    }
-    dst = vmc_image_create(h, a->out, a->dst_fmt, vmc_image_size(src),
-                           options);
-    if (dst == NULL)
-        return -1;
-    vmc_image_set_sync(dst, a->fsync);
+    job.src = a->in;
+    job.src_format = a->src_fmt;
+    job.dst = a->out;
+    job.dst_format = a->dst_fmt;
+    job.create_options = options;
+    job.open_flags = open_flags(a->outside, a->ignore_parent);
+    job.threads = a->threads;
+    job.request_size = a->request;
+    job.verify = a->verify;
+    job.fsync = a->fsync;
+    job.stats = &stats;
     prog.start = now_seconds();
-    vmc_set_progress_handler(h, progress_cb, &prog);
-    r = vmc_image_copy(src, dst, &copts);
-    vmc_set_progress_handler(h, NULL, NULL);
-    if (r == -1 || vmc_image_commit(dst) == -1)
+    vmc_set_event_handler(h, convert_event, &prog);
+    r = vmc_disk_convert(h, &job);
+    vmc_set_event_handler(h, NULL, NULL);
+    if (r == -1)
         return -1;
-    if (a->verify) {
-        CLEANUP_IMAGE_CLOSE struct vmc_image *check = NULL;
-
-        check = vmc_image_open(h, a->out, a->dst_fmt, 0);
-        if (check == NULL)
-            return -1;
-        r = vmc_image_compare(src, check, &diff);
-        if (r == -1)
-            return -1;
-        if (r == 1) {
-            vmc_error(h, "%s: verification failed: differs from %s at "
-                      "offset %" PRIu64, a->out, a->in, diff);
-            return -1;
-        }
-    }
     if (a->machine)
-        machine_result(true, h, a, vmc_image_size(src), now_seconds() - t0);
+        machine_result(true, h, a, stats.virtual_size, now_seconds() - t0);
     else if (!cli.quiet && cli.verbose) {
         char sz[32];
 
-        human_size(vmc_image_size(src), sz, sizeof sz);
+        cli_format_size(sz, sizeof sz, stats.virtual_size);
         fprintf(stderr, "vmconv: %s (%s, %s) -> %s (%s) in %.1f s%s\n",
-                a->in, vmc_image_format(src), sz, a->out, a->dst_fmt,
+                a->in, stats.source_format, sz, a->out, a->dst_fmt,
                 now_seconds() - t0, a->verify ? ", verified" : "");
     }
     return 0;
@@ -536,16 +498,15 @@ disk_convert(int argc, char **argv)
     a.out = argv[optind + 1];
 
     h = cli_handle();
-    disk_catch_signals(h);
+    cli_catch_signals(h);
     r = convert_run(h, &a);
     if (r == -1) {
-        bool cancelled = vmc_cancelled(h);
-
         if (a.machine)
             machine_result(false, h, &a, 0, 0);
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         vmc_free(h);
-        return cancelled ? EXIT_CANCELLED : EXIT_ERROR;
+        return r;
     }
     vmc_free(h);
     return EXIT_OK;
@@ -607,7 +568,7 @@ disk_compare(int argc, char **argv)
         return bad_usage("compare");
     }
     h = cli_handle();
-    disk_catch_signals(h);
+    cli_catch_signals(h);
     a = vmc_image_open(h, argv[optind], fa, open_flags(outside, ignore_parent));
     if (a)
         b = vmc_image_open(h, argv[optind + 1], fb,
@@ -679,7 +640,7 @@ disk_check(int argc, char **argv)
     bool json = false;
     struct vmc_handle *h;
     struct vmc_image *img;
-    struct vmc_check_result res;
+    struct vmc_check_result res = VMC_CHECK_RESULT_INIT;
     int c, r;
     size_t i;
 

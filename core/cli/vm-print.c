@@ -10,41 +10,6 @@
 #include "cli.h"
 #include "vm-print.h"
 
-void
-cli_format_size(char *buf, size_t len, uint64_t bytes)
-{
-    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-    uint64_t unit = 1024;
-    int i;
-
-    if (bytes < 1024) {
-        snprintf(buf, len, "%" PRIu64 " bytes", bytes);
-        return;
-    }
-    for (i = 0; i < 4 && bytes >= unit * 1024; i++)
-        unit *= 1024;
-    if (bytes % unit == 0)
-        snprintf(buf, len, "%" PRIu64 " %s", bytes / unit, units[i]);
-    else
-        snprintf(buf, len, "%.1f %s", (double) bytes / (double) unit,
-                 units[i]);
-}
-
-void
-cli_print_safe(FILE *fp, const char *s, int indent)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
-
-        if (c == '\n')
-            fprintf(fp, "\n%*s", indent, "");
-        else if (c < 0x20 || c == 0x7f)
-            fputc('?', fp);
-        else
-            fputc(c, fp);
-    }
-}
-
 /* "label:" padded to a column, then the value. */
 #define LABEL_WIDTH 13
 
@@ -240,44 +205,4 @@ cli_print_vm(FILE *fp, const struct vmc_vm *vm)
         print_snapshot(fp, vm, vm->snapshots[i]);
     for (i = 0; i < vm->nr_notes; i++)
         print_string(fp, "note:", vm->notes[i]);
-}
-
-int
-cli_load_plugins(struct vmc_handle *h)
-{
-    if (vmc_plugins_load(h, cli.plugin_dir) == -1) {
-        cli_print_error(h);
-        return -1;
-    }
-    return 0;
-}
-
-struct vmc_loaded_plugin *
-cli_source_plugin(struct vmc_handle *h, const char *cmd, const char *source,
-                  const char *from, int *exit_code)
-{
-    struct vmc_loaded_plugin *p;
-
-    if (from) {
-        p = vmc_plugin_find(h, from);
-        if (p == NULL) {
-            cli_errorf("%s: --from %s: no such plugin ('vmconv plugins' "
-                       "lists them)", cmd, from);
-            *exit_code = EXIT_USAGE;
-            return NULL;
-        }
-        if (!vmc_plugin_can_read(p)) {
-            cli_errorf("%s: --from %s: the %s plugin cannot read VMs", cmd,
-                       from, from);
-            *exit_code = EXIT_USAGE;
-            return NULL;
-        }
-        return p;
-    }
-    p = vmc_plugin_for_source(h, source);
-    if (p == NULL) {
-        cli_print_error(h);
-        *exit_code = EXIT_ERROR;
-    }
-    return p;
 }

@@ -131,17 +131,28 @@ void vmc_image_set_sync(struct vmc_image *img, bool sync);
  */
 char *vmc_image_create_help(const char *format);
 
-/* Copying. */
+/* Copying.  Caller-allocated: initialise with VMC_COPY_OPTIONS_INIT
+ * (or set _STRUCT_SIZE to sizeof the struct) so a library older than
+ * your header reads only the fields it knows.  _STRUCT_SIZE 0 is taken
+ * as version 1 (the fields below), for callers written before it.
+ * Fields are only ever added at the end.
+ */
 struct vmc_copy_options {
+    uint32_t _struct_size;
+    /* Version 1: */
     unsigned threads;        /* worker threads; 0 = number of cores */
     size_t request_size;     /* bytes per request; 0 = default (4 MiB) */
     bool no_zero_detect;     /* write data extents even if all zero */
 };
 
+#define VMC_COPY_OPTIONS_INIT \
+    { ._struct_size = sizeof (struct vmc_copy_options) }
+
 /* Copy the guest-visible contents of SRC into DST (same virtual size
  * or larger).  Holes and zero runs are not written; DST must read as
  * zeros where nothing is written (a freshly created image).  Reports
- * progress through the handle's progress handler.  Returns 0 or -1.
+ * progress events (done, total, skipped) through the handle.  OPTS
+ * may be NULL for defaults.  Returns 0 or -1.
  */
 int vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
                    const struct vmc_copy_options *opts);
@@ -154,14 +165,22 @@ int vmc_image_copy(struct vmc_image *src, struct vmc_image *dst,
 int vmc_image_compare(struct vmc_image *a, struct vmc_image *b,
                       uint64_t *first_diff);
 
-/* Structural check. */
+/* Structural check.  Caller-allocated, filled by the library:
+ * initialise with VMC_CHECK_RESULT_INIT (or set _STRUCT_SIZE); the
+ * library writes only within _STRUCT_SIZE.  0 is taken as version 1.
+ */
 struct vmc_check_result {
+    uint32_t _struct_size;
+    /* Version 1: */
     uint64_t errors;         /* corruptions found */
     uint64_t leaks;          /* allocated but unused space */
     bool supported;          /* false: the format has no check */
     char **messages;         /* what was found, NULL-terminated */
     size_t nmessages;
 };
+
+#define VMC_CHECK_RESULT_INIT \
+    { ._struct_size = sizeof (struct vmc_check_result) }
 
 /* Check IMG (not its backing files).  Fills R; free it with
  * vmc_check_result_free.  Returns 0 if the check ran (whatever it
