@@ -65,7 +65,8 @@ image_probe_fd(struct vmc_handle *h, const char *path, int fd,
         }
     }
     if (best == NULL)
-        vmc_error(h, "%s: format not recognised", path);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: format not recognised",
+                       path);
     return best;
 }
 
@@ -146,7 +147,9 @@ image_open_internal(struct vmc_handle *h, const char *path,
 
     img->fd = open(path, oflags | O_CLOEXEC);
     if (img->fd == -1) {
-        vmc_error(h, "open: %s: %m", path);
+        /* A missing or unreadable source is the input's fault. */
+        vmc_error_kind(h, errno == EIO ? VMC_ERR_IO : VMC_ERR_BAD_INPUT,
+                       "open: %s: %m", path);
         goto fail;
     }
     if (fstat(img->fd, &st) == -1) {
@@ -171,8 +174,9 @@ image_open_internal(struct vmc_handle *h, const char *path,
     }
     for (c = child; c; c = c->child)
         if (c->dev == img->dev && c->ino == img->ino) {
-            vmc_error(h, "%s: backing chain loops: this file is already "
-                      "in the chain (opened as %s)", path, c->path);
+            vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: backing chain loops: "
+                           "this file is already in the chain (opened as %s)",
+                           path, c->path);
             goto fail;
         }
 
@@ -203,8 +207,13 @@ image_open_internal(struct vmc_handle *h, const char *path,
         vmc_error(h, "%s: format %s cannot be written", path, img->ops->name);
         goto fail;
     }
-    if (img->ops->open(img) == -1)
+    if (img->ops->open(img) == -1) {
+        /* Header validation failed: bad input, unless the driver said
+         * more precisely (unsupported, I/O).
+         */
+        vmc_set_error_kind(h, VMC_ERR_BAD_INPUT);
         goto fail;
+    }
     vmc_debug(h, "opened %s as %s, virtual size %" PRIu64, path,
               img->ops->name, img->size);
     return img;
@@ -487,8 +496,8 @@ vmc_image_open_backing(struct vmc_image *img, const char *name,
     struct vmc_image *b;
 
     if (img->depth + 1 >= VMC_MAX_CHAIN_DEPTH) {
-        vmc_error(h, "%s: backing chain is longer than %d images",
-                  img->path, VMC_MAX_CHAIN_DEPTH);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED, "%s: backing chain is longer "
+                       "than %d images", img->path, VMC_MAX_CHAIN_DEPTH);
         return -1;
     }
     path = vmc_image_resolve_name(img, name, what);
@@ -532,6 +541,38 @@ vmc_image_open_related(struct vmc_image *img, const char *name,
 
 /* ---- Creating outputs --------------------------------------------- */
 
+/* Create the file TEMPLATE ("...XXXXXX", the X replaced in place) with
+ * a random name, mode 0666 less the umask: the kernel applies the
+ * umask, so the process-wide umask is never changed (that raced with
+ * other threads creating files).  Returns the fd, or -1 with errno.
+ */
+static int
+image_create_tmp(char *template)
+{
+    static const char chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t n = strlen(template), i;
+    int tries;
+
+    if (n < 6 || strcmp(template + n - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (tries = 0; tries < 100; tries++) {
+        uint8_t rnd[6];
+        int fd;
+
+        vmc_random_bytes(rnd, sizeof rnd);
+        for (i = 0; i < 6; i++)
+            template[n - 6 + i] = chars[rnd[i] % (sizeof chars - 1)];
+        fd = open(template, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 /* Make a temporary file beside FINAL and register it on IMG. */
 static int
 image_add_outfile(struct vmc_image *img, const char *final)
@@ -560,18 +601,13 @@ image_add_outfile(struct vmc_image *img, const char *final)
         vmc_error(h, "%s: %m", final);
         goto fail;
     }
-    fd = mkostemp(o->tmp, O_CLOEXEC);
+    fd = image_create_tmp(o->tmp);
     if (fd == -1) {
-        vmc_error(h, "%s: creating a temporary file in %s: %m", final, dir);
+        vmc_error_kind(h, vmc_errno_kind(errno), "%s: creating a temporary "
+                       "file in %s: %m", final, dir);
         free(o->tmp);
         o->tmp = NULL;
         goto fail;
-    }
-    {
-        mode_t mask = umask(0);
-
-        umask(mask);
-        (void) fchmod(fd, 0666 & ~mask);
     }
     o->fd = fd;
     o->next = img->outfiles;
@@ -595,11 +631,13 @@ vmc_image_create(struct vmc_handle *h, const char *path, const char *format,
     int fd;
 
     if (ops == NULL) {
-        vmc_error(h, "%s: unknown output format '%s'", path, format);
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: unknown output format '%s'",
+                       path, format);
         return NULL;
     }
     if (ops->create == NULL || ops->pwrite == NULL) {
-        vmc_error(h, "%s: vmconv cannot write the %s format", path, format);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED, "%s: vmconv cannot write the "
+                       "%s format", path, format);
         return NULL;
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -685,7 +723,8 @@ vmc_image_commit(struct vmc_image *img)
      */
     for (o = img->outfiles; o && img->sync; o = o->next)
         if (fsync(o->fd) == -1) {
-            vmc_error(h, "%s: fsync: %m", o->final);
+            vmc_error_kind(h, vmc_errno_kind(errno), "%s: fsync: %m",
+                           o->final);
             return -1;
         }
     /* Companions first, the main file last, so a visible main file
@@ -695,7 +734,8 @@ vmc_image_commit(struct vmc_image *img)
         if (strcmp(o->final, img->path) == 0)
             continue;
         if (rename(o->tmp, o->final) == -1) {
-            vmc_error(h, "rename %s to %s: %m", o->tmp, o->final);
+            vmc_error_kind(h, vmc_errno_kind(errno), "rename %s to %s: %m",
+                           o->tmp, o->final);
             return -1;
         }
         free(o->tmp);
@@ -705,7 +745,8 @@ vmc_image_commit(struct vmc_image *img)
         if (o->tmp == NULL)
             continue;
         if (rename(o->tmp, o->final) == -1) {
-            vmc_error(h, "rename %s to %s: %m", o->tmp, o->final);
+            vmc_error_kind(h, vmc_errno_kind(errno), "rename %s to %s: %m",
+                           o->tmp, o->final);
             return -1;
         }
         free(o->tmp);

@@ -56,12 +56,14 @@ vmc_pread_full(struct vmc_handle *h, const char *path, int fd,
         if (r == -1) {
             if (errno == EINTR)
                 continue;
-            vmc_error(h, "%s: read at offset %" PRIu64 ": %m", path, offset);
+            vmc_error_kind(h, VMC_ERR_IO, "%s: read at offset %" PRIu64
+                           ": %m", path, offset);
             return -1;
         }
         if (r == 0) {
-            vmc_error(h, "%s: unexpected end of file reading %zu bytes "
-                      "at offset %" PRIu64, path, len, offset);
+            vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: unexpected end of "
+                           "file reading %zu bytes at offset %" PRIu64, path,
+                           len, offset);
             return -1;
         }
         p += r;
@@ -83,7 +85,8 @@ vmc_pwrite_full(struct vmc_handle *h, const char *path, int fd,
         if (r == -1) {
             if (errno == EINTR)
                 continue;
-            vmc_error(h, "%s: write at offset %" PRIu64 ": %m", path, offset);
+            vmc_error_kind(h, vmc_errno_kind(errno), "%s: write at offset %"
+                           PRIu64 ": %m", path, offset);
             return -1;
         }
         p += r;
@@ -100,9 +103,9 @@ vmc_check_range(struct vmc_handle *h, const char *path, uint64_t file_size,
     uint64_t end;
 
     if (vmc_add_overflow(offset, len, &end) || end > file_size) {
-        vmc_error(h, "%s: %s at offset %" PRIu64 " length %" PRIu64
-                  " is outside the file (%" PRIu64 " bytes)",
-                  path, what, offset, len, file_size);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %s at offset %" PRIu64
+                       " length %" PRIu64 " is outside the file (%" PRIu64
+                       " bytes)", path, what, offset, len, file_size);
         return -1;
     }
     return 0;
@@ -115,9 +118,10 @@ vmc_malloc(struct vmc_handle *h, const char *path, uint64_t size,
     void *p;
 
     if (size > VMC_MAX_ALLOC) {
-        vmc_error(h, "%s: %s would need %" PRIu64 " bytes of memory, "
-                  "more than the limit of %llu: the image is damaged or "
-                  "not supported", path, what, size, VMC_MAX_ALLOC);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %s would need %" PRIu64
+                       " bytes of memory, more than the limit of %llu: the "
+                       "image is damaged or not supported", path, what, size,
+                       VMC_MAX_ALLOC);
         return NULL;
     }
     p = malloc(size ? size : 1);
@@ -134,10 +138,10 @@ vmc_calloc(struct vmc_handle *h, const char *path, uint64_t nmemb,
     void *p;
 
     if (vmc_mul_overflow(nmemb, size, &total) || total > VMC_MAX_ALLOC) {
-        vmc_error(h, "%s: %s would need %" PRIu64 " x %" PRIu64
-                  " bytes of memory, more than the limit of %llu: the image "
-                  "is damaged or not supported", path, what, nmemb, size,
-                  VMC_MAX_ALLOC);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %s would need %" PRIu64
+                       " x %" PRIu64 " bytes of memory, more than the limit "
+                       "of %llu: the image is damaged or not supported", path,
+                       what, nmemb, size, VMC_MAX_ALLOC);
         return NULL;
     }
     p = calloc(nmemb ? nmemb : 1, size ? size : 1);
@@ -169,7 +173,8 @@ vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
-        vmc_error(h, "open: %s: %m", path);
+        vmc_error_kind(h, errno == EIO ? VMC_ERR_IO : VMC_ERR_BAD_INPUT,
+                       "open: %s: %m", path);
         return NULL;
     }
     if (fstat(fd, &st) == -1) {
@@ -177,12 +182,13 @@ vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        vmc_error(h, "%s: not a regular file", path);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: not a regular file", path);
         return NULL;
     }
     if ((uint64_t) st.st_size > max) {
-        vmc_error(h, "%s: file is %jd bytes, more than the %zu allowed",
-                  path, (intmax_t) st.st_size, max);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: file is %jd bytes, more "
+                       "than the %zu allowed", path, (intmax_t) st.st_size,
+                       max);
         return NULL;
     }
     buf = malloc((size_t) st.st_size + 1);

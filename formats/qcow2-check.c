@@ -546,8 +546,9 @@ qcow2_check(struct vmc_image *img, struct vmc_check_result *r)
     uint64_t rt_entries = 0;
 
     if (q->writer) {
-        vmc_error(img->h, "%s: checking a qcow2 image while it is being "
-                  "created is not supported", img->path);
+        vmc_error_kind(img->h, VMC_ERR_UNSUPPORTED,
+                       "%s: checking a qcow2 image while it is being "
+                       "created is not supported", img->path);
         return -1;
     }
     c.img = img;

@@ -78,13 +78,15 @@ qcow2_check_basics(struct vmc_image *img, const uint8_t *b,
         return -1;
     }
     if (hd->version == 1) {
-        vmc_error(h, "%s: qcow version 1 images are not supported",
-                  img->path);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: qcow version 1 images are not supported",
+                       img->path);
         return -1;
     }
     if (hd->version != 2 && hd->version != 3) {
-        vmc_error(h, "%s: header field version at offset 4: unsupported "
-                  "qcow2 version %" PRIu32, img->path, hd->version);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: header field version at offset 4: unsupported "
+                       "qcow2 version %" PRIu32, img->path, hd->version);
         return -1;
     }
     if (hd->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
@@ -158,13 +160,15 @@ qcow2_check_features(struct vmc_image *img, const struct qcow2_header *hd,
         return -1;
     }
     if (hd->crypt_method != 0) {
-        vmc_error(h, "%s: encrypted qcow2 is not supported (crypt_method %"
-                  PRIu32 " at offset 32)", img->path, hd->crypt_method);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: encrypted qcow2 is not supported (crypt_method %"
+                       PRIu32 " at offset 32)", img->path, hd->crypt_method);
         return -1;
     }
     if (hd->incompatible & QCOW2_INCOMPAT_DATA_FILE) {
-        vmc_error(h, "%s: qcow2 with an external data file is not supported",
-                  img->path);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: qcow2 with an external data file is not supported",
+                       img->path);
         return -1;
     }
     if (hd->compression_type > QCOW2_COMPRESSION_ZSTD) {
@@ -550,8 +554,9 @@ qcow2_open(struct vmc_image *img)
     struct qcow2 *q;
 
     if (img->writable) {
-        vmc_error(h, "%s: opening an existing qcow2 image for writing is "
-                  "not supported yet", img->path);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: opening an existing qcow2 image for writing is "
+                       "not supported yet", img->path);
         return -1;
     }
     q = qcow2_new(img);
@@ -1012,8 +1017,9 @@ qcow2_pread(struct vmc_image *img, void *buf, size_t count, uint64_t offset)
     int ret = -1;
 
     if (q->writer) {
-        vmc_error(img->h, "%s: reading a qcow2 image while it is being "
-                  "created is not supported yet", img->path);
+        vmc_error_kind(img->h, VMC_ERR_UNSUPPORTED,
+                       "%s: reading a qcow2 image while it is being "
+                       "created is not supported yet", img->path);
         return -1;
     }
     while (count > 0) {
@@ -1058,8 +1064,9 @@ qcow2_block_status(struct vmc_image *img, uint64_t offset, uint64_t length,
     struct qcow2_run r;
 
     if (q->writer) {
-        vmc_error(img->h, "%s: block status of a qcow2 image while it is "
-                  "being created is not supported yet", img->path);
+        vmc_error_kind(img->h, VMC_ERR_UNSUPPORTED,
+                       "%s: block status of a qcow2 image while it is "
+                       "being created is not supported yet", img->path);
         return -1;
     }
     if (qcow2_map(img, offset, length, false, &r) == -1)

@@ -230,9 +230,10 @@ vhdx_read_headers(struct vmc_image *img, struct vhdx *v)
     v->log_offset = cur->log_offset;
 
     if (!vhdx_guid_is_zero(cur->log_guid) && cur->log_version != 0) {
-        vmc_error(h, "%s: header %d: log version %u is not supported "
-                  "(only 0) and the log is not empty", img->path,
-                  v->header_index, cur->log_version);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: header %d: log version %u is not supported "
+                       "(only 0) and the log is not empty", img->path,
+                       v->header_index, cur->log_version);
         return -1;
     }
     if (v->log_length % VHDX_ALIGN != 0 || v->log_offset % VHDX_ALIGN != 0) {

@@ -229,9 +229,10 @@ desc_key_value(struct vmc_handle *h, const char *path, unsigned line,
         if (*v == '\0' || *end != '\0' || n < 1 || n > 3) {
             char show[41];
 
-            vmc_error(h, "%s: descriptor line %u: descriptor version '%s' "
-                      "is not supported (1 to 3 are)", path, line,
-                      desc_show(show, v, strlen(v)));
+            vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                           "%s: descriptor line %u: descriptor version '%s' "
+                           "is not supported (1 to 3 are)", path, line,
+                           desc_show(show, v, strlen(v)));
             free(v);
             return -1;
         }
@@ -347,8 +348,9 @@ desc_extent_line(struct vmc_handle *h, const char *path, unsigned line,
         return -1;
     }
     if (desc_ext_types[i].refused) {
-        vmc_error(h, "%s: descriptor line %u: the %s extent %s", path, line,
-                  desc_ext_types[i].name, desc_ext_types[i].refused);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: descriptor line %u: the %s extent %s", path, line,
+                       desc_ext_types[i].name, desc_ext_types[i].refused);
         return -1;
     }
     x->type = desc_ext_types[i].type;

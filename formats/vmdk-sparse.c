@@ -86,8 +86,9 @@ sparse_decode_hosted(struct vmc_handle *h, struct vmdk_sparse *s,
         return -1;
     }
     if (s->version < 1 || s->version > 3) {
-        vmc_error(h, "%s: sparse %s: version %" PRIu32 " is not supported "
-                  "(1 to 3 are)", path, what, s->version);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: sparse %s: version %" PRIu32 " is not supported "
+                       "(1 to 3 are)", path, what, s->version);
         return -1;
     }
     if (s->flags & VMDK4_FLAGS_INCOMPAT & ~VMDK4_FLAGS_KNOWN_INCOMPAT) {
@@ -310,8 +311,9 @@ sparse_open_cowd(struct vmc_handle *h, struct vmdk_sparse *s)
     s->overhead = sizeof d / VMDK_SECTOR;
 
     if (s->version != 1) {
-        vmc_error(h, "%s: COWD header: version %" PRIu32 " is not supported",
-                  s->path, s->version);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: COWD header: version %" PRIu32 " is not supported",
+                       s->path, s->version);
         return -1;
     }
     if (s->capacity == 0) {
@@ -391,8 +393,9 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
         return -1;
     }
     if (s->capacity == 0 || s->capacity > VMDK_MAX_SECTORS) {
-        vmc_error(h, "%s: seSparse header: capacity %" PRIu64 " sectors is "
-                  "not supported", s->path, s->capacity);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: seSparse header: capacity %" PRIu64 " sectors is "
+                       "not supported", s->path, s->capacity);
         return -1;
     }
     vol_off = vmc_le64(&d.volatile_header_offset);

@@ -395,9 +395,10 @@ w_parse_opts(struct vmc_image *img, const struct vmc_opts *opts,
         *kind = VMDK_W_FLAT;    /* an ESXi datastore disk */
         p->create_type = "vmfs";
     } else {
-        vmc_error(img->h, "%s: vmdk subformat '%s' is not supported for "
-                  "writing yet (monolithicSparse, streamOptimized, "
-                  "monolithicFlat and vmfs are)", img->path, sub);
+        vmc_error_kind(img->h, VMC_ERR_UNSUPPORTED,
+                       "%s: vmdk subformat '%s' is not supported for "
+                       "writing yet (monolithicSparse, streamOptimized, "
+                       "monolithicFlat and vmfs are)", img->path, sub);
         return -1;
     }
     p->extent_type = *kind != VMDK_W_FLAT ? "SPARSE" :

@@ -392,9 +392,10 @@ vmdk_open(struct vmc_image *img)
     int r;
 
     if (img->writable) {
-        vmc_error(h, "%s: changing an existing VMDK image is not supported "
-                  "yet (vmconv only reads VMDK images and creates new ones)",
-                  img->path);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: changing an existing VMDK image is not supported "
+                       "yet (vmconv only reads VMDK images and creates new ones)",
+                       img->path);
         return -1;
     }
     if (vmc_pread_full(h, img->path, img->fd, head, n, 0) == -1)
@@ -450,8 +451,9 @@ vmdk_find_extent(const struct vmdk *v, uint64_t offset)
 static int
 vmdk_not_readable(struct vmc_image *img)
 {
-    vmc_error(img->h, "%s: reading a VMDK image while it is being created "
-              "is not supported", img->path);
+    vmc_error_kind(img->h, VMC_ERR_UNSUPPORTED,
+                   "%s: reading a VMDK image while it is being created "
+                   "is not supported", img->path);
     return -1;
 }
 

@@ -281,9 +281,10 @@ vpc_set_size(struct vmc_image *img, struct vpc *v)
 
     if (f->disk_type != VPC_TYPE_FIXED && f->disk_type != VPC_TYPE_DYNAMIC &&
         f->disk_type != VPC_TYPE_DIFF) {
-        vmc_error(h, "%s: footer at offset %" PRIu64 ": disk type %" PRIu32
-                  " is not supported (2 fixed, 3 dynamic, 4 differencing)",
-                  img->path, v->footer_offset, f->disk_type);
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
+                       "%s: footer at offset %" PRIu64 ": disk type %" PRIu32
+                       " is not supported (2 fixed, 3 dynamic, 4 differencing)",
+                       img->path, v->footer_offset, f->disk_type);
         return -1;
     }
     v->dynamic = f->disk_type != VPC_TYPE_FIXED;
