@@ -39,3 +39,8 @@ EXTRA_DIST += source-readonly.sh
 # Interrupted conversions leave nothing behind.
 TESTS += disk-interrupt.sh
 EXTRA_DIST += disk-interrupt.sh
+
+# The disk job, events, error kinds and the output directory policy.
+TESTS += test-disk-job
+check_PROGRAMS += test-disk-job
+test_disk_job_SOURCES = test-disk-job.c
