@@ -44,3 +44,7 @@ EXTRA_DIST += disk-interrupt.sh
 TESTS += test-disk-job
 check_PROGRAMS += test-disk-job
 test_disk_job_SOURCES = test-disk-job.c
+
+# --machine-readable events and terminal-safe disk info.
+TESTS += disk-events.sh
+EXTRA_DIST += disk-events.sh
