@@ -60,8 +60,11 @@ enum vmc_event_kind {
 struct vmc_event {
     uint32_t _struct_size;
     enum vmc_event_kind kind;
-    const char *phase;           /* "open", "create", "copy", "commit",
-                                    "verify", or NULL outside a job */
+    const char *phase;           /* vmc_disk_convert: "open", "create",
+                                    "copy", "commit", "verify";
+                                    vmc_image_copy and vmc_image_compare
+                                    on their own: "copy", "compare";
+                                    NULL outside a job */
     int disk;                    /* the job's disk index, -1 if none */
     uint64_t done;               /* PROGRESS: bytes done */
     uint64_t total;              /* PROGRESS: bytes in all */
