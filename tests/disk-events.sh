@@ -52,4 +52,26 @@ grep -q '31mred' "$tmp/info.txt" || fail "name not shown: $(cat -v "$tmp/info.tx
 if grep -q $'\033' "$tmp/info.txt"; then
     fail "raw ESC in disk info output: $(cat -v "$tmp/info.txt")"
 fi
+
+
+# SIGINT mid-copy: the error line says "interrupted", exit 4, nothing
+# left behind.  The signal is sent once the copy phase has begun.
+dd if=/dev/urandom of="$tmp/big.raw" bs=1M count=128 status=none
+$V disk convert --machine-readable -m 1 -c -O qcow2 "$tmp/big.raw" "$tmp/big.qcow2" \
+    > "$tmp/int.json" 2>/dev/null &
+pid=$!
+for i in $(seq 100); do
+    grep -q '"phase-start", "phase": "copy"' "$tmp/int.json" && break
+    sleep 0.1
+done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ $rc -eq 4 ] || fail "SIGINT: exit $rc, expected 4: $(cat "$tmp/int.json")"
+tail -n1 "$tmp/int.json" | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())
+assert e["event"] == "error" and e["kind"] == "interrupted", e' ||
+    fail "SIGINT error line: $(tail -n1 "$tmp/int.json")"
+[ ! -e "$tmp/big.qcow2" ] || fail "SIGINT: output left behind"
+if ls -a "$tmp" | grep -q vmconv-; then fail "SIGINT: temporary file left behind"; fi
 echo "disk-events: ok"
