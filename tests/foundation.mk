@@ -2,10 +2,14 @@
 # plugins / inspect / convert commands.
 
 # The VM model and its JSON form (internal library: no plugins).
-TESTS += test-vm-model test-vm-json
-check_PROGRAMS += test-vm-model test-vm-json
+TESTS += test-vm-model test-vm-json test-vm-fields test-vm-check
+check_PROGRAMS += test-vm-model test-vm-json test-vm-fields test-vm-check
 test_vm_model_SOURCES = test-vm-model.c
 test_vm_json_SOURCES = test-vm-json.c
+test_vm_check_SOURCES = test-vm-check.c
+# The field table test also checks the human print: it links the
+# printer of the command.
+test_vm_fields_SOURCES = test-vm-fields.c testlib-print.c
 
 # Plugins for the loader tests, each tests/broken-plugins/broken.c built
 # with one VARIANT_*: broken in one way (the loader must refuse them) or
