@@ -22,12 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include <vmconv/vm.h>
 
 #include "cli/vm-print.h"
+#include "testlib.h"
 
 /* Counting live heap blocks, to prove that vmc_vm_free frees every
  * field.  malloc and friends defined here replace the C library's for
@@ -724,6 +726,38 @@ START_TEST(test_pod_documents_every_key)
 }
 END_TEST
 
+/* The JSON of the full VM, key order included, is pinned by a golden
+ * file: a change to the schema shows as a diff to review.
+ */
+START_TEST(test_json_golden)
+{
+    struct vmc_vm *vm = full_vm();
+    char *j = vmc_vm_to_json(vm);
+
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(test_compare_golden(j, "vm-json/full.json"), 0);
+    free(j);
+    vmc_vm_free(vm);
+}
+END_TEST
+
+/* test_compare_golden fails on a difference and on a missing file. */
+START_TEST(test_golden_helper)
+{
+    struct vmc_vm *vm = full_vm();
+    char *j = vmc_vm_to_json(vm);
+
+    if (getenv("VMCONV_TEST_REGENERATE"))
+        unsetenv("VMCONV_TEST_REGENERATE");     /* forked: no effect after */
+    j[strlen(j) / 2] = '#';
+    ck_assert_int_eq(test_compare_golden(j, "vm-json/full.json"), -1);
+    ck_assert_int_eq(unlink("vm-json-full.json.actual"), 0);
+    ck_assert_int_eq(test_compare_golden(j, "vm-json/no-such-file"), -1);
+    free(j);
+    vmc_vm_free(vm);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -740,6 +774,8 @@ main(void)
     tcase_add_test(tc, test_free_every_field);
     tcase_add_test(tc, test_print_every_field);
     tcase_add_test(tc, test_pod_documents_every_key);
+    tcase_add_test(tc, test_json_golden);
+    tcase_add_test(tc, test_golden_helper);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
