@@ -752,6 +752,72 @@ vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path)
                             VMC_VM_MAX_TMPFILES, path, "temporary files");
 }
 
+/* ---- Controllers ---------------------------------------------------- */
+
+/* The index in vm->controllers of BUS's controller INDEX, or -1. */
+static int
+vm_find_controller(const struct vmc_vm *vm, enum vmc_disk_bus bus,
+                   unsigned index)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_controllers; i++)
+        if (vm->controllers[i]->bus == bus &&
+            vm->controllers[i]->index == index)
+            return (int) i;
+    return -1;
+}
+
+int
+vmc_vm_sync_controllers(struct vmc_vm *vm)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_disks; i++) {
+        struct vmc_disk *d = vm->disks[i];
+        struct vmc_controller *c;
+        int ref;
+
+        if (d->controller_ref < -1)
+            continue;               /* vmc_vm_check reports it */
+        if (d->controller_ref == -1) {
+            if (d->bus == VMC_DISK_BUS_UNKNOWN || d->controller < 0)
+                continue;
+            ref = vm_find_controller(vm, d->bus, (unsigned) d->controller);
+            if (ref == -1) {
+                c = vmc_vm_add_controller(vm);
+                if (c == NULL)
+                    return -1;
+                c->bus = d->bus;
+                c->index = (unsigned) d->controller;
+                ref = (int) vm->nr_controllers - 1;
+            }
+            d->controller_ref = ref;
+        }
+        if ((size_t) d->controller_ref >= vm->nr_controllers)
+            continue;               /* vmc_vm_check reports it */
+        c = vm->controllers[d->controller_ref];
+        if (c->model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            c->model = d->controller_model;
+        if (d->controller_model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            d->controller_model = c->model;
+        if (d->bus == VMC_DISK_BUS_UNKNOWN)
+            d->bus = c->bus;
+        if (d->controller < 0)
+            d->controller = (int) c->index;
+    }
+    /* A model learnt from a later disk reaches the earlier ones too. */
+    for (i = 0; i < vm->nr_disks; i++) {
+        struct vmc_disk *d = vm->disks[i];
+
+        if (d->controller_ref >= 0 &&
+            (size_t) d->controller_ref < vm->nr_controllers &&
+            d->controller_model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            d->controller_model = vm->controllers[d->controller_ref]->model;
+    }
+    return 0;
+}
+
 /* ---- Deep copy ------------------------------------------------------ */
 
 /* *DST = a copy of SRC (NULL stays NULL).  Returns 0 or -1. */

@@ -211,6 +211,60 @@ START_TEST(test_tmpfiles)
 }
 END_TEST
 
+/* A reader of model version 1 sets only the disks' fields: the list of
+ * controllers is derived, and a listed controller fills in its disks.
+ */
+START_TEST(test_sync_controllers)
+{
+    struct vmc_vm *vm = vmc_vm_new(h);
+    struct vmc_disk *d0, *d1, *d2, *d3;
+    struct vmc_controller *c;
+
+    d0 = vmc_vm_add_disk(vm);            /* scsi0:0, model unknown */
+    d0->bus = VMC_DISK_BUS_SCSI;
+    d0->controller = 0;
+    d0->unit = 0;
+    d1 = vmc_vm_add_disk(vm);            /* scsi0:1, lsilogic */
+    d1->bus = VMC_DISK_BUS_SCSI;
+    d1->controller = 0;
+    d1->unit = 1;
+    d1->controller_model = VMC_CONTROLLER_MODEL_LSILOGIC;
+    d2 = vmc_vm_add_disk(vm);            /* address unknown: left alone */
+    d2->bus = VMC_DISK_BUS_SATA;
+    c = vmc_vm_add_controller(vm);       /* listed: nvme1, by ref only */
+    c->bus = VMC_DISK_BUS_NVME;
+    c->index = 1;
+    d3 = vmc_vm_add_disk(vm);
+    d3->controller_ref = 0;
+    d3->unit = 0;
+
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_uint_eq(vm->nr_controllers, 2);
+    ck_assert_int_eq(vm->controllers[1]->bus, VMC_DISK_BUS_SCSI);
+    ck_assert_uint_eq(vm->controllers[1]->index, 0);
+    ck_assert_int_eq(vm->controllers[1]->model,
+                     VMC_CONTROLLER_MODEL_LSILOGIC);
+    ck_assert_int_eq(d0->controller_ref, 1);
+    ck_assert_int_eq(d1->controller_ref, 1);
+    ck_assert_int_eq(d0->controller_model, VMC_CONTROLLER_MODEL_LSILOGIC);
+    ck_assert_int_eq(d2->controller_ref, -1);
+    ck_assert_int_eq(d3->bus, VMC_DISK_BUS_NVME);
+    ck_assert_int_eq(d3->controller, 1);
+    ck_assert_int_eq(vmc_vm_check(vm), 0);
+    /* Idempotent. */
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_uint_eq(vm->nr_controllers, 2);
+
+    /* Two models for one controller: left for vmc_vm_check. */
+    d0->controller_model = VMC_CONTROLLER_MODEL_PVSCSI;
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_int_eq(vmc_vm_check(vm), -1);
+    ck_assert_str_eq(vmc_get_error(h), "vm: disks[0]: controller model "
+                     "pvscsi differs from scsi0's lsilogic");
+    vmc_vm_free(vm);
+}
+END_TEST
+
 /* Every name maps back to its value; unknown names and values fail. */
 START_TEST(test_enum_tables)
 {
@@ -309,6 +363,7 @@ main(void)
     tcase_add_test(tc, test_notes);
     tcase_add_test(tc, test_new_disk_address_unknown);
     tcase_add_test(tc, test_tmpfiles);
+    tcase_add_test(tc, test_sync_controllers);
     tcase_add_test(tc, test_enum_tables);
     tcase_add_test(tc, test_uuid_normalize);
     tcase_add_test(tc, test_mac_normalize);

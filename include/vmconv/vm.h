@@ -466,6 +466,20 @@ struct vmc_vm *vmc_vm_copy(const struct vmc_vm *vm);
  */
 int vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path);
 
+/* Bring the controller list and the disks' own fields into agreement,
+ * for readers that set only one of them (every model-version-1 reader
+ * sets only the disks' BUS, CONTROLLER and CONTROLLER_MODEL).  A disk
+ * with a known bus and controller number and no CONTROLLER_REF is
+ * linked to the listed controller of that bus and number, which is
+ * added (with the disk's model) when missing; a controller of unknown
+ * model takes the model of its disks.  A disk with a CONTROLLER_REF
+ * takes the controller's bus, number and model where its own are
+ * unknown.  Conflicts (two models for one controller) are left for
+ * vmc_vm_check to report.  Returns 0, or -1 with an error on vm->h
+ * (out of memory, too many controllers).
+ */
+int vmc_vm_sync_controllers(struct vmc_vm *vm);
+
 /* Check that VM is consistent, as the core does after a plugin read
  * and before a write: every enum in range, no two disks in one
  * controller slot, a unit in range for its bus (IDE: controller 0-1,
