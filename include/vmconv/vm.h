@@ -481,25 +481,40 @@ int vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path);
 int vmc_vm_sync_controllers(struct vmc_vm *vm);
 
 /* Check that VM is consistent, as the core does after a plugin read
- * and before a write: every enum in range, no two disks in one
- * controller slot, a unit in range for its bus (IDE: controller 0-1,
- * unit 0-1; SCSI: unit 0-15 but not 7 for BusLogic/LSI Logic, 0-63
- * for PVSCSI and Hyper-V SCSI, 0-16383 otherwise; SATA: 0-31; NVMe:
- * 0-255; floppy: controller 0, unit 0-1; USB: 0-127), controller
- * references that exist and agree with the disk, no two controllers
- * with one bus and index, no duplicate boot order, MAC address or
- * serial port, snapshot ids unique with existing parents, snapshot
- * disks that name a disk, sockets * cores * threads = vcpus when all
- * four are known, memory_min <= memory <= memory_max when known,
- * sector sizes powers of two from 512 to 64 KiB with physical >=
- * logical, a VLAN of at most 4095.  Returns 0, or -1 with one error
- * set on vm->h naming the source, the element and the problem
- * ("web01.vmx: disks[1]: scsi0:3 is already used by disks[0]").
+ * and before a write.  The rules:
+ *
+ *  - every enum field inside its table; UUIDs and MAC addresses in
+ *    canonical form;
+ *  - disks: a known address is unique per bus (no two disks in one
+ *    slot) and in range for the bus: IDE controller 0-1 and unit 0-1;
+ *    floppy controller 0, unit 0-1; SATA unit 0-31; NVMe unit 0-255;
+ *    USB unit 0-127; SCSI unit 0-15 but not 7 (the HBA) for BusLogic,
+ *    LSI Logic and LSI SAS, 0-63 but not 7 for PVSCSI, 0-63 for
+ *    Hyper-V SCSI, 0-16383 for other or unknown models; other buses
+ *    unit 0-16383; controller numbers up to 255.  A disk whose bus is
+ *    unknown is not range-checked.  -1 is the only negative value;
+ *  - a CONTROLLER_REF names a listed controller whose bus, number and
+ *    model agree with the disk's own (where known); no two listed
+ *    controllers share a bus and number;
+ *  - no two disks share a boot order, no two NICs a MAC address, no
+ *    two serial ports an index;
+ *  - a disk marked MISSING has no PATH; sector sizes are powers of two
+ *    from 512 to 65536, physical >= logical; a VLAN is at most 4095;
+ *  - snapshot ids are set and unique, parents exist without loops, the
+ *    current snapshot exists, snapshot disks name a disk or -1;
+ *  - sockets * cores * threads = vcpus when all four are known;
+ *    memory_min <= memory <= memory_max where known.
+ *
+ * Returns 0, or -1 with one error (the first problem) set on vm->h,
+ * naming the source path ("vm" without one), the element and the
+ * problem: "web01.vmx: disks[1]: scsi0:3 is already used by disks[0]".
  */
 int vmc_vm_check(const struct vmc_vm *vm);
+
 /* Append a zeroed element to the VM's list and return it (owned by the
- * VM).  Return NULL with an error set on vm->h when out of memory or
- * past the VMC_VM_MAX_* limit.
+ * VM); a disk's CONTROLLER, UNIT and CONTROLLER_REF start at -1
+ * (unknown).  Return NULL with an error set on vm->h when out of
+ * memory or past the VMC_VM_MAX_* limit.
  */
 struct vmc_disk *vmc_vm_add_disk(struct vmc_vm *vm);
 struct vmc_nic *vmc_vm_add_nic(struct vmc_vm *vm);
