@@ -3,10 +3,12 @@ libvmconv_internal_la_SOURCES += \
 	core/vm-internal.h \
 	core/vm.c \
 	core/vm-json.c \
+	core/vm-check.c \
 	core/plugin.c
 vmconv_SOURCES += \
 	core/cli/vm-print.h \
 	core/cli/vm-print.c \
+	core/cli/plugin-choice.c \
 	core/cli/plugins.c \
 	core/cli/inspect.c \
 	core/cli/convert.c

@@ -23,6 +23,13 @@ extern const struct vmc_enum_table vmc_nic_model_table;
 extern const struct vmc_enum_table vmc_net_type_table;
 extern const struct vmc_enum_table vmc_video_model_table;
 extern const struct vmc_enum_table vmc_os_family_table;
+extern const struct vmc_enum_table vmc_nvram_kind_table;
+extern const struct vmc_enum_table vmc_secure_boot_template_table;
+extern const struct vmc_enum_table vmc_clock_table;
+extern const struct vmc_enum_table vmc_serial_type_table;
+extern const struct vmc_enum_table vmc_connection_table;
+extern const struct vmc_enum_table vmc_mac_kind_table;
+extern const struct vmc_enum_table vmc_graphics_table;
 
 /* NAMES[V] or NULL when V is out of range. */
 const char *vmc_enum_to_string(const struct vmc_enum_table *t, int v);
@@ -30,6 +37,13 @@ const char *vmc_enum_to_string(const struct vmc_enum_table *t, int v);
 int vmc_enum_from_string(const struct vmc_enum_table *t, const char *s);
 /* "a, b, c": every name of T, malloc'd (NULL when out of memory). */
 char *vmc_enum_names(const struct vmc_enum_table *t);
+
+/* Check that every enum field of VM is inside its table.  Returns 0,
+ * or -1 with an error on vm->h naming the field ("vm: disks[1].device:
+ * 7 is not a disk device").  Used by vmc_vm_check and before writing
+ * JSON, so that a reader's bug never serialises as a valid value.
+ */
+int vmc_vm_check_enums(const struct vmc_vm *vm);
 
 void vmc_cleanup_vm_free(void *ptr);
 #define CLEANUP_VMC_VM_FREE __attribute__((cleanup(vmc_cleanup_vm_free)))

@@ -1,4 +1,5 @@
-/* The VM model as JSON: schema "vmconv-vm/1" (vmconv-vm-json(5)).
+/* The VM model as JSON: schema "vmconv-vm/2" (vmconv-vm-json(5)); the
+ * reader also takes "vmconv-vm/1" documents.
  *
  * vmc_vm_to_json writes every key, always in the same order, so the
  * same VM gives the same text.  vmc_vm_from_json treats its input as
@@ -68,10 +69,22 @@ add_enum(struct json_object *o, const char *key,
 {
     const char *name = vmc_enum_to_string(t, v);
 
-    /* An out-of-range value set by a buggy reader shows as "unknown"
-     * (every table's 0) rather than making invalid JSON.
+    /* vmc_vm_to_json refused out-of-range values already
+     * (vmc_vm_check_enums); should one get here, it is written as
+     * null, never as a valid name such as table 0, which is "disk" for
+     * the device.
      */
-    add_str(o, key, name ? name : t->names[0], oom);
+    add_str(o, key, name, oom);
+}
+
+/* An index where -1 means unknown: written as null. */
+static void
+add_index(struct json_object *o, const char *key, int v, bool *oom)
+{
+    if (v >= 0)
+        add_int(o, key, v, oom);
+    else
+        json_object_object_add(o, key, NULL);
 }
 
 static void
@@ -105,17 +118,24 @@ disk_to_json(const struct vmc_disk *d, bool *oom)
         return NULL;
     }
     add_str(o, "path", d->path, oom);
+    add_str(o, "source-ref", d->source_ref, oom);
+    add_bool(o, "missing", d->missing, oom);
     add_str(o, "format", d->format, oom);
     add_int(o, "virtual-size", (int64_t) d->virtual_size, oom);
+    add_int(o, "logical-block-size", d->logical_block_size, oom);
+    add_int(o, "physical-block-size", d->physical_block_size, oom);
     add_enum(o, "device", &vmc_disk_device_table, d->device, oom);
     add_enum(o, "bus", &vmc_disk_bus_table, d->bus, oom);
     add_enum(o, "controller-model", &vmc_controller_model_table,
              d->controller_model, oom);
-    add_int(o, "controller", d->controller, oom);
-    add_int(o, "unit", d->unit, oom);
+    add_index(o, "controller-ref", d->controller_ref, oom);
+    add_index(o, "controller", d->controller, oom);
+    add_index(o, "unit", d->unit, oom);
     add_int(o, "boot-order", d->boot_order, oom);
     add_bool(o, "readonly", d->readonly, oom);
     add_bool(o, "shareable", d->shareable, oom);
+    add_enum(o, "connection", &vmc_connection_table, d->connection, oom);
+    add_bool(o, "reference-only", d->reference_only, oom);
     add_array(o, "backing", &b, oom);
     for (i = 0; i < d->nr_backing; i++)
         append(b, json_str(d->backing[i]), oom);
@@ -132,9 +152,43 @@ nic_to_json(const struct vmc_nic *n, bool *oom)
         return NULL;
     }
     add_str(o, "mac", n->mac, oom);
+    add_enum(o, "mac-kind", &vmc_mac_kind_table, n->mac_kind, oom);
     add_enum(o, "model", &vmc_nic_model_table, n->model, oom);
     add_enum(o, "network-type", &vmc_net_type_table, n->net_type, oom);
     add_str(o, "network", n->network, oom);
+    add_str(o, "network-orig", n->network_orig, oom);
+    add_int(o, "vlan", n->vlan, oom);
+    add_enum(o, "connection", &vmc_connection_table, n->connection, oom);
+    return o;
+}
+
+static struct json_object *
+controller_to_json(const struct vmc_controller *ct, bool *oom)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    add_enum(o, "bus", &vmc_disk_bus_table, ct->bus, oom);
+    add_int(o, "index", ct->index, oom);
+    add_enum(o, "model", &vmc_controller_model_table, ct->model, oom);
+    return o;
+}
+
+static struct json_object *
+serial_to_json(const struct vmc_serial *se, bool *oom)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    add_int(o, "index", se->index, oom);
+    add_enum(o, "type", &vmc_serial_type_table, se->type, oom);
+    add_str(o, "target", se->target, oom);
     return o;
 }
 
@@ -192,15 +246,25 @@ vm_to_json_object(const struct vmc_vm *vm, bool *oom)
     add_str(o, "description", vm->description, oom);
     add_str(o, "source-plugin", vm->source_plugin, oom);
     add_str(o, "source-path", vm->source_path, oom);
+    add_str(o, "source-version", vm->source_version, oom);
     add_enum(o, "firmware", &vmc_firmware_table, vm->firmware, oom);
     add_bool(o, "secure-boot", vm->secure_boot, oom);
+    add_enum(o, "secure-boot-template", &vmc_secure_boot_template_table,
+             vm->secure_boot_template, oom);
     add_bool(o, "tpm", vm->tpm, oom);
+    add_str(o, "nvram-path", vm->nvram_path, oom);
+    add_enum(o, "nvram-kind", &vmc_nvram_kind_table, vm->nvram_kind, oom);
     add_str(o, "machine", vm->machine, oom);
+    add_enum(o, "clock", &vmc_clock_table, vm->clock, oom);
+    add_int(o, "clock-offset", vm->clock_offset, oom);
     add_int(o, "vcpus", vm->vcpus, oom);
     add_int(o, "cpu-sockets", vm->cpu_sockets, oom);
     add_int(o, "cpu-cores", vm->cpu_cores, oom);
     add_int(o, "cpu-threads", vm->cpu_threads, oom);
     add_int(o, "memory", (int64_t) vm->memory, oom);
+    add_int(o, "memory-min", (int64_t) vm->memory_min, oom);
+    add_int(o, "memory-max", (int64_t) vm->memory_max, oom);
+    add_int(o, "memory-reservation", (int64_t) vm->memory_reservation, oom);
 
     sub = json_object_new_object();
     json_add(o, "os", sub, oom);
@@ -217,13 +281,20 @@ vm_to_json_object(const struct vmc_vm *vm, bool *oom)
         add_enum(sub, "model", &vmc_video_model_table, vm->video, oom);
         add_int(sub, "vram", (int64_t) vm->vram, oom);
     }
+    add_enum(o, "graphics", &vmc_graphics_table, vm->graphics, oom);
 
+    add_array(o, "controllers", &a, oom);
+    for (i = 0; i < vm->nr_controllers && !*oom; i++)
+        append(a, controller_to_json(vm->controllers[i], oom), oom);
     add_array(o, "disks", &a, oom);
     for (i = 0; i < vm->nr_disks && !*oom; i++)
         append(a, disk_to_json(vm->disks[i], oom), oom);
     add_array(o, "nics", &a, oom);
     for (i = 0; i < vm->nr_nics && !*oom; i++)
         append(a, nic_to_json(vm->nics[i], oom), oom);
+    add_array(o, "serials", &a, oom);
+    for (i = 0; i < vm->nr_serials && !*oom; i++)
+        append(a, serial_to_json(vm->serials[i], oom), oom);
     add_array(o, "snapshots", &a, oom);
     for (i = 0; i < vm->nr_snapshots && !*oom; i++)
         append(a, snapshot_to_json(vm->snapshots[i], oom), oom);
@@ -242,6 +313,8 @@ vmc_vm_to_json(const struct vmc_vm *vm)
     const char *s;
     char *ret;
 
+    if (vmc_vm_check_enums(vm) == -1)
+        return NULL;
     o = vm_to_json_object(vm, &oom);
     if (oom) {
         vmc_error(vm->h, "vm: JSON: out of memory");
@@ -266,6 +339,7 @@ vmc_vm_to_json(const struct vmc_vm *vm)
 struct jin {
     struct vmc_handle *h;
     const char *src;
+    int version;                 /* of the schema: 1 or 2 */
 };
 
 static void jerr(const struct jin *c, const char *path, const char *key,
@@ -408,6 +482,52 @@ get_unsigned(const struct jin *c, struct json_object *o, const char *path,
     if (get_uint(c, o, path, key, UINT32_MAX, &v) == -1)
         return -1;
     *out = (unsigned) v;
+    return 0;
+}
+
+/* A signed integer into *OUT (0 if absent). */
+static int
+get_int64(const struct jin *c, struct json_object *o, const char *path,
+          const char *key, int64_t *out)
+{
+    struct json_object *v;
+
+    *out = 0;
+    if (!get(o, key, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_int)) {
+        jerr(c, path, key, "expected an integer, found %s", jtype(v));
+        return -1;
+    }
+    *out = json_object_get_int64(v);
+    if ((*out == INT64_MAX &&
+         json_object_get_uint64(v) > (uint64_t) INT64_MAX)) {
+        jerr(c, path, key, "%" PRIu64 " is larger than %" PRIi64,
+             json_object_get_uint64(v), INT64_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* An index in [0, MAX], or null / absent for unknown: *OUT = -1, or
+ * ABSENT for documents of schema 1, where absent meant 0.
+ */
+static int
+get_index(const struct jin *c, struct json_object *o, const char *path,
+          const char *key, int max, int absent_v1, int *out)
+{
+    struct json_object *v;
+    uint64_t u;
+
+    *out = -1;
+    if (!get(o, key, &v)) {
+        if (c->version == 1)
+            *out = absent_v1;
+        return 0;
+    }
+    if (get_uint(c, o, path, key, (uint64_t) max, &u) == -1)
+        return -1;
+    *out = (int) u;
     return 0;
 }
 
@@ -603,9 +723,14 @@ disk_from_json(const struct jin *c, struct json_object *o, const char *path,
     static const char *const keys[] = {
         "path", "format", "virtual-size", "device", "bus",
         "controller-model", "controller", "unit", "boot-order",
-        "readonly", "shareable", "backing", NULL
+        "readonly", "shareable", "backing",
+        /* schema 2 */
+        "source-ref", "missing", "logical-block-size",
+        "physical-block-size", "controller-ref", "connection",
+        "reference-only", NULL
     };
     struct vmc_disk *d;
+    unsigned u;
     int e;
 
     if (check_keys(c, o, path, keys) == -1)
@@ -614,10 +739,32 @@ disk_from_json(const struct jin *c, struct json_object *o, const char *path,
     if (d == NULL)
         return -1;
     if (get_string(c, o, path, "path", &d->path) == -1 ||
+        get_string(c, o, path, "source-ref", &d->source_ref) == -1 ||
+        get_bool(c, o, path, "missing", &d->missing) == -1 ||
         get_string(c, o, path, "format", &d->format) == -1 ||
         get_uint(c, o, path, "virtual-size", INT64_MAX,
                  &d->virtual_size) == -1)
         return -1;
+    if (get_unsigned(c, o, path, "logical-block-size", &u) == -1)
+        return -1;
+    d->logical_block_size = u;
+    if (get_unsigned(c, o, path, "physical-block-size", &u) == -1)
+        return -1;
+    d->physical_block_size = u;
+    if (get_enum(c, o, path, "connection", &vmc_connection_table, &e) == -1)
+        return -1;
+    d->connection = e;
+    if (get_bool(c, o, path, "reference-only", &d->reference_only) == -1 ||
+        get_index(c, o, path, "controller-ref", INT32_MAX, -1,
+                  &d->controller_ref) == -1)
+        return -1;
+    if (d->controller_ref >= 0 &&
+        (size_t) d->controller_ref >= vm->nr_controllers) {
+        jerr(c, path, "controller-ref", "%d is not a controller index "
+             "(the VM has %zu controllers)", d->controller_ref,
+             vm->nr_controllers);
+        return -1;
+    }
     if (get_enum(c, o, path, "device", &vmc_disk_device_table, &e) == -1)
         return -1;
     d->device = e;
@@ -628,8 +775,9 @@ disk_from_json(const struct jin *c, struct json_object *o, const char *path,
                  &vmc_controller_model_table, &e) == -1)
         return -1;
     d->controller_model = e;
-    if (get_unsigned(c, o, path, "controller", &d->controller) == -1 ||
-        get_unsigned(c, o, path, "unit", &d->unit) == -1 ||
+    if (get_index(c, o, path, "controller", INT32_MAX, 0,
+                  &d->controller) == -1 ||
+        get_index(c, o, path, "unit", INT32_MAX, 0, &d->unit) == -1 ||
         get_unsigned(c, o, path, "boot-order", &d->boot_order) == -1 ||
         get_bool(c, o, path, "readonly", &d->readonly) == -1 ||
         get_bool(c, o, path, "shareable", &d->shareable) == -1)
@@ -642,9 +790,12 @@ nic_from_json(const struct jin *c, struct json_object *o, const char *path,
               struct vmc_vm *vm)
 {
     static const char *const keys[] = {
-        "mac", "model", "network-type", "network", NULL
+        "mac", "model", "network-type", "network",
+        /* schema 2 */
+        "mac-kind", "network-orig", "vlan", "connection", NULL
     };
     struct vmc_nic *n;
+    uint64_t vlan;
     int e;
 
     if (check_keys(c, o, path, keys) == -1)
@@ -654,13 +805,67 @@ nic_from_json(const struct jin *c, struct json_object *o, const char *path,
         return -1;
     if (get_mac(c, o, path, "mac", &n->mac) == -1)
         return -1;
+    if (get_enum(c, o, path, "mac-kind", &vmc_mac_kind_table, &e) == -1)
+        return -1;
+    n->mac_kind = e;
     if (get_enum(c, o, path, "model", &vmc_nic_model_table, &e) == -1)
         return -1;
     n->model = e;
     if (get_enum(c, o, path, "network-type", &vmc_net_type_table, &e) == -1)
         return -1;
     n->net_type = e;
-    return get_string(c, o, path, "network", &n->network);
+    if (get_string(c, o, path, "network", &n->network) == -1 ||
+        get_string(c, o, path, "network-orig", &n->network_orig) == -1 ||
+        get_uint(c, o, path, "vlan", 4095, &vlan) == -1)
+        return -1;
+    n->vlan = (unsigned) vlan;
+    if (get_enum(c, o, path, "connection", &vmc_connection_table, &e) == -1)
+        return -1;
+    n->connection = e;
+    return 0;
+}
+
+static int
+controller_from_json(const struct jin *c, struct json_object *o,
+                     const char *path, struct vmc_vm *vm)
+{
+    static const char *const keys[] = { "bus", "index", "model", NULL };
+    struct vmc_controller *ct;
+    int e;
+
+    if (check_keys(c, o, path, keys) == -1)
+        return -1;
+    ct = vmc_vm_add_controller(vm);
+    if (ct == NULL)
+        return -1;
+    if (get_enum(c, o, path, "bus", &vmc_disk_bus_table, &e) == -1)
+        return -1;
+    ct->bus = e;
+    if (get_unsigned(c, o, path, "index", &ct->index) == -1 ||
+        get_enum(c, o, path, "model", &vmc_controller_model_table, &e) == -1)
+        return -1;
+    ct->model = e;
+    return 0;
+}
+
+static int
+serial_from_json(const struct jin *c, struct json_object *o,
+                 const char *path, struct vmc_vm *vm)
+{
+    static const char *const keys[] = { "index", "type", "target", NULL };
+    struct vmc_serial *se;
+    int e;
+
+    if (check_keys(c, o, path, keys) == -1)
+        return -1;
+    se = vmc_vm_add_serial(vm);
+    if (se == NULL)
+        return -1;
+    if (get_unsigned(c, o, path, "index", &se->index) == -1 ||
+        get_enum(c, o, path, "type", &vmc_serial_type_table, &e) == -1)
+        return -1;
+    se->type = e;
+    return get_string(c, o, path, "target", &se->target);
 }
 
 static int
@@ -833,7 +1038,9 @@ video_from_json(const struct jin *c, struct json_object *top,
     return get_uint(c, o, "video", "vram", INT64_MAX, &vm->vram);
 }
 
-/* The arrays of the top object: disks first (snapshots refer to them). */
+/* The arrays of the top object: controllers before disks, disks
+ * before snapshots (each refers to the one before).
+ */
 static int
 lists_from_json(const struct jin *c, struct json_object *top,
                 struct vmc_vm *vm)
@@ -844,8 +1051,10 @@ lists_from_json(const struct jin *c, struct json_object *top,
         int (*fn)(const struct jin *, struct json_object *, const char *,
                   struct vmc_vm *);
     } lists[] = {
+        { "controllers", VMC_VM_MAX_CONTROLLERS, controller_from_json },
         { "disks", VMC_VM_MAX_DISKS, disk_from_json },
         { "nics", VMC_VM_MAX_NICS, nic_from_json },
+        { "serials", VMC_VM_MAX_SERIALS, serial_from_json },
         { "snapshots", VMC_VM_MAX_SNAPSHOTS, snapshot_from_json },
     };
     struct json_object *a;
@@ -868,7 +1077,7 @@ lists_from_json(const struct jin *c, struct json_object *top,
 }
 
 static int
-vm_from_json_object(const struct jin *c, struct json_object *top,
+vm_from_json_object(struct jin *c, struct json_object *top,
                     struct vmc_vm *vm)
 {
     static const char *const keys[] = {
@@ -876,7 +1085,11 @@ vm_from_json_object(const struct jin *c, struct json_object *top,
         "source-path", "firmware", "secure-boot", "tpm", "machine",
         "vcpus", "cpu-sockets", "cpu-cores", "cpu-threads", "memory",
         "os", "video", "disks", "nics", "snapshots", "current-snapshot",
-        "notes", NULL
+        "notes",
+        /* schema 2 */
+        "source-version", "secure-boot-template", "nvram-path",
+        "nvram-kind", "clock", "clock-offset", "memory-min", "memory-max",
+        "memory-reservation", "graphics", "controllers", "serials", NULL
     };
     CLEANUP_FREE char *schema = NULL;
     int e;
@@ -888,9 +1101,13 @@ vm_from_json_object(const struct jin *c, struct json_object *top,
              VMC_VM_JSON_SCHEMA);
         return -1;
     }
-    if (strcmp(schema, VMC_VM_JSON_SCHEMA) != 0) {
-        jerr(c, "", "schema", "'%s' is not supported (this vmconv reads %s)",
-             schema, VMC_VM_JSON_SCHEMA);
+    if (strcmp(schema, VMC_VM_JSON_SCHEMA) == 0)
+        c->version = 2;
+    else if (strcmp(schema, "vmconv-vm/1") == 0)
+        c->version = 1;
+    else {
+        jerr(c, "", "schema", "'%s' is not supported (this vmconv reads "
+             "vmconv-vm/1 and %s)", schema, VMC_VM_JSON_SCHEMA);
         return -1;
     }
     if (check_keys(c, top, "", keys) == -1)
@@ -900,11 +1117,32 @@ vm_from_json_object(const struct jin *c, struct json_object *top,
         get_uuid(c, top, "", "genid", &vm->genid) == -1 ||
         get_string(c, top, "", "description", &vm->description) == -1 ||
         get_string(c, top, "", "source-plugin", &vm->source_plugin) == -1 ||
-        get_string(c, top, "", "source-path", &vm->source_path) == -1)
+        get_string(c, top, "", "source-path", &vm->source_path) == -1 ||
+        get_string(c, top, "", "source-version", &vm->source_version) == -1)
         return -1;
     if (get_enum(c, top, "", "firmware", &vmc_firmware_table, &e) == -1)
         return -1;
     vm->firmware = e;
+    if (get_enum(c, top, "", "secure-boot-template",
+                 &vmc_secure_boot_template_table, &e) == -1)
+        return -1;
+    vm->secure_boot_template = e;
+    if (get_string(c, top, "", "nvram-path", &vm->nvram_path) == -1 ||
+        get_enum(c, top, "", "nvram-kind", &vmc_nvram_kind_table, &e) == -1)
+        return -1;
+    vm->nvram_kind = e;
+    if (get_enum(c, top, "", "clock", &vmc_clock_table, &e) == -1)
+        return -1;
+    vm->clock = e;
+    if (get_enum(c, top, "", "graphics", &vmc_graphics_table, &e) == -1)
+        return -1;
+    vm->graphics = e;
+    if (get_int64(c, top, "", "clock-offset", &vm->clock_offset) == -1 ||
+        get_uint(c, top, "", "memory-min", INT64_MAX, &vm->memory_min) == -1 ||
+        get_uint(c, top, "", "memory-max", INT64_MAX, &vm->memory_max) == -1 ||
+        get_uint(c, top, "", "memory-reservation", INT64_MAX,
+                 &vm->memory_reservation) == -1)
+        return -1;
     if (get_bool(c, top, "", "secure-boot", &vm->secure_boot) == -1 ||
         get_bool(c, top, "", "tpm", &vm->tpm) == -1 ||
         get_string(c, top, "", "machine", &vm->machine) == -1 ||
@@ -926,7 +1164,7 @@ struct vmc_vm *
 vmc_vm_from_json(struct vmc_handle *h, const char *text,
                  const char *source_name)
 {
-    struct jin c = { h, source_name ? source_name : "VM JSON" };
+    struct jin c = { h, source_name ? source_name : "VM JSON", 2 };
     CLEANUP_JSON_PUT struct json_object *top = NULL;
     struct json_tokener *tok;
     enum json_tokener_error jerror;

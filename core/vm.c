@@ -1,13 +1,19 @@
-/* The neutral VM model: allocation, lists, strings, the enum name
- * tables and the UUID/MAC helpers.  JSON is in vm-json.c.
+/* The neutral VM model: allocation, lists, strings, deep copies,
+ * temporary files, the enum name tables and the UUID/MAC helpers.
+ * JSON is in vm-json.c, the consistency check in vm-check.c.
  */
 #include <config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "vm-internal.h"
@@ -85,6 +91,54 @@ static const char *const os_family_names[] = {
     [VMC_OS_FAMILY_WINDOWS] = "windows",
     [VMC_OS_FAMILY_OTHER] = "other",
 };
+static const char *const nvram_kind_names[] = {
+    [VMC_NVRAM_KIND_UNKNOWN] = "unknown",
+    [VMC_NVRAM_KIND_VMWARE] = "vmware-nvram",
+    [VMC_NVRAM_KIND_OVMF_VARS] = "ovmf-vars",
+    [VMC_NVRAM_KIND_HYPERV_VMGS] = "hyperv-vmgs",
+};
+static const char *const secure_boot_template_names[] = {
+    [VMC_SECURE_BOOT_TEMPLATE_UNKNOWN] = "unknown",
+    [VMC_SECURE_BOOT_TEMPLATE_MS_WINDOWS] = "microsoft-windows",
+    [VMC_SECURE_BOOT_TEMPLATE_MS_UEFI_CA] = "microsoft-uefi-ca",
+    [VMC_SECURE_BOOT_TEMPLATE_OPEN_SOURCE_SHIELDED] =
+        "open-source-shielded-vm",
+};
+static const char *const clock_names[] = {
+    [VMC_CLOCK_UNKNOWN] = "unknown",
+    [VMC_CLOCK_UTC] = "utc",
+    [VMC_CLOCK_LOCALTIME] = "localtime",
+};
+static const char *const serial_type_names[] = {
+    [VMC_SERIAL_TYPE_UNKNOWN] = "unknown",
+    [VMC_SERIAL_TYPE_NONE] = "none",
+    [VMC_SERIAL_TYPE_FILE] = "file",
+    [VMC_SERIAL_TYPE_PIPE] = "pipe",
+    [VMC_SERIAL_TYPE_PTY] = "pty",
+    [VMC_SERIAL_TYPE_TCP] = "tcp",
+    [VMC_SERIAL_TYPE_DEVICE] = "device",
+};
+static const char *const connection_names[] = {
+    [VMC_CONNECTION_UNKNOWN] = "unknown",
+    [VMC_CONNECTION_CONNECTED] = "connected",
+    [VMC_CONNECTION_DISCONNECTED] = "disconnected",
+};
+static const char *const mac_kind_names[] = {
+    [VMC_MAC_KIND_UNKNOWN] = "unknown",
+    [VMC_MAC_KIND_STATIC] = "static",
+    [VMC_MAC_KIND_GENERATED] = "generated",
+    [VMC_MAC_KIND_VPX] = "vpx-assigned",
+    [VMC_MAC_KIND_DYNAMIC] = "dynamic",
+};
+static const char *const graphics_names[] = {
+    [VMC_GRAPHICS_UNKNOWN] = "unknown",
+    [VMC_GRAPHICS_NONE] = "none",
+    [VMC_GRAPHICS_VNC] = "vnc",
+    [VMC_GRAPHICS_SPICE] = "spice",
+    [VMC_GRAPHICS_RDP] = "rdp",
+    [VMC_GRAPHICS_SDL] = "sdl",
+    [VMC_GRAPHICS_VMWARE] = "vmware",
+};
 
 /* A table whose LAST disagrees with its names fails to build. */
 #define ENUM_TABLE(var, what_, names_, last_)                          \
@@ -108,6 +162,19 @@ ENUM_TABLE(vmc_video_model_table, "a video model", video_model_names,
            VMC_VIDEO_MODEL_LAST);
 ENUM_TABLE(vmc_os_family_table, "an OS family", os_family_names,
            VMC_OS_FAMILY_LAST);
+ENUM_TABLE(vmc_nvram_kind_table, "an NVRAM kind", nvram_kind_names,
+           VMC_NVRAM_KIND_LAST);
+ENUM_TABLE(vmc_secure_boot_template_table, "a Secure Boot template",
+           secure_boot_template_names, VMC_SECURE_BOOT_TEMPLATE_LAST);
+ENUM_TABLE(vmc_clock_table, "a clock", clock_names, VMC_CLOCK_LAST);
+ENUM_TABLE(vmc_serial_type_table, "a serial port type", serial_type_names,
+           VMC_SERIAL_TYPE_LAST);
+ENUM_TABLE(vmc_connection_table, "a connection state", connection_names,
+           VMC_CONNECTION_LAST);
+ENUM_TABLE(vmc_mac_kind_table, "a MAC address kind", mac_kind_names,
+           VMC_MAC_KIND_LAST);
+ENUM_TABLE(vmc_graphics_table, "a graphics kind", graphics_names,
+           VMC_GRAPHICS_LAST);
 
 const char *
 vmc_enum_to_string(const struct vmc_enum_table *t, int v)
@@ -247,19 +314,120 @@ vmc_os_family_from_string(const char *s)
     return vmc_enum_from_string(&vmc_os_family_table, s);
 }
 
+const char *
+vmc_nvram_kind_to_string(enum vmc_nvram_kind v)
+{
+    return vmc_enum_to_string(&vmc_nvram_kind_table, (int) v);
+}
+
+int
+vmc_nvram_kind_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_nvram_kind_table, s);
+}
+
+const char *
+vmc_secure_boot_template_to_string(enum vmc_secure_boot_template v)
+{
+    return vmc_enum_to_string(&vmc_secure_boot_template_table, (int) v);
+}
+
+int
+vmc_secure_boot_template_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_secure_boot_template_table, s);
+}
+
+const char *
+vmc_clock_to_string(enum vmc_clock v)
+{
+    return vmc_enum_to_string(&vmc_clock_table, (int) v);
+}
+
+int
+vmc_clock_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_clock_table, s);
+}
+
+const char *
+vmc_serial_type_to_string(enum vmc_serial_type v)
+{
+    return vmc_enum_to_string(&vmc_serial_type_table, (int) v);
+}
+
+int
+vmc_serial_type_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_serial_type_table, s);
+}
+
+const char *
+vmc_connection_to_string(enum vmc_connection v)
+{
+    return vmc_enum_to_string(&vmc_connection_table, (int) v);
+}
+
+int
+vmc_connection_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_connection_table, s);
+}
+
+const char *
+vmc_mac_kind_to_string(enum vmc_mac_kind v)
+{
+    return vmc_enum_to_string(&vmc_mac_kind_table, (int) v);
+}
+
+int
+vmc_mac_kind_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_mac_kind_table, s);
+}
+
+const char *
+vmc_graphics_to_string(enum vmc_graphics v)
+{
+    return vmc_enum_to_string(&vmc_graphics_table, (int) v);
+}
+
+int
+vmc_graphics_from_string(const char *s)
+{
+    return vmc_enum_from_string(&vmc_graphics_table, s);
+}
+
 /* ---- Allocation ----------------------------------------------------- */
+
+/* What a VM owns but does not show: its temporary files.  The public
+ * struct comes first, so the library's allocation of struct vmc_vm is
+ * this one and plugins never see the rest.
+ */
+struct vm_private {
+    struct vmc_vm vm;
+    size_t nr_tmpfiles;
+    char **tmpfiles;
+};
+
+static struct vm_private *
+vm_private(const struct vmc_vm *vm)
+{
+    return (struct vm_private *) ((char *) vm -
+                                  offsetof(struct vm_private, vm));
+}
 
 struct vmc_vm *
 vmc_vm_new(struct vmc_handle *h)
 {
-    struct vmc_vm *vm = calloc(1, sizeof *vm);
+    struct vm_private *p = calloc(1, sizeof *p);
 
-    if (vm == NULL) {
+    if (p == NULL) {
         vmc_error(h, "vm: %m");
         return NULL;
     }
-    vm->h = h;
-    return vm;
+    p->vm.h = h;
+    return &p->vm;
 }
 
 static void
@@ -278,6 +446,7 @@ vm_free_disk(struct vmc_disk *d)
     free(d->path);
     free(d->format);
     vm_free_strings(d->backing, d->nr_backing);
+    free(d->source_ref);
     free(d);
 }
 
@@ -286,7 +455,15 @@ vm_free_nic(struct vmc_nic *n)
 {
     free(n->mac);
     free(n->network);
+    free(n->network_orig);
     free(n);
+}
+
+static void
+vm_free_snapshot_disk(struct vmc_snapshot_disk *sd)
+{
+    free(sd->path);
+    free(sd);
 }
 
 static void
@@ -298,21 +475,69 @@ vm_free_snapshot(struct vmc_snapshot *s)
     free(s->name);
     free(s->parent);
     free(s->description);
-    for (i = 0; i < s->nr_disks; i++) {
-        free(s->disks[i]->path);
-        free(s->disks[i]);
-    }
+    for (i = 0; i < s->nr_disks; i++)
+        vm_free_snapshot_disk(s->disks[i]);
     free(s->disks);
     free(s);
+}
+
+static void
+vm_free_serial(struct vmc_serial *s)
+{
+    free(s->target);
+    free(s);
+}
+
+/* nftw callback: remove one entry of a temporary directory, deepest
+ * first.
+ */
+static int
+vm_remove_entry(const char *path, const struct stat *st, int type,
+                struct FTW *ftw)
+{
+    (void) st;
+    (void) ftw;
+    if (type == FTW_DP)
+        return rmdir(path) == -1 ? -1 : 0;
+    return unlink(path) == -1 ? -1 : 0;
+}
+
+/* Remove the temporary file or directory PATH.  Failures can only be
+ * reported as warnings: this runs from vmc_vm_free.
+ */
+static void
+vm_remove_tmpfile(struct vmc_handle *h, const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1) {
+        if (errno != ENOENT)
+            vmc_warning(h, "temporary file %s: %m", path);
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (nftw(path, vm_remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+            vmc_warning(h, "temporary directory %s: cannot remove it: %m",
+                        path);
+    }
+    else if (unlink(path) == -1)
+        vmc_warning(h, "temporary file %s: cannot remove it: %m", path);
 }
 
 void
 vmc_vm_free(struct vmc_vm *vm)
 {
+    struct vm_private *p;
     size_t i;
 
     if (vm == NULL)
         return;
+    p = vm_private(vm);
+    /* Last registered first: a file inside a registered directory. */
+    for (i = p->nr_tmpfiles; i > 0; i--)
+        vm_remove_tmpfile(vm->h, p->tmpfiles[i - 1]);
+    vm_free_strings(p->tmpfiles, p->nr_tmpfiles);
+
     free(vm->name);
     free(vm->uuid);
     free(vm->genid);
@@ -335,7 +560,15 @@ vmc_vm_free(struct vmc_vm *vm)
     free(vm->snapshots);
     free(vm->current_snapshot);
     vm_free_strings(vm->notes, vm->nr_notes);
-    free(vm);
+    free(vm->source_version);
+    free(vm->nvram_path);
+    for (i = 0; i < vm->nr_controllers; i++)
+        free(vm->controllers[i]);
+    free(vm->controllers);
+    for (i = 0; i < vm->nr_serials; i++)
+        vm_free_serial(vm->serials[i]);
+    free(vm->serials);
+    free(p);
 }
 
 void
@@ -390,8 +623,32 @@ vm_append(struct vmc_handle *h, void ***v, size_t *n, size_t max,
 struct vmc_disk *
 vmc_vm_add_disk(struct vmc_vm *vm)
 {
-    return vm_append(vm->h, (void ***) &vm->disks, &vm->nr_disks,
-                     VMC_VM_MAX_DISKS, sizeof (struct vmc_disk), "disks");
+    struct vmc_disk *d;
+
+    d = vm_append(vm->h, (void ***) &vm->disks, &vm->nr_disks,
+                  VMC_VM_MAX_DISKS, sizeof (struct vmc_disk), "disks");
+    if (d) {
+        d->controller = -1;
+        d->unit = -1;
+        d->controller_ref = -1;
+    }
+    return d;
+}
+
+struct vmc_controller *
+vmc_vm_add_controller(struct vmc_vm *vm)
+{
+    return vm_append(vm->h, (void ***) &vm->controllers,
+                     &vm->nr_controllers, VMC_VM_MAX_CONTROLLERS,
+                     sizeof (struct vmc_controller), "controllers");
+}
+
+struct vmc_serial *
+vmc_vm_add_serial(struct vmc_vm *vm)
+{
+    return vm_append(vm->h, (void ***) &vm->serials, &vm->nr_serials,
+                     VMC_VM_MAX_SERIALS, sizeof (struct vmc_serial),
+                     "serial ports");
 }
 
 struct vmc_nic *
@@ -484,6 +741,329 @@ vmc_vm_add_note(struct vmc_vm *vm, const char *fmt, ...)
     }
     return vm_append_string(vm->h, &vm->notes, &vm->nr_notes,
                             VMC_VM_MAX_NOTES, msg, "notes");
+}
+
+int
+vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path)
+{
+    struct vm_private *p = vm_private(vm);
+
+    return vm_append_string(vm->h, &p->tmpfiles, &p->nr_tmpfiles,
+                            VMC_VM_MAX_TMPFILES, path, "temporary files");
+}
+
+/* ---- Controllers ---------------------------------------------------- */
+
+/* The index in vm->controllers of BUS's controller INDEX, or -1. */
+static int
+vm_find_controller(const struct vmc_vm *vm, enum vmc_disk_bus bus,
+                   unsigned index)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_controllers; i++)
+        if (vm->controllers[i]->bus == bus &&
+            vm->controllers[i]->index == index)
+            return (int) i;
+    return -1;
+}
+
+int
+vmc_vm_sync_controllers(struct vmc_vm *vm)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_disks; i++) {
+        struct vmc_disk *d = vm->disks[i];
+        struct vmc_controller *c;
+        int ref;
+
+        if (d->controller_ref < -1)
+            continue;               /* vmc_vm_check reports it */
+        if (d->controller_ref == -1) {
+            if (d->bus == VMC_DISK_BUS_UNKNOWN || d->controller < 0)
+                continue;
+            ref = vm_find_controller(vm, d->bus, (unsigned) d->controller);
+            if (ref == -1) {
+                c = vmc_vm_add_controller(vm);
+                if (c == NULL)
+                    return -1;
+                c->bus = d->bus;
+                c->index = (unsigned) d->controller;
+                ref = (int) vm->nr_controllers - 1;
+            }
+            d->controller_ref = ref;
+        }
+        if ((size_t) d->controller_ref >= vm->nr_controllers)
+            continue;               /* vmc_vm_check reports it */
+        c = vm->controllers[d->controller_ref];
+        if (c->model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            c->model = d->controller_model;
+        if (d->controller_model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            d->controller_model = c->model;
+        if (d->bus == VMC_DISK_BUS_UNKNOWN)
+            d->bus = c->bus;
+        if (d->controller < 0)
+            d->controller = (int) c->index;
+    }
+    /* A model learnt from a later disk reaches the earlier ones too. */
+    for (i = 0; i < vm->nr_disks; i++) {
+        struct vmc_disk *d = vm->disks[i];
+
+        if (d->controller_ref >= 0 &&
+            (size_t) d->controller_ref < vm->nr_controllers &&
+            d->controller_model == VMC_CONTROLLER_MODEL_UNKNOWN)
+            d->controller_model = vm->controllers[d->controller_ref]->model;
+    }
+    return 0;
+}
+
+/* ---- Deep copy ------------------------------------------------------ */
+
+/* *DST = a copy of SRC (NULL stays NULL).  Returns 0 or -1. */
+static int
+copy_str(struct vmc_handle *h, char **dst, const char *src)
+{
+    *dst = NULL;
+    if (src == NULL)
+        return 0;
+    *dst = strdup(src);
+    if (*dst == NULL) {
+        vmc_error(h, "vm: %m");
+        return -1;
+    }
+    return 0;
+}
+
+/* *DST (N strings) = a copy of the N strings of SRC. */
+static int
+copy_strs(struct vmc_handle *h, char ***dst, size_t *nd, char *const *src,
+          size_t n)
+{
+    *dst = NULL;
+    *nd = 0;
+    if (n == 0)
+        return 0;
+    *dst = calloc(n, sizeof **dst);
+    if (*dst == NULL) {
+        vmc_error(h, "vm: %m");
+        return -1;
+    }
+    for (; *nd < n; (*nd)++)
+        if (copy_str(h, &(*dst)[*nd], src[*nd]) == -1)
+            return -1;
+    return 0;
+}
+
+/* A copy of one element of SIZE bytes: its numbers and enums, with
+ * every pointer still shared; the caller replaces those next.
+ */
+static void *
+copy_flat(struct vmc_handle *h, const void *src, size_t size)
+{
+    void *e = malloc(size);
+
+    if (e == NULL) {
+        vmc_error(h, "vm: %m");
+        return NULL;
+    }
+    memcpy(e, src, size);
+    return e;
+}
+
+static void *
+copy_disk(struct vmc_handle *h, const void *src)
+{
+    const struct vmc_disk *s = src;
+    struct vmc_disk *d = copy_flat(h, s, sizeof *d);
+
+    if (d == NULL)
+        return NULL;
+    d->path = d->format = d->source_ref = NULL;
+    d->backing = NULL;
+    d->nr_backing = 0;
+    if (copy_str(h, &d->path, s->path) == -1 ||
+        copy_str(h, &d->format, s->format) == -1 ||
+        copy_strs(h, &d->backing, &d->nr_backing, s->backing,
+                  s->nr_backing) == -1 ||
+        copy_str(h, &d->source_ref, s->source_ref) == -1) {
+        vm_free_disk(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void *
+copy_nic(struct vmc_handle *h, const void *src)
+{
+    const struct vmc_nic *s = src;
+    struct vmc_nic *n = copy_flat(h, s, sizeof *n);
+
+    if (n == NULL)
+        return NULL;
+    n->mac = n->network = n->network_orig = NULL;
+    if (copy_str(h, &n->mac, s->mac) == -1 ||
+        copy_str(h, &n->network, s->network) == -1 ||
+        copy_str(h, &n->network_orig, s->network_orig) == -1) {
+        vm_free_nic(n);
+        return NULL;
+    }
+    return n;
+}
+
+static void *
+copy_controller(struct vmc_handle *h, const void *src)
+{
+    return copy_flat(h, src, sizeof (struct vmc_controller));
+}
+
+static void *
+copy_serial(struct vmc_handle *h, const void *src)
+{
+    const struct vmc_serial *s = src;
+    struct vmc_serial *c = copy_flat(h, s, sizeof *c);
+
+    if (c == NULL)
+        return NULL;
+    c->target = NULL;
+    if (copy_str(h, &c->target, s->target) == -1) {
+        vm_free_serial(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void *
+copy_snapshot_disk(struct vmc_handle *h, const void *src)
+{
+    const struct vmc_snapshot_disk *s = src;
+    struct vmc_snapshot_disk *d = copy_flat(h, s, sizeof *d);
+
+    if (d == NULL)
+        return NULL;
+    d->path = NULL;
+    if (copy_str(h, &d->path, s->path) == -1) {
+        vm_free_snapshot_disk(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* *DST (*ND elements) = copies (made by COPY) of the N elements of
+ * SRC.  On failure *ND counts the elements copied, for the free.
+ */
+static int
+copy_list(struct vmc_handle *h, void ***dst, size_t *nd, void *const *src,
+          size_t n, void *(*copy)(struct vmc_handle *, const void *))
+{
+    *dst = NULL;
+    *nd = 0;
+    if (n == 0)
+        return 0;
+    *dst = calloc(n, sizeof **dst);
+    if (*dst == NULL) {
+        vmc_error(h, "vm: %m");
+        return -1;
+    }
+    for (; *nd < n; (*nd)++) {
+        (*dst)[*nd] = copy(h, src[*nd]);
+        if ((*dst)[*nd] == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static void *
+copy_snapshot(struct vmc_handle *h, const void *src)
+{
+    const struct vmc_snapshot *s = src;
+    struct vmc_snapshot *c = copy_flat(h, s, sizeof *c);
+
+    if (c == NULL)
+        return NULL;
+    c->id = c->name = c->parent = c->description = NULL;
+    c->disks = NULL;
+    c->nr_disks = 0;
+    if (copy_str(h, &c->id, s->id) == -1 ||
+        copy_str(h, &c->name, s->name) == -1 ||
+        copy_str(h, &c->parent, s->parent) == -1 ||
+        copy_str(h, &c->description, s->description) == -1 ||
+        copy_list(h, (void ***) &c->disks, &c->nr_disks,
+                  (void *const *) s->disks, s->nr_disks,
+                  copy_snapshot_disk) == -1) {
+        vm_free_snapshot(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Every pointer and list of VM emptied (after a flat copy, before the
+ * deep one), so that a failure half way frees only what was copied.
+ */
+static void
+vm_clear_pointers(struct vmc_vm *vm)
+{
+    vm->name = vm->uuid = vm->genid = vm->description = NULL;
+    vm->source_plugin = vm->source_path = vm->machine = NULL;
+    vm->os_distro = vm->os_version = vm->os_arch = vm->os_id = NULL;
+    vm->current_snapshot = vm->source_version = vm->nvram_path = NULL;
+    vm->disks = NULL;
+    vm->nr_disks = 0;
+    vm->nics = NULL;
+    vm->nr_nics = 0;
+    vm->snapshots = NULL;
+    vm->nr_snapshots = 0;
+    vm->notes = NULL;
+    vm->nr_notes = 0;
+    vm->controllers = NULL;
+    vm->nr_controllers = 0;
+    vm->serials = NULL;
+    vm->nr_serials = 0;
+}
+
+struct vmc_vm *
+vmc_vm_copy(const struct vmc_vm *vm)
+{
+    struct vmc_handle *h = vm->h;
+    struct vmc_vm *c = vmc_vm_new(h);
+
+    if (c == NULL)
+        return NULL;
+    *c = *vm;
+    vm_clear_pointers(c);
+    if (copy_str(h, &c->name, vm->name) == -1 ||
+        copy_str(h, &c->uuid, vm->uuid) == -1 ||
+        copy_str(h, &c->genid, vm->genid) == -1 ||
+        copy_str(h, &c->description, vm->description) == -1 ||
+        copy_str(h, &c->source_plugin, vm->source_plugin) == -1 ||
+        copy_str(h, &c->source_path, vm->source_path) == -1 ||
+        copy_str(h, &c->machine, vm->machine) == -1 ||
+        copy_str(h, &c->os_distro, vm->os_distro) == -1 ||
+        copy_str(h, &c->os_version, vm->os_version) == -1 ||
+        copy_str(h, &c->os_arch, vm->os_arch) == -1 ||
+        copy_str(h, &c->os_id, vm->os_id) == -1 ||
+        copy_str(h, &c->current_snapshot, vm->current_snapshot) == -1 ||
+        copy_str(h, &c->source_version, vm->source_version) == -1 ||
+        copy_str(h, &c->nvram_path, vm->nvram_path) == -1 ||
+        copy_list(h, (void ***) &c->disks, &c->nr_disks,
+                  (void *const *) vm->disks, vm->nr_disks, copy_disk) == -1 ||
+        copy_list(h, (void ***) &c->nics, &c->nr_nics,
+                  (void *const *) vm->nics, vm->nr_nics, copy_nic) == -1 ||
+        copy_list(h, (void ***) &c->snapshots, &c->nr_snapshots,
+                  (void *const *) vm->snapshots, vm->nr_snapshots,
+                  copy_snapshot) == -1 ||
+        copy_strs(h, &c->notes, &c->nr_notes, vm->notes,
+                  vm->nr_notes) == -1 ||
+        copy_list(h, (void ***) &c->controllers, &c->nr_controllers,
+                  (void *const *) vm->controllers, vm->nr_controllers,
+                  copy_controller) == -1 ||
+        copy_list(h, (void ***) &c->serials, &c->nr_serials,
+                  (void *const *) vm->serials, vm->nr_serials,
+                  copy_serial) == -1) {
+        vmc_vm_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* ---- Identifiers ---------------------------------------------------- */

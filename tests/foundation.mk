@@ -2,10 +2,15 @@
 # plugins / inspect / convert commands.
 
 # The VM model and its JSON form (internal library: no plugins).
-TESTS += test-vm-model test-vm-json
-check_PROGRAMS += test-vm-model test-vm-json
+TESTS += test-vm-model test-vm-json test-vm-fields test-vm-check
+check_PROGRAMS += test-vm-model test-vm-json test-vm-fields test-vm-check
 test_vm_model_SOURCES = test-vm-model.c
 test_vm_json_SOURCES = test-vm-json.c
+test_vm_check_SOURCES = test-vm-check.c
+# The field table test also checks the human print: it links the
+# printer of the command.
+test_vm_fields_SOURCES = test-vm-fields.c testlib-print.c testlib.c testlib.h
+CLEANFILES += *.actual
 
 # Plugins for the loader tests, each tests/broken-plugins/broken.c built
 # with one VARIANT_*: broken in one way (the loader must refuse them) or
@@ -95,3 +100,10 @@ test_plugin_example_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
 TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh
 EXTRA_DIST += plugins-list.sh plugins-dir.sh plugins-inspect.sh \
 	plugins-convert.sh
+
+# Golden files (tests/expected/, compare_golden in functions.sh) of the
+# model's outputs.  vm-print-json prints a JSON model as inspect does.
+check_PROGRAMS += vm-print-json
+vm_print_json_SOURCES = vm-print-json.c testlib-print.c
+TESTS += vm-golden.sh
+EXTRA_DIST += vm-golden.sh expected data/vm README.md

@@ -90,3 +90,44 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # mtime+size+hash fingerprint, to prove a source was not touched.
 fingerprint() { stat -c '%s %Y' "$1"; sha "$1"; }
+
+# Golden files: expected outputs kept under tests/expected/.
+# compare_golden ACTUAL NAME: ACTUAL (a file) must equal
+# $golden_dir/NAME (default tests/expected/NAME); on a difference the
+# test fails showing "diff -u".  With VMCONV_TEST_REGENERATE=1 the
+# expected file is (re)written from ACTUAL instead: read the diff
+# (git diff tests/expected) before committing it.
+: "${golden_dir:=${srcdir:-.}/expected}"
+compare_golden() {
+    local actual=$1 name=$2 expected
+    expected=$golden_dir/$name
+    if [ "${VMCONV_TEST_REGENERATE:-}" = 1 ]; then
+        mkdir -p "$(dirname "$expected")"
+        cp "$actual" "$expected"
+        echo "regenerated $expected"
+        return 0
+    fi
+    [ -f "$expected" ] ||
+        fail "$expected does not exist (run with VMCONV_TEST_REGENERATE=1 to create it)"
+    diff -u "$expected" "$actual" ||
+        fail "$name: output differs from $expected (VMCONV_TEST_REGENERATE=1 rewrites it)"
+}
+
+# Replace the machine-dependent paths in FILE (the source and build
+# trees, as given and resolved, and the scratch directory) by
+# @top_srcdir@, @top_builddir@ and @tmp@, so that golden files are the
+# same everywhere.  The longest path is replaced first: the build tree
+# is often inside the source tree, or top_srcdir is "BUILD/..".
+golden_paths() {
+    local f=$1 from to
+    {
+        printf '%s\t@top_srcdir@\n' "${top_srcdir:-..}" \
+            "$(cd "${top_srcdir:-..}" && pwd -P)"
+        printf '%s\t@top_builddir@\n' "${top_builddir:-..}" \
+            "$(cd "${top_builddir:-..}" && pwd -P)"
+        printf '%s\t@tmp@\n' "$tmp"
+    } | awk -F '\t' '{ print length($1) "\t" $0 }' | sort -rn | cut -f2- |
+    while IFS=$'\t' read -r from to; do
+        sed -i "s|$from|$to|g" "$f"
+    done
+}

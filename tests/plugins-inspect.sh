@@ -16,8 +16,8 @@ for line in \
     "vcpus:       2 (1 socket, 2 cores, 1 thread)" \
     "memory:      2 GiB" \
     "guest os:    linux debian 12 x86_64" \
-    "disk 0:      disk on virtio 0:0, boot 1: $top_srcdir/samples/example/../disks/demo.vmdk (vmdk, 64 MiB)" \
-    "disk 1:      cdrom on sata 0:1 (ahci), read-only: empty" \
+    "disk 0:      disk on virtio, boot 1: $top_srcdir/samples/example/../disks/demo.vmdk (vmdk, 64 MiB)" \
+    "disk 1:      cdrom on sata ?:1 (ahci), read-only: empty" \
     "nic 0:       virtio 52:54:00:12:34:56 on network default"
 do
     grep -qxF "$line" "$tmp/out" || { cat "$tmp/out"; fail "inspect: missing '$line'"; }
@@ -27,7 +27,7 @@ done
 python3 - "$tmp/vm.json" "$sample" <<'PY' || fail "inspect --json: wrong model"
 import json, sys
 vm = json.load(open(sys.argv[1]))
-assert vm["schema"] == "vmconv-vm/1"
+assert vm["schema"] == "vmconv-vm/2"
 assert vm["name"] == "demo" and vm["memory"] == 2 << 30, vm
 assert vm["source-plugin"] == "example" and vm["source-path"] == sys.argv[2]
 assert vm["firmware"] == "uefi" and vm["vcpus"] == 2

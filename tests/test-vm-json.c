@@ -38,6 +38,8 @@ full_vm(void)
     struct vmc_nic *n;
     struct vmc_snapshot *s;
     struct vmc_snapshot_disk *sd;
+    struct vmc_controller *ct;
+    struct vmc_serial *se;
 
     ck_assert_ptr_nonnull(vm);
     ck_assert_int_eq(vmc_vm_set_string(vm, &vm->name, "web \"01\" / ü"), 0);
@@ -124,6 +126,49 @@ full_vm(void)
 
     ck_assert_int_eq(vmc_vm_add_note(vm, "scsi0:%d: %s", 7, "odd unit"), 0);
     ck_assert_int_eq(vmc_vm_add_note(vm, "the VM is suspended"), 0);
+
+    /* Schema 2. */
+    ck_assert_int_eq(vmc_vm_set_string(vm, &vm->source_version, "vmx-19"), 0);
+    ck_assert_int_eq(vmc_vm_set_string(vm, &vm->nvram_path,
+                     "/vms/web01/web01.nvram"), 0);
+    vm->nvram_kind = VMC_NVRAM_KIND_VMWARE;
+    vm->secure_boot_template = VMC_SECURE_BOOT_TEMPLATE_MS_UEFI_CA;
+    vm->clock = VMC_CLOCK_LOCALTIME;
+    vm->clock_offset = -3600;
+    vm->memory_min = 1ull << 30;
+    vm->memory_max = 32ull << 30;
+    vm->memory_reservation = 2ull << 30;
+    vm->graphics = VMC_GRAPHICS_VNC;
+    ct = vmc_vm_add_controller(vm);
+    ck_assert_ptr_nonnull(ct);
+    ct->bus = VMC_DISK_BUS_SCSI;
+    ct->index = 1;
+    ct->model = VMC_CONTROLLER_MODEL_PVSCSI;
+    d = vm->disks[0];
+    d->controller_ref = 0;
+    ck_assert_int_eq(vmc_vm_set_string(vm, &d->source_ref,
+                     "[datastore1] web01/web01-000002.vmdk"), 0);
+    d->logical_block_size = 512;
+    d->physical_block_size = 4096;
+    d = vm->disks[1];
+    d->missing = true;
+    d->connection = VMC_CONNECTION_DISCONNECTED;
+    d->reference_only = true;
+    d->controller = 0;
+    ck_assert_int_eq(vmc_vm_set_string(vm, &d->source_ref,
+                     "/isos/gone.iso"), 0);
+    n = vm->nics[0];
+    n->mac_kind = VMC_MAC_KIND_STATIC;
+    ck_assert_int_eq(vmc_vm_set_string(vm, &n->network_orig, "dvPortGroup"),
+                     0);
+    n->vlan = 42;
+    n->connection = VMC_CONNECTION_CONNECTED;
+    se = vmc_vm_add_serial(vm);
+    ck_assert_ptr_nonnull(se);
+    se->index = 1;
+    se->type = VMC_SERIAL_TYPE_TCP;
+    ck_assert_int_eq(vmc_vm_set_string(vm, &se->target, "127.0.0.1:4555"),
+                     0);
     return vm;
 }
 
@@ -159,6 +204,12 @@ START_TEST(test_round_trip_identical)
     ck_assert_str_eq(vm2->current_snapshot, "2");
     ck_assert_uint_eq(vm2->nr_notes, 2);
     ck_assert_str_eq(vm2->notes[0], "scsi0:7: odd unit");
+    ck_assert_int_eq(vm2->disks[1]->unit, -1);
+    ck_assert_int_eq(vm2->disks[1]->controller, 0);
+    ck_assert_int_eq(vm2->clock_offset, -3600);
+    ck_assert_uint_eq(vm2->nr_controllers, 1);
+    ck_assert_int_eq(vm2->disks[0]->controller_ref, 0);
+    ck_assert_str_eq(vm2->serials[0]->target, "127.0.0.1:4555");
     free(j1);
     free(j2);
     vmc_vm_free(vm);
@@ -172,7 +223,7 @@ START_TEST(test_schema_keys)
     struct vmc_vm *vm = full_vm();
     char *j = vmc_vm_to_json(vm);
     static const char *const expect[] = {
-        "\"schema\": \"vmconv-vm/1\"",
+        "\"schema\": \"vmconv-vm/2\"",
         "\"firmware\": \"uefi\"",
         "\"secure-boot\": true",
         "\"memory\": 17179869184",
@@ -187,6 +238,18 @@ START_TEST(test_schema_keys)
         "\"disk\": null",
         "\"current-snapshot\": \"2\"",
         "\"path\": \"/vms/web01/web01.vmdk\"",   /* no escaped slashes */
+        "\"unit\": null",                         /* unknown: not 0 */
+        "\"controller\": 0",
+        "\"controller-ref\": 0",
+        "\"clock\": \"localtime\"",
+        "\"clock-offset\": -3600",
+        "\"nvram-kind\": \"vmware-nvram\"",
+        "\"secure-boot-template\": \"microsoft-uefi-ca\"",
+        "\"mac-kind\": \"static\"",
+        "\"vlan\": 42",
+        "\"connection\": \"disconnected\"",
+        "\"physical-block-size\": 4096",
+        "\"type\": \"tcp\"",
     };
     size_t i;
 
@@ -246,6 +309,59 @@ START_TEST(test_minimal_document)
 }
 END_TEST
 
+/* A document of schema 1 reads as it did: an absent controller or
+ * unit was 0 there.  In schema 2, absent or null is unknown (-1).
+ */
+START_TEST(test_schema_1_addresses)
+{
+    struct vmc_vm *vm;
+
+    vm = vmc_vm_from_json(h, "{ \"schema\": \"vmconv-vm/1\", \"disks\": "
+                          "[ { \"unit\": 1 }, { \"controller\": null } ] }",
+                          "v1.json");
+    if (vm == NULL)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_int_eq(vm->disks[0]->controller, 0);
+    ck_assert_int_eq(vm->disks[0]->unit, 1);
+    ck_assert_int_eq(vm->disks[1]->controller, 0);
+    ck_assert_int_eq(vm->disks[1]->unit, 0);
+    ck_assert_int_eq(vm->disks[1]->controller_ref, -1);
+    vmc_vm_free(vm);
+
+    vm = vmc_vm_from_json(h, "{ \"schema\": \"vmconv-vm/2\", \"disks\": "
+                          "[ { \"unit\": 1 }, { \"controller\": null } ] }",
+                          "v2.json");
+    if (vm == NULL)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_int_eq(vm->disks[0]->controller, -1);
+    ck_assert_int_eq(vm->disks[0]->unit, 1);
+    ck_assert_int_eq(vm->disks[1]->controller, -1);
+    ck_assert_int_eq(vm->disks[1]->unit, -1);
+    vmc_vm_free(vm);
+}
+END_TEST
+
+/* An enum outside its table (a reader's bug) is refused, never
+ * written as a valid name: device 0 is "disk", so a broken CD-ROM
+ * would otherwise become a disk.
+ */
+START_TEST(test_out_of_range_enum_refused)
+{
+    struct vmc_vm *vm = full_vm();
+
+    vm->disks[1]->device = (enum vmc_disk_device) 7;
+    ck_assert_ptr_null(vmc_vm_to_json(vm));
+    ck_assert_str_eq(vmc_get_error(h), "/vms/web01/web01.vmx: disks[1].device: "
+                     "7 is not a disk device");
+    vm->disks[1]->device = VMC_DISK_DEVICE_CDROM;
+    vm->nics[0]->mac_kind = (enum vmc_mac_kind) -1;
+    ck_assert_ptr_null(vmc_vm_to_json(vm));
+    ck_assert_str_eq(vmc_get_error(h), "/vms/web01/web01.vmx: nics[0].mac-kind: "
+                     "-1 is not a MAC address kind");
+    vmc_vm_free(vm);
+}
+END_TEST
+
 /* Malformed documents and the one message each must give. */
 static const struct {
     const char *json;
@@ -258,11 +374,11 @@ static const struct {
     { "{ \"schema\": \"vmconv-vm/1\" } x",
       "vm.json: invalid JSON at byte 28: unexpected character" },
     { "[ 1 ]", "vm.json: expected a JSON object, found an array" },
-    { "{ }", "vm.json: schema: missing (expected \"vmconv-vm/1\")" },
+    { "{ }", "vm.json: schema: missing (expected \"vmconv-vm/2\")" },
     { "{ \"schema\": 1 }",
       "vm.json: schema: expected a string or null, found an integer" },
-    { "{ \"schema\": \"vmconv-vm/2\" }",
-      "vm.json: schema: 'vmconv-vm/2' is not supported (this vmconv reads vmconv-vm/1)" },
+    { "{ \"schema\": \"vmconv-vm/3\" }",
+      "vm.json: schema: 'vmconv-vm/3' is not supported (this vmconv reads vmconv-vm/1 and vmconv-vm/2)" },
     { "{ \"schema\": \"vmconv-vm/1\", \"memroy\": 1 }",
       "vm.json: unknown key 'memroy'" },
     { "{ \"schema\": \"vmconv-vm/1\", \"memory\": -1 }",
@@ -322,7 +438,36 @@ static const struct {
     { "{ \"schema\": \"vmconv-vm/1\", \"notes\": [ null ] }",
       "vm.json: notes[0]: expected a string, found null" },
     { "{ \"schema\": \"vmconv-vm/1\", \"x\": 1, \"x\": 1, \"schema\": \"b\" }",
-      "vm.json: schema: 'b' is not supported (this vmconv reads vmconv-vm/1)" },
+      "vm.json: schema: 'b' is not supported (this vmconv reads vmconv-vm/1 and vmconv-vm/2)" },
+    /* Schema 2 members. */
+    { "{ \"schema\": \"vmconv-vm/2\", \"clock\": \"local\" }",
+      "vm.json: clock: 'local' is not a clock (unknown, utc, localtime)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"clock-offset\": 1.5 }",
+      "vm.json: clock-offset: expected an integer, found a number with a fraction" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"nvram-kind\": \"vmware\" }",
+      "vm.json: nvram-kind: 'vmware' is not an NVRAM kind (unknown, vmware-nvram, ovmf-vars, hyperv-vmgs)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"memory-max\": -4 }",
+      "vm.json: memory-max: -4 is negative" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"graphics\": 1 }",
+      "vm.json: graphics: expected a string, found an integer" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"controllers\": [ { \"bus\": \"scsi\", \"slot\": 1 } ] }",
+      "vm.json: controllers[0]: unknown key 'slot'" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"disks\": [ { \"controller-ref\": 0 } ] }",
+      "vm.json: disks[0].controller-ref: 0 is not a controller index (the VM has 0 controllers)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"disks\": [ { \"unit\": -1 } ] }",
+      "vm.json: disks[0].unit: -1 is negative" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"disks\": [ { \"logical-block-size\": \"4k\" } ] }",
+      "vm.json: disks[0].logical-block-size: expected an integer, found a string" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"disks\": [ { \"connection\": \"yes\" } ] }",
+      "vm.json: disks[0].connection: 'yes' is not a connection state (unknown, connected, disconnected)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"nics\": [ { \"vlan\": 4096 } ] }",
+      "vm.json: nics[0].vlan: 4096 is larger than 4095" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"nics\": [ { \"mac-kind\": \"vpx\" } ] }",
+      "vm.json: nics[0].mac-kind: 'vpx' is not a MAC address kind (unknown, static, generated, vpx-assigned, dynamic)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"serials\": [ { \"type\": \"udp\" } ] }",
+      "vm.json: serials[0].type: 'udp' is not a serial port type (unknown, none, file, pipe, pty, tcp, device)" },
+    { "{ \"schema\": \"vmconv-vm/2\", \"serials\": [ 1 ] }",
+      "vm.json: serials[0]: expected an object, found an integer" },
 };
 
 START_TEST(test_malformed)
@@ -385,6 +530,8 @@ main(void)
     tcase_add_test(tc, test_schema_keys);
     tcase_add_test(tc, test_empty_vm);
     tcase_add_test(tc, test_minimal_document);
+    tcase_add_test(tc, test_schema_1_addresses);
+    tcase_add_test(tc, test_out_of_range_enum_refused);
     tcase_add_loop_test(tc, test_malformed, 0, sizeof bad / sizeof bad[0]);
     tcase_add_test(tc, test_limits);
     suite_add_tcase(s, tc);

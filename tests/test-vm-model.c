@@ -4,8 +4,12 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <vmconv/vm.h>
 
@@ -120,6 +124,147 @@ START_TEST(test_notes)
 }
 END_TEST
 
+/* Index fields where 0 is a real slot start unknown (-1). */
+START_TEST(test_new_disk_address_unknown)
+{
+    struct vmc_vm *vm = vmc_vm_new(h);
+    struct vmc_disk *d = vmc_vm_add_disk(vm);
+
+    ck_assert_int_eq(d->controller, -1);
+    ck_assert_int_eq(d->unit, -1);
+    ck_assert_int_eq(d->controller_ref, -1);
+    ck_assert_int_eq(vmc_snapshot_add_disk(vm, vmc_vm_add_snapshot(vm))->disk,
+                     -1);
+    ck_assert_ptr_nonnull(vmc_vm_add_controller(vm));
+    ck_assert_ptr_nonnull(vmc_vm_add_serial(vm));
+    ck_assert_uint_eq(vm->nr_controllers, 1);
+    ck_assert_uint_eq(vm->nr_serials, 1);
+    vmc_vm_free(vm);
+}
+END_TEST
+
+static char tmpdir[] = "/tmp/vmconv-test-model.XXXXXX";
+
+static void
+make_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+    ck_assert_int_ne(fd, -1);
+    ck_assert_int_eq(write(fd, "x", 1), 1);
+    close(fd);
+}
+
+static bool
+exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+/* Temporary files and directories live exactly as long as the model
+ * that owns them; a copy owns none; a symbolic link inside a
+ * directory is removed, not followed.
+ */
+START_TEST(test_tmpfiles)
+{
+    char file[128], dir[128], sub[128], inner[128], keep[128], link[128];
+    struct vmc_vm *vm, *copy;
+
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(file, sizeof file, "%s/disk.vmdk", tmpdir);
+    snprintf(dir, sizeof dir, "%s/work", tmpdir);
+    snprintf(sub, sizeof sub, "%s/work/sub", tmpdir);
+    snprintf(inner, sizeof inner, "%s/work/sub/f", tmpdir);
+    snprintf(keep, sizeof keep, "%s/keep", tmpdir);
+    snprintf(link, sizeof link, "%s/work/link", tmpdir);
+    make_file(file);
+    make_file(keep);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    make_file(inner);
+    ck_assert_int_eq(symlink(keep, link), 0);
+
+    vm = vmc_vm_new(h);
+    ck_assert_int_eq(vmc_vm_add_tmpfile(vm, file), 0);
+    ck_assert_int_eq(vmc_vm_add_tmpfile(vm, dir), 0);
+    ck_assert_int_eq(vmc_vm_add_tmpfile(vm, "/nonexistent/already-gone"), 0);
+    copy = vmc_vm_copy(vm);
+    ck_assert_ptr_nonnull(copy);
+    vmc_vm_free(copy);
+    ck_assert(exists(file));
+    ck_assert(exists(inner));
+    /* Not in the JSON form. */
+    {
+        char *j = vmc_vm_to_json(vm);
+
+        ck_assert_ptr_null(strstr(j, "disk.vmdk"));
+        free(j);
+    }
+    vmc_vm_free(vm);
+    ck_assert(!exists(file));
+    ck_assert(!exists(dir));
+    ck_assert(exists(keep));            /* the link's target stays */
+    ck_assert_int_eq(unlink(keep), 0);
+    ck_assert_int_eq(rmdir(tmpdir), 0);
+}
+END_TEST
+
+/* A reader of model version 1 sets only the disks' fields: the list of
+ * controllers is derived, and a listed controller fills in its disks.
+ */
+START_TEST(test_sync_controllers)
+{
+    struct vmc_vm *vm = vmc_vm_new(h);
+    struct vmc_disk *d0, *d1, *d2, *d3;
+    struct vmc_controller *c;
+
+    d0 = vmc_vm_add_disk(vm);            /* scsi0:0, model unknown */
+    d0->bus = VMC_DISK_BUS_SCSI;
+    d0->controller = 0;
+    d0->unit = 0;
+    d1 = vmc_vm_add_disk(vm);            /* scsi0:1, lsilogic */
+    d1->bus = VMC_DISK_BUS_SCSI;
+    d1->controller = 0;
+    d1->unit = 1;
+    d1->controller_model = VMC_CONTROLLER_MODEL_LSILOGIC;
+    d2 = vmc_vm_add_disk(vm);            /* address unknown: left alone */
+    d2->bus = VMC_DISK_BUS_SATA;
+    c = vmc_vm_add_controller(vm);       /* listed: nvme1, by ref only */
+    c->bus = VMC_DISK_BUS_NVME;
+    c->index = 1;
+    d3 = vmc_vm_add_disk(vm);
+    d3->controller_ref = 0;
+    d3->unit = 0;
+
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_uint_eq(vm->nr_controllers, 2);
+    ck_assert_int_eq(vm->controllers[1]->bus, VMC_DISK_BUS_SCSI);
+    ck_assert_uint_eq(vm->controllers[1]->index, 0);
+    ck_assert_int_eq(vm->controllers[1]->model,
+                     VMC_CONTROLLER_MODEL_LSILOGIC);
+    ck_assert_int_eq(d0->controller_ref, 1);
+    ck_assert_int_eq(d1->controller_ref, 1);
+    ck_assert_int_eq(d0->controller_model, VMC_CONTROLLER_MODEL_LSILOGIC);
+    ck_assert_int_eq(d2->controller_ref, -1);
+    ck_assert_int_eq(d3->bus, VMC_DISK_BUS_NVME);
+    ck_assert_int_eq(d3->controller, 1);
+    ck_assert_int_eq(vmc_vm_check(vm), 0);
+    /* Idempotent. */
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_uint_eq(vm->nr_controllers, 2);
+
+    /* Two models for one controller: left for vmc_vm_check. */
+    d0->controller_model = VMC_CONTROLLER_MODEL_PVSCSI;
+    ck_assert_int_eq(vmc_vm_sync_controllers(vm), 0);
+    ck_assert_int_eq(vmc_vm_check(vm), -1);
+    ck_assert_str_eq(vmc_get_error(h), "vm: disks[0]: controller model "
+                     "pvscsi differs from scsi0's lsilogic");
+    vmc_vm_free(vm);
+}
+END_TEST
+
 /* Every name maps back to its value; unknown names and values fail. */
 START_TEST(test_enum_tables)
 {
@@ -144,6 +289,13 @@ START_TEST(test_enum_tables)
     CHECK_ENUM(net_type, VMC_NET_TYPE_LAST);
     CHECK_ENUM(video_model, VMC_VIDEO_MODEL_LAST);
     CHECK_ENUM(os_family, VMC_OS_FAMILY_LAST);
+    CHECK_ENUM(nvram_kind, VMC_NVRAM_KIND_LAST);
+    CHECK_ENUM(secure_boot_template, VMC_SECURE_BOOT_TEMPLATE_LAST);
+    CHECK_ENUM(clock, VMC_CLOCK_LAST);
+    CHECK_ENUM(serial_type, VMC_SERIAL_TYPE_LAST);
+    CHECK_ENUM(connection, VMC_CONNECTION_LAST);
+    CHECK_ENUM(mac_kind, VMC_MAC_KIND_LAST);
+    CHECK_ENUM(graphics, VMC_GRAPHICS_LAST);
     ck_assert_str_eq(vmc_disk_bus_to_string(VMC_DISK_BUS_NVME), "nvme");
     ck_assert_int_eq(vmc_nic_model_from_string("hyperv-netvsc"),
                      VMC_NIC_MODEL_HYPERV_NETVSC);
@@ -209,6 +361,9 @@ main(void)
     tcase_add_test(tc, test_backing_limit);
     tcase_add_test(tc, test_set_string);
     tcase_add_test(tc, test_notes);
+    tcase_add_test(tc, test_new_disk_address_unknown);
+    tcase_add_test(tc, test_tmpfiles);
+    tcase_add_test(tc, test_sync_controllers);
     tcase_add_test(tc, test_enum_tables);
     tcase_add_test(tc, test_uuid_normalize);
     tcase_add_test(tc, test_mac_normalize);

@@ -326,10 +326,17 @@ example_disk_key(struct example_parser *p, const char *key,
         d->controller_model = e;
         return 0;
     }
-    if (strcmp(key, "controller") == 0)
-        return example_parse_uint(p, key, value, 255, &d->controller);
-    if (strcmp(key, "unit") == 0)
-        return example_parse_uint(p, key, value, 255, &d->unit);
+    /* 0 is a real slot: without these keys the address is unknown
+     * (-1, as vmc_vm_add_disk left it).
+     */
+    if (strcmp(key, "controller") == 0 || strcmp(key, "unit") == 0) {
+        unsigned u;
+
+        if (example_parse_uint(p, key, value, 255, &u) == -1)
+            return -1;
+        *(key[0] == 'c' ? &d->controller : &d->unit) = (int) u;
+        return 0;
+    }
     if (strcmp(key, "boot") == 0)
         return example_parse_uint(p, key, value, 255, &d->boot_order);
     if (strcmp(key, "readonly") == 0)
@@ -649,8 +656,10 @@ example_write_disk(struct vmc_handle *h, FILE *fp, const char *file,
     example_put_enum(fp, "bus", d->bus, vmc_disk_bus_to_string(d->bus));
     example_put_enum(fp, "controller-model", d->controller_model,
                      vmc_controller_model_to_string(d->controller_model));
-    example_put_uint(fp, "controller", d->controller);
-    example_put_uint(fp, "unit", d->unit);
+    if (d->controller >= 0)
+        fprintf(fp, "controller = %d\n", d->controller);
+    if (d->unit >= 0)
+        fprintf(fp, "unit = %d\n", d->unit);
     example_put_uint(fp, "boot", d->boot_order);
     if (d->readonly)
         fprintf(fp, "readonly = yes\n");

@@ -1,0 +1,6 @@
+/* The human printer of VM models (core/cli/vm-print.c), built into the
+ * tests that check what vmconv inspect shows.  Included rather than
+ * listed as a source so that its object stays in tests/ (an object in
+ * ../core/cli would clash with the vmconv command's).
+ */
+#include "cli/vm-print.c"
