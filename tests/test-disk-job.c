@@ -341,9 +341,10 @@ error_thread(void *arg)
 
         vmc_error(h, "error from thread %ld number %d", id, i);
         e = vmc_get_error(h);
-        /* Another thread may have replaced it, never freed it under us. */
-        ck_assert_ptr_nonnull(e);
-        ck_assert(strncmp(e, "error from thread ", 18) == 0);
+        /* Another thread may have replaced or cleared it (then NULL),
+         * never freed it under us: what we got is whole.
+         */
+        ck_assert(e == NULL || strncmp(e, "error from thread ", 18) == 0);
         if (i % 100 == 0)
             vmc_clear_error(h);
     }

@@ -4,3 +4,5 @@
  * ../core/cli would clash with the vmconv command's).
  */
 #include "cli/vm-print.c"
+/* The CLI helpers the printer calls (cli_print_safe, cli_format_size). */
+#include "cli/common.c"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "vm-print.h"
 
 /* "label:" padded to a column, then the value. */
