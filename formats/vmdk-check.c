@@ -161,8 +161,15 @@ check_gte(struct check_ctx *c, uint64_t g, uint64_t e)
                                 "area", s->path, lba, idx);
                 return;
             }
-            check_add_grain(c, s->se_grains_offset + idx * s->grain,
-                            s->grain, lba);
+            sector = s->se_grains_offset + idx * s->grain;
+            /* The file ends after the last grain ESXi allocated. */
+            if ((sector + span) * VMDK_SECTOR > s->file_size) {
+                vmc_check_error(c->r, "%s: grain for sector %" PRIu64
+                                " at sector %" PRIu64 " is past the end of "
+                                "the file", s->path, lba, sector);
+                return;
+            }
+            check_add_grain(c, sector, s->grain, lba);
             return;
         default:
             vmc_check_error(c->r, "%s: grain table entry 0x%016" PRIx64
@@ -216,7 +223,14 @@ check_gt_sector(struct check_ctx *c, uint64_t gdi, uint64_t gde)
                             gde);
             return 0;
         }
-        return s->se_gt_offset + idx * s->gt_sectors;
+        sector = s->se_gt_offset + idx * s->gt_sectors;
+        if ((sector + s->gt_sectors) * VMDK_SECTOR > s->file_size) {
+            vmc_check_error(c->r, "%s: grain directory entry %" PRIu64
+                            ": grain table at sector %" PRIu64 " is past "
+                            "the end of the file", s->path, gdi, sector);
+            return 0;
+        }
+        return sector;
     }
     sector = gde;
     if ((sector + s->gt_sectors) * VMDK_SECTOR > s->file_size) {

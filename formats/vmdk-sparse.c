@@ -350,16 +350,26 @@ sparse_open_cowd(struct vmc_handle *h, struct vmdk_sparse *s)
 
 /* ---- ESXi seSparse ------------------------------------------------ */
 
-/* Check that the area [OFF, OFF + SIZE) sectors lies in the file. */
+/* Check that the area [OFF, OFF + SIZE) sectors can be addressed and,
+ * if IN_FILE, lies in the file.  ESXi grows an seSparse file as it
+ * allocates grain tables and grains, so those two areas are declared
+ * at their full capacity but the file holds only what is allocated:
+ * they are checked per table and per grain when read.
+ */
 static int
 sparse_se_area(struct vmc_handle *h, struct vmdk_sparse *s, uint64_t off,
-               uint64_t size, const char *what)
+               uint64_t size, bool in_file, const char *what)
 {
-    if (off > UINT64_MAX / VMDK_SECTOR || size > UINT64_MAX / VMDK_SECTOR) {
+    uint64_t end;
+
+    if (off > UINT64_MAX / VMDK_SECTOR || size > UINT64_MAX / VMDK_SECTOR ||
+        vmc_add_overflow(off * VMDK_SECTOR, size * VMDK_SECTOR, &end)) {
         vmc_error(h, "%s: seSparse header: %s offset %" PRIu64 " size %"
                   PRIu64 " overflows", s->path, what, off, size);
         return -1;
     }
+    if (!in_file)
+        return 0;
     return vmc_check_range(h, s->path, s->file_size, off * VMDK_SECTOR,
                            size * VMDK_SECTOR, what);
 }
@@ -410,12 +420,12 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
                   s->path);
         return -1;
     }
-    if (sparse_se_area(h, s, vol_off, 1, "volatile header") == -1 ||
+    if (sparse_se_area(h, s, vol_off, 1, true, "volatile header") == -1 ||
         sparse_se_area(h, s, s->gd_offset, vmc_le64(&d.grain_dir_size),
-                       "grain directory") == -1 ||
-        sparse_se_area(h, s, s->se_gt_offset, s->se_gt_size,
+                       true, "grain directory") == -1 ||
+        sparse_se_area(h, s, s->se_gt_offset, s->se_gt_size, false,
                        "grain tables") == -1 ||
-        sparse_se_area(h, s, s->se_grains_offset, s->se_grains_size,
+        sparse_se_area(h, s, s->se_grains_offset, s->se_grains_size, false,
                        "grains") == -1)
         return -1;
     if (vmc_pread_full(h, s->path, s->fd, &v, sizeof v,
@@ -545,16 +555,15 @@ sparse_gt_offset(struct vmc_handle *h, const struct vmdk_sparse *s,
                       gde);
             return -1;
         }
-        *off = (s->se_gt_offset + idx * s->gt_sectors) * VMDK_SECTOR;
-        return 0;
-    }
-    *off = gde * VMDK_SECTOR;
-    if (gde < s->overhead && s->kind == VMDK_SPARSE_COWD) {
+        gde = s->se_gt_offset + idx * s->gt_sectors;
+    } else if (gde < s->overhead && s->kind == VMDK_SPARSE_COWD) {
         vmc_error(h, "%s: grain directory entry %" PRIu64 " points into the "
                   "header (sector %" PRIu64 ")", s->path, gdi, gde);
         return -1;
     }
-    if (*off + len > s->file_size) {
+    /* seSparse: the table area was only checked for overflow at open. */
+    *off = gde * VMDK_SECTOR;
+    if (*off > s->file_size || len > s->file_size - *off) {
         vmc_error(h, "%s: grain directory entry %" PRIu64 ": grain table at "
                   "sector %" PRIu64 " is past the end of the file (%" PRIu64
                   " bytes)", s->path, gdi, gde, s->file_size);

@@ -1,8 +1,9 @@
 # vmdk tests
 TESTS += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh vmdk-delta.sh \
-	vmdk-write.sh vmdk-esx.sh vmdk-check.sh
+	vmdk-write.sh vmdk-esx.sh vmdk-check.sh vmdk-sesparse.sh
 EXTRA_DIST += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh vmdk-delta.sh \
-	vmdk-write.sh vmdk-esx.sh vmdk-check.sh vmdk-make-esx.py
+	vmdk-write.sh vmdk-esx.sh vmdk-check.sh vmdk-make-esx.py \
+	vmdk-sesparse.sh vmdk-make-sesparse.py
 TESTS += test-vmdk-write test-vmdk-descriptor
 check_PROGRAMS += test-vmdk-write test-vmdk-descriptor
 test_vmdk_write_SOURCES = test-vmdk-write.c
