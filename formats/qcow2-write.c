@@ -373,6 +373,11 @@ qcow2_create(struct vmc_image *img, const struct vmc_opts *opts)
     q->cluster_size = w->cs;
     img->priv = q;
     img->cluster_size = (uint32_t) w->cs;
+    /* Clusters are allocated by appending: take writes in offset order
+     * so the data lies in guest order and the file is the same whatever
+     * the number of threads (compression still runs in parallel).
+     */
+    img->ordered_writes = true;
     if (w->compress)
         img->ops = &qcow2_format_compressed;
     return 0;

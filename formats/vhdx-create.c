@@ -48,11 +48,16 @@ static const uint8_t vhdx_guid_disk_id[16] = VHDX_GUID_VIRTUAL_DISK_ID;
 static const uint8_t vhdx_guid_lss[16] = VHDX_GUID_LOGICAL_SECTOR_SIZE;
 static const uint8_t vhdx_guid_pss[16] = VHDX_GUID_PHYSICAL_SECTOR_SIZE;
 
-/* Make a random (version 4) GUID in on-disk byte order. */
+/* Make a random (version 4) GUID in on-disk byte order; with
+ * SOURCE_DATE_EPOCH, one derived from the image (LABEL names which).
+ */
 static void
-vhdx_random_guid(uint8_t *g)
+vhdx_random_guid(struct vhdx *v, const char *label, uint8_t *g)
 {
-    vmc_random_bytes(g, 16);
+    if (v->repro.on)
+        vmc_repro_id(&v->repro, label, g, 16);
+    else
+        vmc_random_bytes(g, 16);
     g[7] = (uint8_t) ((g[7] & 0x0f) | 0x40);  /* Data3 high nibble */
     g[8] = (uint8_t) ((g[8] & 0x3f) | 0x80);
 }
@@ -122,7 +127,8 @@ vhdx_create(struct vmc_image *img, const struct vmc_opts *opts)
         return -1;
     }
     pthread_mutex_init(&v->lock, NULL);
-    if (vhdx_create_options(img, v, opts, &log_size) == -1)
+    if (vhdx_create_options(img, v, opts, &log_size) == -1 ||
+        vmc_repro_init(h, img->path, &v->repro) == -1)
         goto fail;
 
     /* VHDX sizes are whole logical sectors: round up like qemu-img. */
@@ -179,10 +185,22 @@ vhdx_create(struct vmc_image *img, const struct vmc_opts *opts)
         }
         v->next_alloc = end;
     }
-    vhdx_random_guid(v->file_write_guid);
-    vhdx_random_guid(v->data_write_guid);
-    vhdx_random_guid(v->disk_id);
+    vmc_repro_salt_str(&v->repro, "vhdx");
+    vmc_repro_salt(&v->repro, v->disk_size);
+    vmc_repro_salt(&v->repro, v->block_size);
+    vmc_repro_salt(&v->repro, log_size);
+    vmc_repro_salt(&v->repro, v->logical_sector);
+    vmc_repro_salt(&v->repro, v->physical_sector);
+    vmc_repro_salt(&v->repro, v->fixed * 2u + v->zero_state);
+    vhdx_random_guid(v, "vhdx file write", v->file_write_guid);
+    vhdx_random_guid(v, "vhdx data write", v->data_write_guid);
+    vhdx_random_guid(v, "vhdx disk id", v->disk_id);
     img->cluster_size = v->block_size;
+    /* Dynamic: blocks are allocated on first write, so take writes in
+     * offset order: blocks lie in disk order, the same for any number
+     * of threads.
+     */
+    img->ordered_writes = !v->fixed;
     img->priv = v;
     return 0;
 
@@ -198,6 +216,7 @@ vhdx_pwrite(struct vmc_image *img, const void *buf, size_t count,
     struct vhdx *v = img->priv;
     const uint8_t *p = buf;
 
+    vmc_repro_data(&v->repro, buf, count, offset);
     if (v->fixed)
         return vmc_pwrite_full(img->h, img->path, img->fd, buf, count,
                                v->payload_offset + offset);
@@ -316,6 +335,11 @@ vhdx_flush(struct vmc_image *img)
 
     if (!img->creating)
         return 0;               /* existing images are opened read-only */
+    if (v->repro.on) {          /* now that all the data is known */
+        vhdx_random_guid(v, "vhdx file write", v->file_write_guid);
+        vhdx_random_guid(v, "vhdx data write", v->data_write_guid);
+        vhdx_random_guid(v, "vhdx disk id", v->disk_id);
+    }
 
     buf = vmc_calloc(h, img->path, 1, VHDX_HEADER_SECTION_SIZE,
                      "header section");

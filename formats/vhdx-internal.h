@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "repro.h"
 #include "vhdx-ondisk.h"
 
 /* The largest log vmconv replays in memory (the log is read whole;
@@ -112,6 +113,7 @@ struct vhdx {
     uint64_t payload_offset;
     uint64_t next_alloc;
     bool zero_state;            /* unwritten blocks are ZERO, not NOT_PRESENT */
+    struct vmc_repro repro;     /* creating: SOURCE_DATE_EPOCH */
 };
 
 /* vhdx.c */

@@ -587,7 +587,10 @@ vmdk_desc_build(struct vmc_handle *h, const char *path,
                       p->extent_file);
             return NULL;
         }
-    vmc_random_bytes(rnd, sizeof rnd);
+    if (p->ids)
+        memcpy(rnd, p->ids, sizeof rnd);
+    else
+        vmc_random_bytes(rnd, sizeof rnd);
     desc_geometry(p->adapter_type, p->sectors, &cyl, &heads);
     fp = open_memstream(&out, &len);
     if (fp == NULL) {

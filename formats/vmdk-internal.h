@@ -93,6 +93,8 @@ struct vmdk_desc_params {
     const char *adapter_type;
     const char *hw_version;
     const char *tools_version;  /* NULL: not written */
+    const uint8_t *ids;         /* 28 bytes for ddb.uuid and
+                                   ddb.longContentID; NULL: random */
 };
 
 /* Build the text of a new descriptor (malloc'd; the caller frees it),

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "vmdk-internal.h"
+#include "repro.h"
 
 #define VMDK_W_GRAIN        128u        /* sectors: 64 KiB */
 #define VMDK_W_GTES         512u
@@ -76,6 +77,9 @@ struct vmdk_writer {
     char *flat_name;
     bool finished;              /* stream: footer written */
     bool failed;                /* a write failed half way */
+    struct vmdk_desc_params desc;   /* to rebuild it (SOURCE_DATE_EPOCH) */
+    char *desc_extent;          /* desc.extent_file */
+    struct vmc_repro repro;
 };
 
 /* An encoded piece: for streamOptimized, grain markers and deflated
@@ -122,6 +126,7 @@ vmdk_writer_free(struct vmdk_writer *w)
         free(w->gts[i].gte);
     free(w->gts);
     free(w->flat_name);
+    free(w->desc_extent);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -441,6 +446,61 @@ w_parse_opts(struct vmc_image *img, const struct vmc_opts *opts,
     return 0;
 }
 
+/* SOURCE_DATE_EPOCH: the identifiers come from the data written and
+ * the descriptor's parameters (see w_repro_desc).
+ */
+static int
+w_repro_init(struct vmc_image *img, struct vmdk_writer *w)
+{
+    const struct vmdk_desc_params *p = &w->desc;
+
+    if (vmc_repro_init(img->h, img->path, &w->repro) == -1)
+        return -1;
+    vmc_repro_salt_str(&w->repro, "vmdk");
+    vmc_repro_salt(&w->repro, p->sectors);
+    vmc_repro_salt_str(&w->repro, p->create_type);
+    vmc_repro_salt_str(&w->repro, p->extent_file);
+    vmc_repro_salt_str(&w->repro, p->adapter_type);
+    vmc_repro_salt_str(&w->repro, p->hw_version);
+    vmc_repro_salt_str(&w->repro, p->tools_version ? p->tools_version : "");
+    return 0;
+}
+
+/* SOURCE_DATE_EPOCH: rewrite the descriptor with the CID, ddb.uuid
+ * and ddb.longContentID derived from everything written (the same
+ * length as the random ones it replaces).
+ */
+static int
+w_repro_desc(struct vmc_image *img, struct vmdk_writer *w)
+{
+    struct vmdk_desc_params p = w->desc;
+    uint8_t ids[28];
+    CLEANUP_FREE char *desc = NULL;
+    CLEANUP_FREE uint8_t *buf = NULL;
+    size_t len;
+
+    vmc_repro_id(&w->repro, "vmdk cid", &p.cid, sizeof p.cid);
+    if (p.cid == 0xFFFFFFFFu || p.cid == 0xFFFFFFFEu)
+        p.cid = 0x7FFFFFFFu;
+    vmc_repro_id(&w->repro, "vmdk ddb", ids, sizeof ids);
+    p.ids = ids;
+    desc = vmdk_desc_build(img->h, img->path, &p);
+    if (desc == NULL)
+        return -1;
+    len = strlen(desc);
+    if (w->kind == VMDK_W_FLAT)
+        return vmc_pwrite_full(img->h, img->path, img->fd, desc, len, 0);
+    buf = calloc(VMDK_W_DESC_SECTORS, VMDK_SECTOR);
+    if (buf == NULL) {
+        vmc_error(img->h, "%s: %m", img->path);
+        return -1;
+    }
+    memcpy(buf, desc, len);     /* fits: as long as the one at create */
+    return vmc_pwrite_full(img->h, img->path, img->fd, buf,
+                           VMDK_W_DESC_SECTORS * VMDK_SECTOR,
+                           VMDK_W_DESC_OFFSET * VMDK_SECTOR);
+}
+
 int
 vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
 {
@@ -504,8 +564,13 @@ vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
         vmc_random_bytes(&p.cid, sizeof p.cid);
     } while (p.cid == 0xFFFFFFFFu || p.cid == 0xFFFFFFFEu);
     p.extent_file = kind == VMDK_W_FLAT ? w->flat_name : base;
-    desc = vmdk_desc_build(h, img->path, &p);
-    if (desc == NULL) {
+    w->desc = p;
+    w->desc_extent = strdup(p.extent_file);
+    w->desc.extent_file = w->desc_extent;
+    if (w->desc_extent == NULL)
+        vmc_error(h, "%s: %m", img->path);
+    desc = w->desc_extent ? vmdk_desc_build(h, img->path, &p) : NULL;
+    if (desc == NULL || w_repro_init(img, w) == -1) {
         vmdk_writer_free(w);
         free(v);
         return -1;
@@ -527,6 +592,11 @@ vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
         return -1;
     }
     img->cluster_size = kind == VMDK_W_FLAT ? 0 : (uint32_t) w->gbytes;
+    /* Grains are appended as they come: take them in offset order, so
+     * they lie in disk order (as VMware's tools expect) and the file is
+     * the same whatever the number of threads.
+     */
+    img->ordered_writes = kind == VMDK_W_SPARSE;
     if (kind == VMDK_W_STREAM)
         img->ops = &vmdk_format_stream;
     img->priv = v;
@@ -765,6 +835,7 @@ vmdk_encode(struct vmc_image *img, const void *buf, size_t count,
     }
     c->offset = offset;
     c->count = count;
+    vmc_repro_data(&w->repro, buf, count, offset);
     if (w->kind == VMDK_W_STREAM) {
         if (w_stream_encode(img, w, buf, count, offset, c) == -1) {
             w_chunk_free(c);
@@ -872,8 +943,10 @@ vmdk_pwrite(struct vmc_image *img, const void *buf, size_t count,
         vmc_error(img->h, "%s: image is open read-only", img->path);
         return -1;
     }
-    if (v->w->kind != VMDK_W_STREAM)
+    if (v->w->kind != VMDK_W_STREAM) {
+        vmc_repro_data(&v->w->repro, buf, count, offset);
         return w_store(img, v->w, buf, count, offset);
+    }
     if (vmdk_encode(img, buf, count, offset, &chunk) == -1)
         return -1;
     return vmdk_write_encoded(img, chunk);
@@ -1092,6 +1165,8 @@ vmdk_flush(struct vmc_image *img)
     if (w->failed) {
         vmc_error(img->h, "%s: an earlier write failed; the image is not "
                   "complete", img->path);
+        r = -1;
+    } else if (w->repro.on && !w->finished && w_repro_desc(img, w) == -1) {
         r = -1;
     } else if (w->kind == VMDK_W_SPARSE) {
         r = w_flush_sparse(img, w);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "repro.h"
 #include "vpc-ondisk.h"
 
 /* Limits on what a file may ask of us. */
@@ -85,6 +86,7 @@ struct vpc {
     bool lock_init;
     uint64_t next_free;          /* where the next block goes */
     uint32_t bat_bytes;          /* BAT region size, a multiple of 512 */
+    struct vmc_repro repro;      /* SOURCE_DATE_EPOCH */
 };
 
 /* vpc.c */

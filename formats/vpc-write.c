@@ -255,6 +255,23 @@ vpc_create_dynamic(struct vmc_image *img, struct vpc *v,
     return 0;
 }
 
+/* The footer's unique id: random (version 4), or with SOURCE_DATE_EPOCH
+ * derived from the image (called again at flush, when the data is
+ * known).
+ */
+static void
+vpc_unique_id(struct vpc *v)
+{
+    uint8_t *u = v->footer.uuid;
+
+    if (v->repro.on)
+        vmc_repro_id(&v->repro, "vpc unique id", u, sizeof v->footer.uuid);
+    else
+        vmc_random_bytes(u, sizeof v->footer.uuid);
+    u[6] = (uint8_t) ((u[6] & 0x0F) | 0x40);   /* version 4 */
+    u[8] = (uint8_t) ((u[8] & 0x3F) | 0x80);   /* RFC 4122 */
+}
+
 /* Lay out an empty VHD of img->size bytes (possibly rounded up, see
  * vpc_create_size); nothing but the fixed disk's size is written
  * before flush.
@@ -275,16 +292,21 @@ vpc_create(struct vmc_image *img, const struct vmc_opts *opts)
         return -1;
     }
     f = &v->footer;
-    if (vpc_create_size(img, &p, f) == -1)
+    if (vpc_create_size(img, &p, f) == -1 ||
+        vmc_repro_init(img->h, img->path, &v->repro) == -1)
         goto fail;
+    if (v->repro.on)
+        now = (time_t) v->repro.epoch;
+    vmc_repro_salt_str(&v->repro, "vpc");
+    vmc_repro_salt(&v->repro, img->size);
+    vmc_repro_salt(&v->repro, p.block_size);
+    vmc_repro_salt(&v->repro, p.fixed * 4u + p.force_size * 2u + p.azure);
     f->features = VPC_FEATURE_RESERVED;
     f->version = VPC_VERSION;
     f->timestamp = now > VPC_EPOCH ? (uint32_t) (now - VPC_EPOCH) : 0;
     f->creator_version = VPC_WRITER_VERSION;
     f->creator_os = VPC_OS_WINDOWS;
-    vmc_random_bytes(f->uuid, sizeof f->uuid);
-    f->uuid[6] = (uint8_t) ((f->uuid[6] & 0x0F) | 0x40);   /* version 4 */
-    f->uuid[8] = (uint8_t) ((f->uuid[8] & 0x3F) | 0x80);   /* RFC 4122 */
+    vpc_unique_id(v);
     v->chs_size = (uint64_t) f->cylinders * f->heads * f->sectors *
         VPC_SECTOR;
     v->use_chs = !p.force_size && v->chs_size == img->size;
@@ -305,6 +327,10 @@ vpc_create(struct vmc_image *img, const struct vmc_opts *opts)
         goto fail;
     }
     v->lock_init = true;
+    /* Dynamic: blocks are appended on first write; in offset order they
+     * lie in disk order, the same for any number of threads.
+     */
+    img->ordered_writes = v->dynamic;
     img->priv = v;
     return 0;
 
@@ -388,6 +414,7 @@ vpc_pwrite(struct vmc_image *img, const void *buf, size_t count,
     struct vpc *v = img->priv;
     const uint8_t *p = buf;
 
+    vmc_repro_data(&v->repro, buf, count, offset);
     if (!v->dynamic)
         return vmc_pwrite_full(img->h, img->path, img->fd, buf, count,
                                offset);
@@ -474,6 +501,8 @@ vpc_flush(struct vmc_image *img)
     struct vpc *v = img->priv;
     struct vpc_footer_disk fd;
 
+    if (v->repro.on)
+        vpc_unique_id(v);
     vpc_encode_footer(&v->footer, &fd);
     v->footer.checksum = vmc_be32(&fd.checksum);
     if (v->dynamic)
