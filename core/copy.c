@@ -9,8 +9,11 @@
  * optionally encode (compress) in parallel, then write.  For targets
  * that need writes in offset order (streamOptimized VMDK), each item
  * carries a ticket and waits for its turn to write; everything before
- * the write still runs in parallel.  Memory is threads x request_size
- * whatever the image size.
+ * the write still runs in parallel.  Targets that allocate on first
+ * write (qcow2, sparse VMDK, dynamic VHDX and VHD) instead reserve
+ * their space in that order, in turn, and write in parallel: their
+ * layout follows disk order whatever the threads.  Memory is threads x
+ * request_size whatever the image size.
  *
  * The copy runs as a job (handle.h): the caller's, or its own when
  * called outside one.  Workers enter it, so the first error of any
@@ -52,6 +55,7 @@ struct copy {
     uint64_t zero_unit;          /* granularity of zero detection */
     bool zero_detect;
     bool ordered;                /* the target needs writes in order */
+    bool ordered_alloc;          /* reserve in order, then write freely */
 
     pthread_mutex_t lock;        /* protects everything below */
     pthread_cond_t turn;         /* ordered writes: next_write changed */
@@ -275,6 +279,31 @@ copy_split(struct copy *c, const uint8_t *buf, uint64_t len,
     return n;
 }
 
+/* Ordered allocation: reserve ITEM's pieces in its turn, then pass the
+ * turn on at once (the writes that follow run in parallel).
+ */
+static int
+copy_reserve(struct copy *c, const struct copy_item *item,
+             const uint8_t *buf, const struct copy_piece *pieces, size_t n)
+{
+    size_t i;
+    int r = 0;
+
+    if (copy_wait_turn(c, item) == -1)
+        return -1;
+    for (i = 0; i < n && r == 0; i++)
+        r = c->dst->ops->reserve(c->dst, buf + pieces[i].start,
+                                 pieces[i].end - pieces[i].start,
+                                 item->offset + pieces[i].start);
+    pthread_mutex_lock(&c->lock);
+    if (r == -1)
+        c->failed = true;
+    c->next_write++;            /* copy_finish_item sees it is not ours */
+    pthread_cond_broadcast(&c->turn);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
 /* Ordered targets with encode: encode every piece before taking the
  * turn, so compression runs in parallel; then store them in order.
  */
@@ -334,6 +363,9 @@ copy_item_run(struct copy *c, const struct copy_item *item,
                                              s->chunks);
         if (copy_wait_turn(c, item) == -1)
             return -1;
+    } else if (c->ordered_alloc &&
+               copy_reserve(c, item, buf, pieces, n) == -1) {
+        return -1;
     }
     for (i = 0; i < n; i++)
         if (copy_write(c, buf + pieces[i].start,
@@ -480,6 +512,8 @@ copy_setup(struct copy *c, const struct vmc_copy_options *opts)
         c->zero_unit *= 2;
     c->zero_detect = !opts->no_zero_detect;
     c->ordered = dst->ops->ordered_writes || dst->ordered_writes;
+    c->ordered_alloc = !c->ordered && dst->ordered_alloc &&
+                       dst->ops->reserve;
     return 0;
 }
 

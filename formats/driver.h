@@ -104,6 +104,17 @@ struct vmc_format_ops {
     int (*write_encoded)(struct vmc_image *img, void *chunk);
     void (*free_encoded)(void *chunk);
 
+    /* Optional, for targets that allocate space on first write.  When
+     * the image being created sets ordered_alloc, the engine calls
+     * reserve one range at a time, in increasing offset order, with
+     * the data it will then pass to pwrite for that same range (so the
+     * driver can leave zero clusters out); the pwrite may then come
+     * from any thread.  Space is so handed out in disk order, the same
+     * whatever the threads, while the data is written in parallel.
+     */
+    int (*reserve)(struct vmc_image *img, const void *buf, size_t count,
+                   uint64_t offset);
+
     /* Write all metadata so the file is complete (before commit). */
     int (*flush)(struct vmc_image *img);
 
@@ -149,6 +160,8 @@ struct vmc_image {
     bool ordered_writes;         /* set by create when this image (not
                                     the whole format) needs writes in
                                     offset order: VMDK streamOptimized */
+    bool ordered_alloc;          /* set by create: call reserve in offset
+                                    order before each pwrite */
     struct vmc_image *backing;
     struct vmc_image *child;     /* the image whose backing we are */
     unsigned depth;              /* 0 for the top image */

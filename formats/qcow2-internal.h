@@ -86,6 +86,8 @@ extern const struct vmc_opt_desc qcow2_create_opts[];
 int qcow2_create(struct vmc_image *img, const struct vmc_opts *opts);
 int qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
                  uint64_t offset);
+int qcow2_reserve(struct vmc_image *img, const void *buf, size_t count,
+                  uint64_t offset);
 int qcow2_encode(struct vmc_image *img, const void *buf, size_t count,
                  uint64_t offset, void **chunk);
 int qcow2_write_encoded(struct vmc_image *img, void *chunk);

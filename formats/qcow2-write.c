@@ -25,6 +25,10 @@
  * "unallocated" without.
  */
 #define QCOW2_W_ZERO (1ull << 1)
+/* In memory: a data cluster reserved by qcow2_reserve, not yet written
+ * (reserved bit 2; never stored).
+ */
+#define QCOW2_W_RESERVED (1ull << 2)
 
 #define QCOW2_W_REFCOUNT_ORDER 4        /* 16-bit refcounts, as qemu */
 #define QCOW2_W_REFCOUNT_MAX 0xffffu
@@ -373,11 +377,13 @@ qcow2_create(struct vmc_image *img, const struct vmc_opts *opts)
     q->cluster_size = w->cs;
     img->priv = q;
     img->cluster_size = (uint32_t) w->cs;
-    /* Clusters are allocated by appending: take writes in offset order
-     * so the data lies in guest order and the file is the same whatever
-     * the number of threads (compression still runs in parallel).
+    /* Clusters are allocated by appending: the copy engine reserves
+     * them (plain) or stores them (compressed) in offset order, so the
+     * data lies in guest order and the file is the same whatever the
+     * number of threads; writing or compressing still runs in parallel.
      */
-    img->ordered_writes = true;
+    img->ordered_writes = w->compress;
+    img->ordered_alloc = !w->compress;
     if (w->compress)
         img->ops = &qcow2_format_compressed;
     return 0;
@@ -485,6 +491,123 @@ qcow2_w_write_runs(struct vmc_image *img, struct qcow2_writer *w,
     return 0;
 }
 
+/* Set ZERO[i] for each of the N clusters of P (COUNT bytes) that is
+ * zeros to leave out.
+ */
+static void
+qcow2_w_zeros(const struct qcow2_writer *w, const uint8_t *p, size_t count,
+              uint64_t n, bool *zero)
+{
+    uint64_t i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t len = count - i * w->cs < w->cs ? count - i * w->cs : w->cs;
+
+        zero[i] = qcow2_w_skip_zeros(w) && vmc_is_zero(p + i * w->cs, len);
+    }
+}
+
+/* Check a request and find which of its clusters are zeros to leave
+ * out, in *ZERO (the caller frees it).  Returns the number of
+ * clusters, or -1.
+ */
+static int64_t
+qcow2_w_zero_map(struct vmc_image *img, struct qcow2_writer *w,
+                 const uint8_t *p, size_t count, uint64_t offset, bool **zero)
+{
+    int64_t n = qcow2_check_write(img, w, count, offset);
+
+    if (n == -1)
+        return -1;
+    *zero = vmc_calloc(img->h, img->path, (uint64_t) n, sizeof **zero,
+                       "write request");
+    if (*zero == NULL)
+        return -1;
+    if (p)
+        qcow2_w_zeros(w, p, count, (uint64_t) n, *zero);
+    return n;
+}
+
+/* Give the data clusters of a request consecutive host clusters (the
+ * zero ones the zero marker), FLAG added to each entry.  Returns the
+ * first host offset, or 0 with an error.  The lock is held.
+ */
+static uint64_t
+qcow2_w_alloc(struct vmc_image *img, struct qcow2_writer *w, uint64_t first,
+              uint64_t n, const bool *zero, uint64_t flag)
+{
+    uint64_t host, i, ndata = 0;
+
+    if (qcow2_w_check_unwritten(img, w, first, n) == -1)
+        return 0;
+    host = vmc_round_up(w->next_free, w->cs);
+    for (i = 0; i < n; i++)
+        *qcow2_w_entry(img, w, first + i) = flag | (zero[i] ? QCOW2_W_ZERO
+            : (host + ndata++ * w->cs) | QCOW2_OFLAG_COPIED);
+    if (ndata)
+        w->next_free = host + ndata * w->cs;
+    return host;
+}
+
+/* Ordered allocation (see struct vmc_format_ops): the copy engine
+ * reserves each request's clusters in offset order, then writes them
+ * with qcow2_pwrite from any thread.
+ */
+int
+qcow2_reserve(struct vmc_image *img, const void *buf, size_t count,
+              uint64_t offset)
+{
+    struct qcow2 *q = img->priv;
+    struct qcow2_writer *w = q->writer;
+    CLEANUP_FREE bool *zero = NULL;
+    int64_t n;
+    uint64_t host;
+
+    n = qcow2_w_zero_map(img, w, buf, count, offset, &zero);
+    if (n == -1)
+        return -1;
+    pthread_mutex_lock(&w->lock);
+    host = qcow2_w_alloc(img, w, offset / w->cs, (uint64_t) n, zero,
+                         QCOW2_W_RESERVED);
+    pthread_mutex_unlock(&w->lock);
+    return host == 0 ? -1 : 0;
+}
+
+/* If the request at FIRST (N clusters) was reserved, fill ZERO from
+ * its entries, clear the reservations and set *HOST (the first data
+ * cluster's).  Returns 1 if it was, 0 if not, -1 (with an error) if
+ * only part of it was.  The lock is held.
+ */
+static int
+qcow2_w_take_reserved(struct vmc_image *img, struct qcow2_writer *w,
+                      uint64_t first, uint64_t n, bool *zero, uint64_t *host)
+{
+    bool any = false;
+    uint64_t i;
+
+    *host = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t *l2 = w->l2[(first + i) / w->l2_entries];
+        uint64_t *e = l2 ? &l2[(first + i) % w->l2_entries] : NULL;
+
+        if (e == NULL || !(*e & QCOW2_W_RESERVED)) {
+            if (i == 0)
+                return 0;
+            vmc_error(img->h, "%s: cluster at offset %" PRIu64 " was not "
+                      "reserved with the rest of its request", img->path,
+                      (first + i) * w->cs);
+            return -1;
+        }
+        *e &= ~QCOW2_W_RESERVED;
+        zero[i] = *e == QCOW2_W_ZERO;
+        if (!zero[i] && !any) {
+            *host = *e & QCOW2_L2_OFFSET_MASK;
+            any = true;
+        }
+    }
+    return 1;
+}
+
 int
 qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
              uint64_t offset)
@@ -492,9 +615,10 @@ qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
     struct qcow2 *q = img->priv;
     struct qcow2_writer *w = q->writer;
     const uint8_t *p = buf;
-    uint64_t first = offset / w->cs, host, i, ndata = 0;
+    uint64_t first = offset / w->cs, host;
     CLEANUP_FREE bool *zero = NULL;
     int64_t n;
+    int r;
 
     if (w->compress) {
         void *chunk;
@@ -503,35 +627,27 @@ qcow2_pwrite(struct vmc_image *img, const void *buf, size_t count,
             return -1;
         return qcow2_write_encoded(img, chunk);
     }
-    n = qcow2_check_write(img, w, count, offset);
+    n = qcow2_w_zero_map(img, w, NULL, count, offset, &zero);
     if (n == -1)
         return -1;
-    zero = vmc_calloc(img->h, img->path, (uint64_t) n, sizeof *zero,
-                      "write request");
-    if (zero == NULL)
-        return -1;
-    for (i = 0; i < (uint64_t) n; i++) {
-        uint64_t len = count - i * w->cs < w->cs ? count - i * w->cs : w->cs;
 
-        zero[i] = qcow2_w_skip_zeros(w) && vmc_is_zero(p + i * w->cs, len);
-    }
-
-    /* The data clusters of the request get consecutive host clusters,
-     * so each run of them in BUF is one pwrite, outside the lock.
+    /* Reserved by qcow2_reserve, or allocated now: either way the data
+     * clusters of the request have consecutive host clusters, so each
+     * run of them in BUF is one pwrite, outside the lock.
      */
     pthread_mutex_lock(&w->lock);
-    if (qcow2_w_check_unwritten(img, w, first, (uint64_t) n) == -1) {
-        pthread_mutex_unlock(&w->lock);
-        return -1;
-    }
-    host = vmc_round_up(w->next_free, w->cs);
-    for (i = 0; i < (uint64_t) n; i++)
-        *qcow2_w_entry(img, w, first + i) = zero[i] ? QCOW2_W_ZERO
-            : (host + ndata++ * w->cs) | QCOW2_OFLAG_COPIED;
-    if (ndata)
-        w->next_free = host + ndata * w->cs;
+    r = qcow2_w_take_reserved(img, w, first, (uint64_t) n, zero, &host);
     pthread_mutex_unlock(&w->lock);
-
+    if (r == -1)
+        return -1;
+    if (r == 0) {
+        qcow2_w_zeros(w, p, count, (uint64_t) n, zero);
+        pthread_mutex_lock(&w->lock);
+        host = qcow2_w_alloc(img, w, first, (uint64_t) n, zero, 0);
+        pthread_mutex_unlock(&w->lock);
+        if (host == 0)
+            return -1;
+    }
     return qcow2_w_write_runs(img, w, p, count, (uint64_t) n, zero, host);
 }
 
@@ -788,6 +904,8 @@ out:
 static uint64_t
 qcow2_w_stored(const struct qcow2_writer *w, uint64_t e)
 {
+    if (!(e & QCOW2_OFLAG_COMPRESSED))
+        e &= ~QCOW2_W_RESERVED; /* only if a copy failed half way */
     if (e == QCOW2_W_ZERO)
         return w->backing_file && w->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
     return e;

@@ -1147,6 +1147,7 @@ qcow2_info(struct vmc_image *img, struct json_object *o)
 
 const struct vmc_format_ops vmc_format_qcow2 = {
     QCOW2_OPS_COMMON,
+    .reserve = qcow2_reserve,
 };
 
 const struct vmc_format_ops qcow2_format_compressed = {

@@ -196,17 +196,57 @@ vhdx_create(struct vmc_image *img, const struct vmc_opts *opts)
     vhdx_random_guid(v, "vhdx data write", v->data_write_guid);
     vhdx_random_guid(v, "vhdx disk id", v->disk_id);
     img->cluster_size = v->block_size;
-    /* Dynamic: blocks are allocated on first write, so take writes in
-     * offset order: blocks lie in disk order, the same for any number
-     * of threads.
+    /* Dynamic: blocks are allocated on first write; the copy engine
+     * reserves them in offset order (vhdx_reserve), so they lie in disk
+     * order, the same for any number of threads.
      */
-    img->ordered_writes = !v->fixed;
+    img->ordered_alloc = !v->fixed;
     img->priv = v;
     return 0;
 
 fail:
     vhdx_free(v);
     return -1;
+}
+
+/* Dynamic: the BAT entry of the block holding OFFSET, allocating the
+ * block at the end of the file if it has none.
+ */
+static uint64_t
+vhdx_alloc_block(struct vhdx *v, uint64_t offset)
+{
+    uint64_t b = offset / v->block_size;
+    uint64_t idx = b + b / v->chunk_ratio, e;
+
+    pthread_mutex_lock(&v->lock);
+    e = v->bat[idx];
+    if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT) {
+        e = VHDX_PAYLOAD_FULLY_PRESENT | v->next_alloc;
+        v->bat[idx] = e;
+        v->next_alloc += v->block_size;
+    }
+    pthread_mutex_unlock(&v->lock);
+    return e;
+}
+
+/* Ordered allocation (see struct vmc_format_ops): the copy engine
+ * allocates the blocks of each request in offset order, then writes
+ * with vhdx_pwrite from any thread, so blocks lie in disk order.
+ */
+int
+vhdx_reserve(struct vmc_image *img, const void *buf, size_t count,
+             uint64_t offset)
+{
+    struct vhdx *v = img->priv;
+    uint64_t end = offset + count;
+
+    (void) buf;
+    if (v->fixed || count == 0)
+        return 0;
+    for (offset -= offset % v->block_size; offset < end;
+         offset += v->block_size)
+        vhdx_alloc_block(v, offset);
+    return 0;
 }
 
 int
@@ -221,21 +261,13 @@ vhdx_pwrite(struct vmc_image *img, const void *buf, size_t count,
         return vmc_pwrite_full(img->h, img->path, img->fd, buf, count,
                                v->payload_offset + offset);
     while (count > 0) {
-        uint64_t b = offset / v->block_size;
         uint64_t in = offset % v->block_size;
         uint64_t n = v->block_size - in;
-        uint64_t idx = b + b / v->chunk_ratio, e;
+        uint64_t e;
 
         if (n > count)
             n = count;
-        pthread_mutex_lock(&v->lock);
-        e = v->bat[idx];
-        if ((e & VHDX_BAT_STATE_MASK) != VHDX_PAYLOAD_FULLY_PRESENT) {
-            e = VHDX_PAYLOAD_FULLY_PRESENT | v->next_alloc;
-            v->bat[idx] = e;
-            v->next_alloc += v->block_size;
-        }
-        pthread_mutex_unlock(&v->lock);
+        e = vhdx_alloc_block(v, offset);
         if (vmc_pwrite_full(img->h, img->path, img->fd, p, n,
                             (e & ~VHDX_BAT_STATE_MASK) + in) == -1)
             return -1;

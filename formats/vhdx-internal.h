@@ -159,6 +159,8 @@ char *vhdx_utf16le_to_utf8(const uint8_t *p, size_t len);
 /* vhdx-create.c */
 extern const struct vmc_opt_desc vhdx_create_opts[];
 int vhdx_create(struct vmc_image *img, const struct vmc_opts *opts);
+int vhdx_reserve(struct vmc_image *img, const void *buf, size_t count,
+                 uint64_t offset);
 int vhdx_pwrite(struct vmc_image *img, const void *buf, size_t count,
                 uint64_t offset);
 int vhdx_flush(struct vmc_image *img);

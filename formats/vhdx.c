@@ -1434,6 +1434,7 @@ const struct vmc_format_ops vmc_format_vhdx = {
     .pread = vhdx_pread,
     .create = vhdx_create,
     .pwrite = vhdx_pwrite,
+    .reserve = vhdx_reserve,
     .flush = vhdx_flush,
     .info = vhdx_info,
     .check = vhdx_check,

@@ -248,6 +248,8 @@ int vmdk_create(struct vmc_image *img, const struct vmc_opts *opts);
 extern const struct vmc_format_ops vmdk_format_stream;
 int vmdk_pwrite(struct vmc_image *img, const void *buf, size_t count,
                 uint64_t offset);
+int vmdk_reserve(struct vmc_image *img, const void *buf, size_t count,
+                 uint64_t offset);
 int vmdk_encode(struct vmc_image *img, const void *buf, size_t count,
                 uint64_t offset, void **chunk);
 int vmdk_write_encoded(struct vmc_image *img, void *chunk);

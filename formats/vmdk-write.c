@@ -43,6 +43,10 @@
  * write to them is still refused.  Written out as 0.
  */
 #define VMDK_W_ZERO_MARK    1u
+/* In-memory flag of a grain reserved by vmdk_reserve and not written
+ * yet (grain sectors are multiples of VMDK_W_GRAIN).  Never stored.
+ */
+#define VMDK_W_RESERVED     2u
 #define VMDK_W_BUF          (1024u * 1024)
 
 enum vmdk_wkind {
@@ -592,11 +596,12 @@ vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
         return -1;
     }
     img->cluster_size = kind == VMDK_W_FLAT ? 0 : (uint32_t) w->gbytes;
-    /* Grains are appended as they come: take them in offset order, so
-     * they lie in disk order (as VMware's tools expect) and the file is
-     * the same whatever the number of threads.
+    /* Grains are appended as they come: the copy engine reserves them
+     * in offset order (vmdk_reserve), so they lie in disk order (as
+     * VMware's tools expect) and the file is the same whatever the
+     * number of threads.
      */
-    img->ordered_writes = kind == VMDK_W_SPARSE;
+    img->ordered_alloc = kind == VMDK_W_SPARSE;
     if (kind == VMDK_W_STREAM)
         img->ops = &vmdk_format_stream;
     img->priv = v;
@@ -634,7 +639,7 @@ w_twice(struct vmc_image *img, uint64_t offset)
  */
 static int
 w_sparse_alloc(struct vmc_image *img, struct vmdk_writer *w, uint64_t g,
-               uint64_t n, bool zero, uint64_t *sector)
+               uint64_t n, bool zero, uint32_t flag, uint64_t *sector)
 {
     uint64_t i, s;
     int r = -1;
@@ -663,8 +668,8 @@ w_sparse_alloc(struct vmc_image *img, struct vmdk_writer *w, uint64_t g,
 
         if (gt == NULL)
             goto out;
-        gt[(g + i) % VMDK_W_GTES] =
-            zero ? VMDK_W_ZERO_MARK : (uint32_t) (s + i * VMDK_W_GRAIN);
+        gt[(g + i) % VMDK_W_GTES] = flag |
+            (zero ? VMDK_W_ZERO_MARK : (uint32_t) (s + i * VMDK_W_GRAIN));
     }
     if (!zero)
         w->next_sector = s + n * VMDK_W_GRAIN;
@@ -675,9 +680,14 @@ out:
     return r;
 }
 
+/* monolithicSparse: allocate the grains of a request, runs of data
+ * grains at consecutive sectors, FLAG on each entry; with WRITE, write
+ * the data too.
+ */
 static int
-w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
-                const uint8_t *buf, size_t count, uint64_t offset)
+w_sparse_place(struct vmc_image *img, struct vmdk_writer *w,
+               const uint8_t *buf, size_t count, uint64_t offset,
+               uint32_t flag, bool write)
 {
     uint64_t g0 = offset / w->gbytes;
     uint64_t ngr = vmc_div_round_up(count, w->gbytes);
@@ -697,9 +707,10 @@ w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
             j++;
         len = (size_t) ((j - i) * w->gbytes + GLEN(j));
 #undef GLEN
-        if (w_sparse_alloc(img, w, g0 + i, j - i + 1, zero, &sector) == -1)
+        if (w_sparse_alloc(img, w, g0 + i, j - i + 1, zero, flag,
+                           &sector) == -1)
             return -1;
-        if (!zero &&
+        if (write && !zero &&
             vmc_pwrite_full(img->h, img->path, img->fd, buf + i * w->gbytes,
                             len, sector * VMDK_SECTOR) == -1) {
             pthread_mutex_lock(&w->lock);
@@ -710,6 +721,100 @@ w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
         i = j + 1;
     }
     return 0;
+}
+
+/* The sectors of the NGR grains from G0 reserved by vmdk_reserve, in
+ * SEC (0 for a zero grain), their reservations cleared.  Returns 1, 0
+ * if the first grain is not reserved, -1 if only part of them are.
+ */
+static int
+w_sparse_take_reserved(struct vmc_image *img, struct vmdk_writer *w,
+                       uint64_t g0, uint64_t ngr, uint32_t *sec)
+{
+    uint64_t i;
+    int r = 1;
+
+    pthread_mutex_lock(&w->lock);
+    for (i = 0; i < ngr; i++) {
+        uint32_t *gt = w_gt_find(w, (g0 + i) / VMDK_W_GTES);
+        uint32_t *e = gt ? &gt[(g0 + i) % VMDK_W_GTES] : NULL;
+
+        if (e == NULL || !(*e & VMDK_W_RESERVED)) {
+            if (i == 0)
+                r = 0;
+            else {
+                vmc_error(img->h, "%s: the grain at offset %" PRIu64 " was "
+                          "not reserved with the rest of its request",
+                          img->path, (g0 + i) * w->gbytes);
+                r = -1;
+            }
+            break;
+        }
+        *e &= ~VMDK_W_RESERVED;
+        sec[i] = *e == VMDK_W_ZERO_MARK ? 0 : *e;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
+static int
+w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
+                const uint8_t *buf, size_t count, uint64_t offset)
+{
+    uint64_t g0 = offset / w->gbytes;
+    uint64_t ngr = vmc_div_round_up(count, w->gbytes);
+    CLEANUP_FREE uint32_t *sec = NULL;
+    uint64_t i = 0;
+    int r;
+
+    if (w_check_aligned(img, w, count, offset) == -1)
+        return -1;
+    sec = vmc_calloc(img->h, img->path, ngr ? ngr : 1, sizeof *sec,
+                     "write request");
+    if (sec == NULL)
+        return -1;
+    r = w_sparse_take_reserved(img, w, g0, ngr, sec);
+    if (r == -1)
+        return -1;
+    if (r == 0)
+        return w_sparse_place(img, w, buf, count, offset, 0, true);
+    /* Reserved: write each run of grains at consecutive sectors. */
+    while (i < ngr) {
+        uint64_t j = i, len;
+
+        if (sec[i] == 0) {
+            i++;
+            continue;
+        }
+        while (j + 1 < ngr && sec[j + 1] == sec[j] + VMDK_W_GRAIN)
+            j++;
+        len = j == ngr - 1 ? count - i * w->gbytes : (j - i + 1) * w->gbytes;
+        if (vmc_pwrite_full(img->h, img->path, img->fd, buf + i * w->gbytes,
+                            len, (uint64_t) sec[i] * VMDK_SECTOR) == -1) {
+            pthread_mutex_lock(&w->lock);
+            w->failed = true;
+            pthread_mutex_unlock(&w->lock);
+            return -1;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* Ordered allocation (see struct vmc_format_ops): the copy engine
+ * reserves the grains of each request in offset order, then writes
+ * them with vmdk_pwrite from any thread, so grains lie in disk order.
+ */
+int
+vmdk_reserve(struct vmc_image *img, const void *buf, size_t count,
+             uint64_t offset)
+{
+    struct vmdk *v = img->priv;
+
+    if (v->w == NULL || v->w->kind != VMDK_W_SPARSE)
+        return 0;               /* nothing to allocate */
+    return w_sparse_place(img, v->w, buf, count, offset, VMDK_W_RESERVED,
+                          false);
 }
 
 static void
@@ -962,15 +1067,22 @@ w_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Copy grain table GTE into BUF as stored (zero marks become 0). */
+/* Copy grain table GTE into BUF as stored (zero marks become 0; in a
+ * sparse image, reservations left by a failed copy are dropped).
+ */
 static void
-w_put_gt(uint8_t *buf, const uint32_t *gte)
+w_put_gt(const struct vmdk_writer *w, uint8_t *buf, const uint32_t *gte)
 {
     size_t i;
 
-    for (i = 0; i < VMDK_W_GTES; i++)
-        vmc_put_le32(buf + i * 4, gte && gte[i] != VMDK_W_ZERO_MARK
-                     ? gte[i] : 0);
+    for (i = 0; i < VMDK_W_GTES; i++) {
+        uint32_t e = gte ? gte[i] : 0;
+
+        if (w->kind == VMDK_W_SPARSE)
+            e &= ~VMDK_W_RESERVED;
+
+        vmc_put_le32(buf + i * 4, e != VMDK_W_ZERO_MARK ? e : 0);
+    }
 }
 
 /* The numbers of the touched grain tables, sorted, in *KEYS (the
@@ -1018,7 +1130,7 @@ w_flush_sparse(struct vmc_image *img, struct vmdk_writer *w)
         while (j + 1 < n && keys[j + 1] == keys[j] + 1 && j + 1 - i < per)
             j++;
         for (k = i; k <= j; k++)
-            w_put_gt(buf + (k - i) * gtb, w_gt_find(w, keys[k]));
+            w_put_gt(w, buf + (k - i) * gtb, w_gt_find(w, keys[k]));
         off = keys[i] * VMDK_W_GT_SECTORS;
         if (vmc_pwrite_full(img->h, img->path, img->fd, buf,
                             (j - i + 1) * gtb,
@@ -1114,7 +1226,7 @@ w_flush_stream(struct vmc_image *img, struct vmdk_writer *w)
         return -1;
     }
     for (j = 0; j < n; j++) {
-        w_put_gt(gt, w_gt_find(w, keys[j]));
+        w_put_gt(w, gt, w_gt_find(w, keys[j]));
         if (w_out_marker(&o, VMDK_W_GT_SECTORS, VMDK_MARKER_GT) == -1 ||
             w_out_put(&o, gt, sizeof gt) == -1)
             return -1;

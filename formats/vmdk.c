@@ -753,7 +753,8 @@ vmdk_info(struct vmc_image *img, struct json_object *o)
 /* The driver.  An image created as streamOptimized gets the second
  * table: its grains are compressed by encode on any thread and
  * appended in increasing offset order; the other subformats take plain
- * pwrite from several threads at once.
+ * pwrite from several threads at once (monolithicSparse after its
+ * grains were reserved in offset order).
  */
 #define VMDK_OPS_COMMON                                         \
     .name = "vmdk",                                             \
@@ -773,6 +774,7 @@ vmdk_info(struct vmc_image *img, struct json_object *o)
 
 const struct vmc_format_ops vmc_format_vmdk = {
     VMDK_OPS_COMMON,
+    .reserve = vmdk_reserve,
 };
 
 const struct vmc_format_ops vmdk_format_stream = {

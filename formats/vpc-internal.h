@@ -104,6 +104,8 @@ int vpc_open_parent(struct vmc_image *img);
 /* vpc-write.c */
 extern const struct vmc_opt_desc vpc_create_opts[];
 int vpc_create(struct vmc_image *img, const struct vmc_opts *opts);
+int vpc_reserve(struct vmc_image *img, const void *buf, size_t count,
+                uint64_t offset);
 int vpc_pwrite(struct vmc_image *img, const void *buf, size_t count,
                uint64_t offset);
 int vpc_flush(struct vmc_image *img);

@@ -327,10 +327,11 @@ vpc_create(struct vmc_image *img, const struct vmc_opts *opts)
         goto fail;
     }
     v->lock_init = true;
-    /* Dynamic: blocks are appended on first write; in offset order they
-     * lie in disk order, the same for any number of threads.
+    /* Dynamic: blocks are appended on first write; the copy engine
+     * reserves them in offset order (vpc_reserve), so they lie in disk
+     * order, the same for any number of threads.
      */
-    img->ordered_writes = v->dynamic;
+    img->ordered_alloc = v->dynamic;
     img->priv = v;
     return 0;
 
@@ -401,6 +402,32 @@ vpc_write_bitmap(struct vmc_image *img, uint64_t at)
         if (vmc_pwrite_full(img->h, img->path, img->fd, ones, sizeof ones,
                             at + done) == -1)
             return -1;
+    return 0;
+}
+
+/* Ordered allocation (see struct vmc_format_ops): the copy engine
+ * allocates the blocks of each request in offset order, then writes
+ * with vpc_pwrite from any thread, so blocks lie in disk order.
+ */
+int
+vpc_reserve(struct vmc_image *img, const void *buf, size_t count,
+            uint64_t offset)
+{
+    struct vpc *v = img->priv;
+    uint64_t end = offset + count, bitmap_at;
+    bool fresh;
+
+    (void) buf;
+    if (!v->dynamic || count == 0)
+        return 0;
+    for (offset -= offset % v->block_size; offset < end;
+         offset += v->block_size) {
+        if (vpc_alloc_block(img, (uint32_t) (offset / v->block_size),
+                            &bitmap_at, &fresh) == -1)
+            return -1;
+        if (fresh && vpc_write_bitmap(img, bitmap_at) == -1)
+            return -1;
+    }
     return 0;
 }
 

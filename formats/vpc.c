@@ -812,6 +812,7 @@ const struct vmc_format_ops vmc_format_vpc = {
     .pread = vpc_pread,
     .create = vpc_create,
     .pwrite = vpc_pwrite,
+    .reserve = vpc_reserve,
     .flush = vpc_flush,
     .info = vpc_info,
     .check = vpc_check,
