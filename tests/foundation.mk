@@ -32,7 +32,11 @@ check_LTLIBRARIES += \
 	vmconv-test-twin2.la \
 	vmconv-test-claim-a.la \
 	vmconv-test-claim-b.la \
-	vmconv-test-claim-less.la
+	vmconv-test-claim-less.la \
+	vmconv-test-newer-model.la \
+	vmconv-test-model-zero.la \
+	vmconv-test-bad-caps.la \
+	vmconv-test-v2.la
 vmconv_test_good_la_SOURCES = broken-plugins/broken.c
 vmconv_test_good_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_GOOD
 vmconv_test_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
@@ -81,6 +85,18 @@ vmconv_test_claim_b_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 vmconv_test_claim_less_la_SOURCES = broken-plugins/broken.c
 vmconv_test_claim_less_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_CLAIM_LESS
 vmconv_test_claim_less_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_newer_model_la_SOURCES = broken-plugins/broken.c
+vmconv_test_newer_model_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NEWER_MODEL
+vmconv_test_newer_model_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_model_zero_la_SOURCES = broken-plugins/broken.c
+vmconv_test_model_zero_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_MODEL_ZERO
+vmconv_test_model_zero_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_bad_caps_la_SOURCES = broken-plugins/broken.c
+vmconv_test_bad_caps_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_BAD_CAPS
+vmconv_test_bad_caps_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_v2_la_SOURCES = broken-plugins/broken.c
+vmconv_test_v2_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_V2
+vmconv_test_v2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 
 # The loader.  Linked with the shared libvmconv: plugins resolve their
 # vmc_* calls against it, as they do in the vmconv command.
