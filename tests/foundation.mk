@@ -123,3 +123,28 @@ check_PROGRAMS += vm-print-json
 vm_print_json_SOURCES = vm-print-json.c testlib-print.c
 TESTS += vm-golden.sh
 EXTRA_DIST += vm-golden.sh expected data/vm README.md
+
+# The frozen-ABI test (nbdkit's tests/old-plugins): a plugin built
+# against the kept copy of the version 1 headers, never include/ (the
+# per-target CPPFLAGS replace AM_CPPFLAGS), loaded by today's library.
+# -guard ends its struct at an inaccessible page.
+check_LTLIBRARIES += vmconv-old-v1.la vmconv-old-v1-guard.la
+OLD_V1_CPPFLAGS = -I$(srcdir)/old-plugins/v1/include
+vmconv_old_v1_la_SOURCES = old-plugins/v1/old-v1.c
+vmconv_old_v1_la_CPPFLAGS = $(OLD_V1_CPPFLAGS)
+vmconv_old_v1_la_CFLAGS = $(WARN_CFLAGS)
+vmconv_old_v1_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_old_v1_guard_la_SOURCES = old-plugins/v1/old-v1.c
+vmconv_old_v1_guard_la_CPPFLAGS = $(OLD_V1_CPPFLAGS) -DOLD_GUARD_PAGE
+vmconv_old_v1_guard_la_CFLAGS = $(WARN_CFLAGS)
+vmconv_old_v1_guard_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+EXTRA_DIST += \
+	old-plugins/v1/include/vmconv/vmconv.h \
+	old-plugins/v1/include/vmconv/vm.h \
+	old-plugins/v1/include/vmconv/plugin.h
+
+TESTS += test-plugin-old old-plugins-valgrind.sh
+check_PROGRAMS += test-plugin-old
+test_plugin_old_SOURCES = test-plugin-old.c
+test_plugin_old_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
+EXTRA_DIST += old-plugins-valgrind.sh
