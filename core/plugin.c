@@ -685,14 +685,22 @@ vmc_guest_info_free(struct vmc_guest_info *g)
 
 /* ---- Calling plugins ------------------------------------------------ */
 
-/* Read the first and last bytes of SOURCE into IN (buffers HEAD and
- * TAIL), if it is a regular file that can be read without blocking.
- * Anything else leaves IN->is_file false.  Sets no error.
+/* A probe input with its buffers, as vmc_probe_input_new returns it. */
+struct probe_owned {
+    struct vmc_probe_input in;   /* first: its address is the struct's */
+    uint8_t head[VMC_PLUGIN_PROBE_HEAD];
+    uint8_t tail[VMC_PLUGIN_PROBE_TAIL];
+};
+
+/* Read the first and last bytes of SOURCE into O, if it is a regular
+ * file that can be read without blocking.  Anything else leaves
+ * O->in.is_file false.  Sets no error.
  */
 static void
 probe_input_fill(struct vmc_handle *h, const char *source,
-                 struct vmc_probe_input *in, uint8_t *head, uint8_t *tail)
+                 struct probe_owned *o)
 {
+    struct vmc_probe_input *in = &o->in;
     CLEANUP_CLOSE int fd = -1;
     struct stat st;
     ptrdiff_t n;
@@ -700,11 +708,11 @@ probe_input_fill(struct vmc_handle *h, const char *source,
     memset(in, 0, sizeof *in);
     in->_struct_size = sizeof *in;
     in->source = source;
-    in->head = head;
-    in->tail = tail;
+    in->head = o->head;
+    in->tail = o->tail;
     if (strstr(source, "://"))
         return;
-    n = vmc_probe_read_head(h, source, head, VMC_PLUGIN_PROBE_HEAD);
+    n = vmc_probe_read_head(h, source, o->head, sizeof o->head);
     if (n < 0)
         return;
     fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -717,18 +725,38 @@ probe_input_fill(struct vmc_handle *h, const char *source,
      * from what is there now, and never more than the file holds.
      */
     if (in->file_size > 0) {
-        size_t want = in->file_size < VMC_PLUGIN_PROBE_TAIL ?
-            (size_t) in->file_size : VMC_PLUGIN_PROBE_TAIL;
+        size_t want = in->file_size < sizeof o->tail ?
+            (size_t) in->file_size : sizeof o->tail;
         ssize_t r;
 
         do
-            r = pread(fd, tail, want, (off_t) (in->file_size - want));
+            r = pread(fd, o->tail, want, (off_t) (in->file_size - want));
         while (r == -1 && errno == EINTR);
         if (r < 0)
             return;
         in->tail_len = (size_t) r;
     }
     in->is_file = true;
+}
+
+struct vmc_probe_input *
+vmc_probe_input_new(struct vmc_handle *h, const char *source)
+{
+    struct probe_owned *o = malloc(sizeof *o);
+
+    if (o == NULL) {
+        vmc_error(h, "%s: %m", source);
+        return NULL;
+    }
+    probe_input_fill(h, source, o);
+    return &o->in;
+}
+
+void
+vmc_probe_input_free(struct vmc_probe_input *in)
+{
+    /* IN is the first member of its struct probe_owned. */
+    free(in);
 }
 
 /* Call P's probe with the source as IN describes it. */
@@ -750,26 +778,18 @@ plugin_probe_in(struct vmc_handle *h, struct vmc_loaded_plugin *p,
     return r;
 }
 
-/* The buffers of one probe input; heap-allocated (64 KiB). */
-struct probe_buffers {
-    uint8_t head[VMC_PLUGIN_PROBE_HEAD];
-    uint8_t tail[VMC_PLUGIN_PROBE_TAIL];
-};
-
 int
 vmc_plugin_probe(struct vmc_handle *h, struct vmc_loaded_plugin *p,
                  const char *source)
 {
-    CLEANUP_FREE struct probe_buffers *buf = NULL;
-    struct vmc_probe_input in;
+    CLEANUP_FREE struct probe_owned *o = malloc(sizeof *o);
 
-    buf = malloc(sizeof *buf);
-    if (buf == NULL) {
+    if (o == NULL) {
         vmc_debug(h, "probe %s: out of memory", source);
         return 0;
     }
-    probe_input_fill(h, source, &in, buf->head, buf->tail);
-    return plugin_probe_in(h, p, &in);
+    probe_input_fill(h, source, o);
+    return plugin_probe_in(h, p, &o->in);
 }
 
 /* Check that each of the N PARAMS is "key=value" with a key.  WHAT
@@ -1039,9 +1059,8 @@ struct vmc_loaded_plugin *
 vmc_plugin_for_source(struct vmc_handle *h, const char *source)
 {
     CLEANUP_FREE struct vmc_loaded_plugin **best = NULL;
-    CLEANUP_FREE struct probe_buffers *buf = NULL;
+    CLEANUP_FREE struct probe_owned *o = NULL;
     CLEANUP_FREE char *names = NULL;
-    struct vmc_probe_input in;
     size_t nbest = 0, nreaders = 0, i;
     int best_score = 0;
     struct stat st;
@@ -1051,13 +1070,13 @@ vmc_plugin_for_source(struct vmc_handle *h, const char *source)
         return NULL;
     }
     best = calloc(vmc_plugin_count(h) + 1, sizeof *best);
-    buf = malloc(sizeof *buf);
-    if (best == NULL || buf == NULL) {
+    o = malloc(sizeof *o);
+    if (best == NULL || o == NULL) {
         vmc_error(h, "%s: %m", source);
         return NULL;
     }
     /* Read once; every plugin probes the same bytes. */
-    probe_input_fill(h, source, &in, buf->head, buf->tail);
+    probe_input_fill(h, source, o);
     for (i = 0; i < vmc_plugin_count(h); i++) {
         struct vmc_loaded_plugin *p = vmc_plugin_get(h, i);
         int score;
@@ -1065,7 +1084,7 @@ vmc_plugin_for_source(struct vmc_handle *h, const char *source)
         if (!vmc_plugin_can_read(p))
             continue;
         nreaders++;
-        score = plugin_probe_in(h, p, &in);
+        score = plugin_probe_in(h, p, &o->in);
         vmc_debug(h, "probe %s: %s plugin: %d", source, p->p.name, score);
         if (score == 0 || score < best_score)
             continue;

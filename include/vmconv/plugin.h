@@ -119,6 +119,15 @@ struct vmc_probe_input {
     uint64_t file_size;
 };
 
+/* The probe input of SOURCE, as the core gives it to probe2: for a
+ * reader that classifies its source again in read2.  Returns NULL with
+ * an error only when out of memory (a source that cannot be read has
+ * is_file false).  Free with vmc_probe_input_free (accepts NULL).
+ */
+struct vmc_probe_input *vmc_probe_input_new(struct vmc_handle *h,
+                                            const char *source);
+void vmc_probe_input_free(struct vmc_probe_input *in);
+
 /* What the core passes to read2.  Callers of vmc_plugin_read_opts
  * allocate it (set _struct_size = sizeof); the plugin gets the core's
  * own copy, with every field filled.
