@@ -113,9 +113,10 @@ test_plugin_example_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
 
 # The commands, with the plugins of the build tree (VMCONV_PLUGIN_DIR,
 # filled by plugins/Makefile.am).
-TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh
+TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh \
+	plugins-caps.sh
 EXTRA_DIST += plugins-list.sh plugins-dir.sh plugins-inspect.sh \
-	plugins-convert.sh
+	plugins-convert.sh plugins-caps.sh
 
 # Golden files (tests/expected/, compare_golden in functions.sh) of the
 # model's outputs.  vm-print-json prints a JSON model as inspect does.

@@ -24,8 +24,10 @@ for p in plugins:
     assert p["file"] == os.path.join(plugin_dir, "vmconv-%s.so" % p["name"]), p
     assert os.path.exists(p["file"]), p
     assert p["version"] and p["description"], p
-    assert sorted(p) == ["abi-version", "description", "file", "name",
-                         "read", "version", "write"], p
+    assert p["model-version"] == 1, p
+    assert sorted(p) == ["abi-version", "caps", "config-help", "description",
+                         "file", "finish", "model-version", "name", "read",
+                         "version", "write"], p
 PY
 
 "$VMCONV" plugins > "$tmp/table" || fail "plugins failed"
