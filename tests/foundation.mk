@@ -149,3 +149,12 @@ check_PROGRAMS += test-plugin-old
 test_plugin_old_SOURCES = test-plugin-old.c
 test_plugin_old_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
 EXTRA_DIST += old-plugins-valgrind.sh
+
+# Plugins are linked against libvmconv (-z defs): a program that
+# dlopens libvmconv RTLD_LOCAL can load them.  The helper program is
+# not linked with libvmconv.
+TESTS += plugins-rtld-local.sh plugins-out-of-tree.sh
+check_PROGRAMS += test-plugin-rtld-local
+test_plugin_rtld_local_SOURCES = test-plugin-rtld-local.c
+test_plugin_rtld_local_LDADD =
+EXTRA_DIST += plugins-rtld-local.sh plugins-out-of-tree.sh
