@@ -198,14 +198,24 @@ plugin_lookup(struct plugin_set *set, const char *name)
     return NULL;
 }
 
-/* Check MASK (bits below LAST only) and that DEF is one of its values
- * (or is 0, "unknown", when MASK is empty or ANY_DEF).  Returns 0, or
- * -1 after refusing.
+/* The enums' name tables as int -> name, for caps_check_mask. */
+static const char *bus_name(int v) { return vmc_disk_bus_to_string(v); }
+static const char *ctrl_name(int v)
+{
+    return vmc_controller_model_to_string(v);
+}
+static const char *nic_name(int v) { return vmc_nic_model_to_string(v); }
+static const char *video_name(int v) { return vmc_video_model_to_string(v); }
+static const char *fw_name(int v) { return vmc_firmware_to_string(v); }
+
+/* Check that MASK holds only values below LAST, and that DEF is one of
+ * them, or 0 ("unknown") when MASK is empty or ANY_DEF.  NAME names a
+ * value.  Returns 0, or -1 after refusing FILE.
  */
 static int
 caps_check_mask(struct vmc_handle *h, struct plugin_set *set,
                 const char *file, const char *what, uint64_t mask, int def,
-                int last, bool any_def)
+                int last, const char *(*name)(int), bool any_def)
 {
     if (last < 64 && (mask >> last) != 0) {
         plugin_refuse(h, set, file, "target capabilities: %s: bit %d is "
@@ -213,11 +223,12 @@ caps_check_mask(struct vmc_handle *h, struct plugin_set *set,
                       63 - __builtin_clzll(mask));
         return -1;
     }
-    if (def < 0 || def >= last ||
-        ((mask == 0 || any_def) && def == 0 ? false :
-         (mask & VMC_CAP(def)) == 0)) {
+    if (def == 0 && (mask == 0 || any_def))
+        return 0;
+    if (def < 0 || def >= last || (mask & VMC_CAP(def)) == 0) {
         plugin_refuse(h, set, file, "target capabilities: the default %s "
-                      "(%d) is not among those declared", what, def);
+                      "'%s' is not among those declared", what,
+                      def >= 0 && def < last ? name(def) : "?");
         return -1;
     }
     return 0;
@@ -248,20 +259,21 @@ caps_check(struct vmc_handle *h, struct plugin_set *set, const char *file,
     c = &p->caps;
     if (caps_check_mask(h, set, file, "disk bus", c->disk_buses,
                         (int) c->default_disk_bus, VMC_DISK_BUS_LAST,
-                        false) == -1 ||
+                        bus_name, false) == -1 ||
         caps_check_mask(h, set, file, "SCSI controller model",
                         c->controller_models,
                         (int) c->default_scsi_controller,
-                        VMC_CONTROLLER_MODEL_LAST, true) == -1 ||
+                        VMC_CONTROLLER_MODEL_LAST, ctrl_name,
+                        true) == -1 ||
         caps_check_mask(h, set, file, "NIC model", c->nic_models,
                         (int) c->default_nic_model,
-                        VMC_NIC_MODEL_LAST, false) == -1 ||
+                        VMC_NIC_MODEL_LAST, nic_name, false) == -1 ||
         caps_check_mask(h, set, file, "video model", c->video_models,
                         (int) c->default_video_model,
-                        VMC_VIDEO_MODEL_LAST, false) == -1 ||
+                        VMC_VIDEO_MODEL_LAST, video_name, false) == -1 ||
         caps_check_mask(h, set, file, "firmware", c->firmware,
                         (int) c->default_firmware,
-                        VMC_FIRMWARE_LAST, false) == -1)
+                        VMC_FIRMWARE_LAST, fw_name, false) == -1)
         return -1;
     /* "unknown" is not something a target can be asked to write. */
     if ((c->disk_buses & VMC_CAP(VMC_DISK_BUS_UNKNOWN)) ||
@@ -692,8 +704,31 @@ struct probe_owned {
     uint8_t tail[VMC_PLUGIN_PROBE_TAIL];
 };
 
+/* Read up to LEN bytes at OFFSET of FD into BUF.  Returns the number
+ * read (short only at the end of the file), or -1.
+ */
+static ptrdiff_t
+probe_read_at(int fd, uint8_t *buf, size_t len, uint64_t offset)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t r = pread(fd, buf + got, len - got, (off_t) (offset + got));
+
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r == -1)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t) r;
+    }
+    return (ptrdiff_t) got;
+}
+
 /* Read the first and last bytes of SOURCE into O, if it is a regular
- * file that can be read without blocking.  Anything else leaves
+ * file that can be read without blocking (one open: the head, the
+ * tail and the size are of the same file).  Anything else leaves
  * O->in.is_file false.  Sets no error.
  */
 static void
@@ -703,7 +738,8 @@ probe_input_fill(struct vmc_handle *h, const char *source,
     struct vmc_probe_input *in = &o->in;
     CLEANUP_CLOSE int fd = -1;
     struct stat st;
-    ptrdiff_t n;
+    ptrdiff_t head, tail;
+    uint64_t size;
 
     memset(in, 0, sizeof *in);
     in->_struct_size = sizeof *in;
@@ -712,31 +748,28 @@ probe_input_fill(struct vmc_handle *h, const char *source,
     in->tail = o->tail;
     if (strstr(source, "://"))
         return;
-    n = vmc_probe_read_head(h, source, o->head, sizeof o->head);
-    if (n < 0)
-        return;
     fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-        st.st_size < 0)
+        st.st_size < 0) {
+        vmc_debug(h, "probe: %s: not a readable regular file", source);
         return;
-    in->file_size = (uint64_t) st.st_size;
-    in->head_len = (size_t) n;
-    /* The size may have changed since the head was read: take the tail
-     * from what is there now, and never more than the file holds.
-     */
-    if (in->file_size > 0) {
-        size_t want = in->file_size < sizeof o->tail ?
-            (size_t) in->file_size : sizeof o->tail;
-        ssize_t r;
-
-        do
-            r = pread(fd, o->tail, want, (off_t) (in->file_size - want));
-        while (r == -1 && errno == EINTR);
-        if (r < 0)
-            return;
-        in->tail_len = (size_t) r;
+    }
+    size = (uint64_t) st.st_size;
+    head = probe_read_at(fd, o->head,
+                         size < sizeof o->head ? (size_t) size :
+                         sizeof o->head, 0);
+    tail = probe_read_at(fd, o->tail,
+                         size < sizeof o->tail ? (size_t) size :
+                         sizeof o->tail,
+                         size < sizeof o->tail ? 0 : size - sizeof o->tail);
+    if (head < 0 || tail < 0) {
+        vmc_debug(h, "probe: read: %s: %m", source);
+        return;
     }
     in->is_file = true;
+    in->file_size = size;
+    in->head_len = (size_t) head;
+    in->tail_len = (size_t) tail;
 }
 
 struct vmc_probe_input *

@@ -215,8 +215,8 @@ static const struct {
     { "newer-model", NULL },     /* message computed below */
     { "model-zero", "VM model version 0 is not valid (not registered "
       "with VMC_REGISTER_PLUGIN?)" },
-    { "bad-caps", "target capabilities: the default NIC model (1) is not "
-      "among those declared" },
+    { "bad-caps", "target capabilities: the default NIC model 'e1000' is "
+      "not among those declared" },
 };
 
 START_TEST(test_broken_refused)
