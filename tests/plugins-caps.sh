@@ -53,8 +53,10 @@ for p in plugins.values():
 PY
 
 "$VMCONV" plugins --help kvm > "$tmp/kvm.txt" || fail "plugins --help kvm failed"
+model=$(sed -n 's/^#define VMC_VM_MODEL_VERSION \([0-9]*\).*/\1/p' \
+        "$top_srcdir/include/vmconv/vm.h")
 for line in \
-    "built for:    plugin ABI 1, VM model 1" \
+    "built for:    plugin ABI 1, VM model $model" \
     "can:          probe, read (source), write (target)" \
     "disk buses:   ide, sata, scsi, virtio (default)" \
     "firmware:     bios (default), uefi" \
