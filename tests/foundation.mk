@@ -32,7 +32,11 @@ check_LTLIBRARIES += \
 	vmconv-test-twin2.la \
 	vmconv-test-claim-a.la \
 	vmconv-test-claim-b.la \
-	vmconv-test-claim-less.la
+	vmconv-test-claim-less.la \
+	vmconv-test-newer-model.la \
+	vmconv-test-model-zero.la \
+	vmconv-test-bad-caps.la \
+	vmconv-test-v2.la
 vmconv_test_good_la_SOURCES = broken-plugins/broken.c
 vmconv_test_good_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_GOOD
 vmconv_test_good_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
@@ -81,6 +85,18 @@ vmconv_test_claim_b_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 vmconv_test_claim_less_la_SOURCES = broken-plugins/broken.c
 vmconv_test_claim_less_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_CLAIM_LESS
 vmconv_test_claim_less_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_newer_model_la_SOURCES = broken-plugins/broken.c
+vmconv_test_newer_model_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_NEWER_MODEL
+vmconv_test_newer_model_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_model_zero_la_SOURCES = broken-plugins/broken.c
+vmconv_test_model_zero_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_MODEL_ZERO
+vmconv_test_model_zero_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_bad_caps_la_SOURCES = broken-plugins/broken.c
+vmconv_test_bad_caps_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_BAD_CAPS
+vmconv_test_bad_caps_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_test_v2_la_SOURCES = broken-plugins/broken.c
+vmconv_test_v2_la_CPPFLAGS = $(AM_CPPFLAGS) -DVARIANT_V2
+vmconv_test_v2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 
 # The loader.  Linked with the shared libvmconv: plugins resolve their
 # vmc_* calls against it, as they do in the vmconv command.
@@ -97,9 +113,10 @@ test_plugin_example_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
 
 # The commands, with the plugins of the build tree (VMCONV_PLUGIN_DIR,
 # filled by plugins/Makefile.am).
-TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh
+TESTS += plugins-list.sh plugins-dir.sh plugins-inspect.sh plugins-convert.sh \
+	plugins-caps.sh
 EXTRA_DIST += plugins-list.sh plugins-dir.sh plugins-inspect.sh \
-	plugins-convert.sh
+	plugins-convert.sh plugins-caps.sh
 
 # Golden files (tests/expected/, compare_golden in functions.sh) of the
 # model's outputs.  vm-print-json prints a JSON model as inspect does.
@@ -107,3 +124,37 @@ check_PROGRAMS += vm-print-json
 vm_print_json_SOURCES = vm-print-json.c testlib-print.c
 TESTS += vm-golden.sh
 EXTRA_DIST += vm-golden.sh expected data/vm README.md
+
+# The frozen-ABI test (nbdkit's tests/old-plugins): a plugin built
+# against the kept copy of the version 1 headers, never include/ (the
+# per-target CPPFLAGS replace AM_CPPFLAGS), loaded by today's library.
+# -guard ends its struct at an inaccessible page.
+check_LTLIBRARIES += vmconv-old-v1.la vmconv-old-v1-guard.la
+OLD_V1_CPPFLAGS = -I$(srcdir)/old-plugins/v1/include
+vmconv_old_v1_la_SOURCES = old-plugins/v1/old-v1.c
+vmconv_old_v1_la_CPPFLAGS = $(OLD_V1_CPPFLAGS)
+vmconv_old_v1_la_CFLAGS = $(WARN_CFLAGS)
+vmconv_old_v1_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+vmconv_old_v1_guard_la_SOURCES = old-plugins/v1/old-v1.c
+vmconv_old_v1_guard_la_CPPFLAGS = $(OLD_V1_CPPFLAGS) -DOLD_GUARD_PAGE
+vmconv_old_v1_guard_la_CFLAGS = $(WARN_CFLAGS)
+vmconv_old_v1_guard_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+EXTRA_DIST += \
+	old-plugins/v1/include/vmconv/vmconv.h \
+	old-plugins/v1/include/vmconv/vm.h \
+	old-plugins/v1/include/vmconv/plugin.h
+
+TESTS += test-plugin-old old-plugins-valgrind.sh
+check_PROGRAMS += test-plugin-old
+test_plugin_old_SOURCES = test-plugin-old.c
+test_plugin_old_LDADD = $(top_builddir)/libvmconv.la $(CHECK_LIBS)
+EXTRA_DIST += old-plugins-valgrind.sh
+
+# Plugins are linked against libvmconv (-z defs): a program that
+# dlopens libvmconv RTLD_LOCAL can load them.  The helper program is
+# not linked with libvmconv.
+TESTS += plugins-rtld-local.sh plugins-out-of-tree.sh
+check_PROGRAMS += test-plugin-rtld-local
+test_plugin_rtld_local_SOURCES = test-plugin-rtld-local.c
+test_plugin_rtld_local_LDADD =
+EXTRA_DIST += plugins-rtld-local.sh plugins-out-of-tree.sh

@@ -5,7 +5,11 @@
 requires python3
 
 "$VMCONV" plugins --json > "$tmp/plugins.json" || fail "plugins --json failed"
-python3 - "$tmp/plugins.json" "$VMCONV_PLUGIN_DIR" <<'PY' || fail "plugins --json: wrong list"
+# The in-tree plugins are built for this tree's model version.
+model=$(sed -n 's/^#define VMC_VM_MODEL_VERSION \([0-9]*\).*/\1/p' \
+        "$top_srcdir/include/vmconv/vm.h")
+[ -n "$model" ] || fail "no VMC_VM_MODEL_VERSION in vm.h"
+python3 - "$tmp/plugins.json" "$VMCONV_PLUGIN_DIR" "$model" <<'PY' || fail "plugins --json: wrong list"
 import json, os, sys
 plugins = json.load(open(sys.argv[1]))
 plugin_dir = os.path.realpath(sys.argv[2])
@@ -24,8 +28,10 @@ for p in plugins:
     assert p["file"] == os.path.join(plugin_dir, "vmconv-%s.so" % p["name"]), p
     assert os.path.exists(p["file"]), p
     assert p["version"] and p["description"], p
-    assert sorted(p) == ["abi-version", "description", "file", "name",
-                         "read", "version", "write"], p
+    assert p["model-version"] == int(sys.argv[3]), p
+    assert sorted(p) == ["abi-version", "caps", "config-help", "description",
+                         "file", "finish", "model-version", "name", "read",
+                         "version", "write"], p
 PY
 
 "$VMCONV" plugins > "$tmp/table" || fail "plugins failed"

@@ -80,7 +80,12 @@ scratch_file(const char *name, const char *content, size_t len)
 START_TEST(test_registration)
 {
     ck_assert_str_eq(vmc_plugin_name(example), "example");
-    ck_assert_str_eq(vmc_plugin_version(example), PACKAGE_VERSION);
+    ck_assert_str_eq(vmc_plugin_version(example), VMC_VERSION_STRING);
+    ck_assert_str_eq(VMC_VERSION_STRING, PACKAGE_VERSION);
+    ck_assert_str_eq(vmc_version(), VMC_VERSION_STRING);
+    ck_assert_uint_eq(vmc_plugin_model_version(example), VMC_VM_MODEL_VERSION);
+    ck_assert_ptr_nonnull(strstr(vmc_plugin_config_help(example),
+                                 "disk-dir=DIR"));
     ck_assert_uint_eq(vmc_plugin_api_version(example), VMC_PLUGIN_API_VERSION);
     ck_assert(vmc_plugin_can_read(example));
     ck_assert(vmc_plugin_can_write(example));
@@ -362,6 +367,48 @@ START_TEST(test_read_too_big)
 }
 END_TEST
 
+/* read2's parameters arrive: disk-dir moves where relative disk names
+ * are resolved; an unknown parameter is refused by name.
+ */
+START_TEST(test_read_param_disk_dir)
+{
+    static const char *const params[] = { "disk-dir=/datastore/vms" };
+    static const char *const unknown[] = { "colour=blue" };
+    struct vmc_read_options opts = {
+        ._struct_size = sizeof opts, .nr_params = 1, .params = params,
+    };
+    char msg[2 * PATH_MAX];
+    struct vmc_vm *vm;
+
+    vm = vmc_plugin_read_opts(h, example, sample, &opts);
+    if (vm == NULL)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_str_eq(vm->disks[0]->path, "/datastore/vms/../disks/demo.vmdk");
+    vmc_vm_free(vm);
+
+    opts.params = unknown;
+    ck_assert_ptr_null(vmc_plugin_read_opts(h, example, sample, &opts));
+    snprintf(msg, sizeof msg, "%s: example plugin: unknown parameter "
+             "'colour=blue' (it takes disk-dir=DIR)", sample);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+}
+END_TEST
+
+/* The target capabilities it declares, as the core hands them out. */
+START_TEST(test_target_caps)
+{
+    const struct vmc_target_caps *c = vmc_plugin_target_caps(example);
+
+    ck_assert_ptr_nonnull(c);
+    ck_assert(c->disk_buses & VMC_CAP(VMC_DISK_BUS_VIRTIO));
+    ck_assert(c->disk_buses & VMC_CAP(VMC_DISK_BUS_USB));
+    ck_assert(!(c->disk_buses & VMC_CAP(VMC_DISK_BUS_UNKNOWN)));
+    ck_assert_int_eq(c->default_disk_bus, VMC_DISK_BUS_VIRTIO);
+    ck_assert_int_eq(c->default_nic_model, VMC_NIC_MODEL_VIRTIO);
+    ck_assert_str_eq(c->disk_formats[0].format, "qcow2");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -372,6 +419,8 @@ main(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_registration);
+    tcase_add_test(tc, test_read_param_disk_dir);
+    tcase_add_test(tc, test_target_caps);
     tcase_add_test(tc, test_probe);
     tcase_add_test(tc, test_read_sample);
     tcase_add_test(tc, test_write_read_back);

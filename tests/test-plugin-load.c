@@ -146,8 +146,12 @@ START_TEST(test_good_plugin_loads)
     snprintf(file, sizeof file, "%s/vmconv-good.so", dir);
     ck_assert_str_eq(vmc_plugin_file(p), file);
     ck_assert_uint_eq(vmc_plugin_api_version(p), VMC_PLUGIN_API_VERSION);
+    ck_assert_uint_eq(vmc_plugin_model_version(p), VMC_VM_MODEL_VERSION);
     ck_assert(vmc_plugin_can_read(p));
     ck_assert(!vmc_plugin_can_write(p));
+    ck_assert(!vmc_plugin_can_finish(p));
+    ck_assert_ptr_null(vmc_plugin_config_help(p));
+    ck_assert_ptr_null(vmc_plugin_target_caps(p));
 }
 END_TEST
 
@@ -208,6 +212,11 @@ static const struct {
     { "no-name", "the plugin has no name" },
     { "load-fails", "plugin 'good' failed to load: no licence for this "
       "plugin" },
+    { "newer-model", NULL },     /* message computed below */
+    { "model-zero", "VM model version 0 is not valid (not registered "
+      "with VMC_REGISTER_PLUGIN?)" },
+    { "bad-caps", "target capabilities: the default NIC model 'e1000' is "
+      "not among those declared" },
 };
 
 START_TEST(test_broken_refused)
@@ -215,11 +224,18 @@ START_TEST(test_broken_refused)
     char reason[256];
     const char *expect = broken[_i].reason;
 
-    if (expect == NULL) {
+    if (expect == NULL && strcmp(broken[_i].variant, "tiny-struct") == 0) {
         snprintf(reason, sizeof reason, "plugin struct is 8 bytes, smaller "
                  "than the %zu of ABI version 1 (not registered with "
                  "VMC_REGISTER_PLUGIN?)",
                  offsetof(struct vmc_plugin, write) + sizeof (void *));
+        expect = reason;
+    }
+    else if (expect == NULL) {
+        /* A plugin built against a vm.h whose structures grew. */
+        snprintf(reason, sizeof reason, "built for a newer vmconv (VM "
+                 "model %d, this one knows %d): upgrade vmconv",
+                 VMC_VM_MODEL_VERSION + 1, VMC_VM_MODEL_VERSION);
         expect = reason;
     }
     add_plugin(broken[_i].variant, "broken");
@@ -520,6 +536,287 @@ START_TEST(test_probe_read_head)
 }
 END_TEST
 
+/* ---- Version 2 callbacks, through tests/broken-plugins VARIANT_V2 --- */
+
+static struct vmc_loaded_plugin *
+load_v2(void)
+{
+    struct vmc_loaded_plugin *p;
+
+    add_plugin("v2", "v2");
+    load_ok();
+    ck_assert_uint_eq(vmc_plugins_refused_count(h), 0);
+    p = vmc_plugin_find(h, "v2");
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+START_TEST(test_v2_registration)
+{
+    struct vmc_loaded_plugin *p = load_v2();
+    const struct vmc_target_caps *c = vmc_plugin_target_caps(p);
+
+    ck_assert_uint_eq(vmc_plugin_model_version(p), VMC_VM_MODEL_VERSION);
+    ck_assert(vmc_plugin_can_read(p));
+    ck_assert(vmc_plugin_can_write(p));
+    ck_assert(vmc_plugin_can_finish(p));
+    ck_assert_str_eq(vmc_plugin_config_help(p),
+                     "fail=MSG         read fails with MSG\n"
+                     "fail-finish=MSG  finish fails with MSG");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->_struct_size, sizeof *c);
+    ck_assert(c->disk_buses == (VMC_CAP(VMC_DISK_BUS_VIRTIO) |
+                                VMC_CAP(VMC_DISK_BUS_SATA)));
+    ck_assert_int_eq(c->default_disk_bus, VMC_DISK_BUS_VIRTIO);
+    ck_assert_int_eq(c->default_nic_model, VMC_NIC_MODEL_VIRTIO);
+    ck_assert_int_eq(c->default_firmware, VMC_FIRMWARE_BIOS);
+    ck_assert_str_eq(c->disk_formats[0].format, "qcow2");
+    ck_assert_str_eq(c->disk_formats[0].subformats[0], "v3");
+    ck_assert_str_eq(c->disk_formats[1].format, "raw");
+    ck_assert_ptr_null(c->disk_formats[2].format);
+}
+END_TEST
+
+/* probe2 gets the head and the tail of the file, read once by the core. */
+START_TEST(test_v2_probe2_head_and_tail)
+{
+    struct vmc_loaded_plugin *p = load_v2();
+    char path[PATH_MAX + 16];
+
+    add_file("yes.src", "v2-source\nsome text\nend\n");
+    add_file("no-tail.src", "v2-source\nsome text\n");
+    add_file("no-head.src", "v1-source\nend\n");
+    snprintf(path, sizeof path, "%s/yes.src", dir);
+    ck_assert_int_eq(vmc_plugin_probe(h, p, path), 70);
+    ck_assert_ptr_eq(vmc_plugin_for_source(h, path), p);
+    snprintf(path, sizeof path, "%s/no-tail.src", dir);
+    ck_assert_int_eq(vmc_plugin_probe(h, p, path), 0);
+    snprintf(path, sizeof path, "%s/no-head.src", dir);
+    ck_assert_int_eq(vmc_plugin_probe(h, p, path), 0);
+    ck_assert_int_eq(vmc_plugin_probe(h, p, dir), 0);
+    ck_assert_int_eq(vmc_plugin_probe(h, p, "nbd://example.com/x"), 0);
+    ck_assert_ptr_null(vmc_get_error(h));
+}
+END_TEST
+
+/* read2 gets image flags (without RDWR), the work directory and the
+ * parameters.
+ */
+START_TEST(test_v2_read_options_arrive)
+{
+    static const char *const params[] = { "a=1", "path=/x=y" };
+    struct vmc_loaded_plugin *p = load_v2();
+    struct vmc_read_options opts = {
+        ._struct_size = sizeof opts,
+        .image_flags = VMC_IMAGE_ALLOW_OUTSIDE | VMC_IMAGE_IGNORE_PARENT_ID |
+                       VMC_IMAGE_RDWR,
+        .workdir = dir,
+        .nr_params = 2,
+        .params = params,
+    };
+    char src[PATH_MAX + 16], note[PATH_MAX + 16];
+    struct vmc_vm *vm;
+
+    make_source(src, sizeof src);
+    vm = vmc_plugin_read_opts(h, p, src, &opts);
+    if (vm == NULL)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_str_eq(vm->name, "v2");
+    ck_assert_str_eq(vm->source_plugin, "v2");
+    ck_assert_uint_eq(vm->nr_notes, 4);
+    snprintf(note, sizeof note, "image_flags=%u",
+             VMC_IMAGE_ALLOW_OUTSIDE | VMC_IMAGE_IGNORE_PARENT_ID);
+    ck_assert_str_eq(vm->notes[0], note);
+    snprintf(note, sizeof note, "workdir=%s", dir);
+    ck_assert_str_eq(vm->notes[1], note);
+    ck_assert_str_eq(vm->notes[2], "param=a=1");
+    ck_assert_str_eq(vm->notes[3], "param=path=/x=y");
+    vmc_vm_free(vm);
+}
+END_TEST
+
+/* Without options: no flags, $TMPDIR as the work directory. */
+START_TEST(test_v2_read_default_options)
+{
+    struct vmc_loaded_plugin *p = load_v2();
+    char src[PATH_MAX + 16], note[PATH_MAX + 16];
+    struct vmc_vm *vm;
+
+    setenv("TMPDIR", dir, 1);
+    make_source(src, sizeof src);
+    vm = vmc_plugin_read(h, p, src);
+    unsetenv("TMPDIR");
+    ck_assert_ptr_nonnull(vm);
+    ck_assert_uint_eq(vm->nr_notes, 2);
+    ck_assert_str_eq(vm->notes[0], "image_flags=0");
+    snprintf(note, sizeof note, "workdir=%s", dir);
+    ck_assert_str_eq(vm->notes[1], note);
+    vmc_vm_free(vm);
+}
+END_TEST
+
+START_TEST(test_read_params_checked)
+{
+    static const char *const bad[] = { "novalue" };
+    static const char *const given[] = { "x=1" };
+    struct vmc_read_options opts = {
+        ._struct_size = sizeof opts, .nr_params = 1, .params = bad,
+    };
+    struct vmc_loaded_plugin *v2, *good;
+    char src[PATH_MAX + 16], msg[PATH_MAX + 128];
+
+    add_plugin("good", "good");
+    v2 = load_v2();
+    good = vmc_plugin_find(h, "good");
+    make_source(src, sizeof src);
+    ck_assert_ptr_null(vmc_plugin_read_opts(h, v2, src, &opts));
+    snprintf(msg, sizeof msg, "%s: parameter 'novalue' is not key=value",
+             src);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    /* A version 1 reader has no way to receive parameters. */
+    opts.params = given;
+    ck_assert_ptr_null(vmc_plugin_read_opts(h, good, src, &opts));
+    snprintf(msg, sizeof msg, "%s: the good plugin takes no parameters "
+             "('x=1' given)", src);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    /* A struct smaller than the first version is refused. */
+    opts._struct_size = 4;
+    ck_assert_ptr_null(vmc_plugin_read_opts(h, v2, src, &opts));
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "_struct_size 4"));
+}
+END_TEST
+
+/* Read a file written by the plugin into a static buffer. */
+static const char *
+slurp(const char *path)
+{
+    static char buf[4096];
+    FILE *fp = fopen(path, "r");
+    size_t n;
+
+    if (fp == NULL)
+        return NULL;
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* write gets the per-disk temporary and final paths, the URI and the
+ * guest facts; finish runs only once OUTDIR is renamed to FINAL.
+ */
+START_TEST(test_v2_write_then_finish_after_rename)
+{
+    static const char *const tmp_paths[] = { "/t/tmp/d0.qcow2", NULL };
+    static const char *const final_paths[] = { "/t/final/d0.qcow2", NULL };
+    struct vmc_loaded_plugin *p;
+    struct vmc_guest_info *g;
+    struct vmc_vm *vm;
+    char tmp[PATH_MAX + 16], final[PATH_MAX + 16], log[PATH_MAX + 16];
+    char file[PATH_MAX + 32], msg[3 * PATH_MAX];
+    struct vmc_write_options opts = { ._struct_size = sizeof opts };
+
+    snprintf(log, sizeof log, "%s/calls.log", dir);
+    setenv("VMCONV_TEST_PLUGIN_LOG", log, 1);
+    p = load_v2();
+    snprintf(tmp, sizeof tmp, "%s/.out.tmp", dir);
+    snprintf(final, sizeof final, "%s/out", dir);
+    ck_assert_int_eq(mkdir(tmp, 0755), 0);
+    vm = vmc_vm_new(h);
+    ck_assert_ptr_nonnull(vm);
+    ck_assert_ptr_nonnull(vmc_vm_add_disk(vm));
+    ck_assert_ptr_nonnull(vmc_vm_add_disk(vm));
+    g = vmc_guest_info_new(h);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(g->_struct_size, sizeof *g);
+    g->os_distro = strdup("fedora");
+    opts.outdir = tmp;
+    opts.final_outdir = final;
+    opts.name = "web";
+    opts.nr_disks = 2;
+    opts.disk_tmp_paths = tmp_paths;
+    opts.disk_final_paths = final_paths;
+    opts.libvirt_uri = "qemu:///system";
+    opts.guest = g;
+
+    if (vmc_plugin_write_opts(h, p, vm, &opts) == -1)
+        ck_abort_msg("%s", vmc_get_error(h));
+    snprintf(file, sizeof file, "%s/web.conf", tmp);
+    ck_assert_str_eq(slurp(file),
+                     "disk /t/final/d0.qcow2 (now /t/tmp/d0.qcow2)\n"
+                     "disk - (now -)\n"
+                     "uri qemu:///system\n"
+                     "guest fedora\n");
+
+    /* Too early: the plugin's finish is not called. */
+    ck_assert_int_eq(vmc_plugin_finish(h, p, vm, &opts), -1);
+    snprintf(msg, sizeof msg, "%s: cannot finish the v2 output: No such "
+             "file or directory", final);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    ck_assert_int_eq(mkdir(final, 0755), 0);
+    ck_assert_int_eq(vmc_plugin_finish(h, p, vm, &opts), -1);
+    snprintf(msg, sizeof msg, "%s: the v2 plugin's finish must run after "
+             "the output was renamed to %s", tmp, final);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    ck_assert_int_eq(rmdir(final), 0);
+    ck_assert_str_eq(slurp(log), "v2 load\n");
+
+    ck_assert_int_eq(rename(tmp, final), 0);
+    if (vmc_plugin_finish(h, p, vm, &opts) == -1)
+        ck_abort_msg("%s", vmc_get_error(h));
+    ck_assert_str_eq(slurp(log), "v2 load\nv2 finish found the files\n");
+    vmc_guest_info_free(g);
+    vmc_vm_free(vm);
+}
+END_TEST
+
+/* A failing finish undoes its own work and its error reaches the
+ * caller.
+ */
+START_TEST(test_v2_finish_failure)
+{
+    static const char *const params[] = { "fail-finish=define refused" };
+    struct vmc_loaded_plugin *p;
+    char out[PATH_MAX + 16], log[PATH_MAX + 16], msg[PATH_MAX + 64];
+    struct vmc_write_options opts = { ._struct_size = sizeof opts };
+
+    snprintf(log, sizeof log, "%s/calls.log", dir);
+    setenv("VMCONV_TEST_PLUGIN_LOG", log, 1);
+    p = load_v2();
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    opts.outdir = out;
+    opts.name = "web";
+    opts.nr_params = 1;
+    opts.params = params;
+    ck_assert_int_eq(vmc_plugin_write_opts(h, p, NULL, &opts), 0);
+    ck_assert_int_eq(vmc_plugin_finish(h, p, NULL, &opts), -1);
+    snprintf(msg, sizeof msg, "%s: v2: define refused", out);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    ck_assert_str_eq(slurp(log), "v2 load\nv2 finish found the files\n"
+                     "v2 finish undone\n");
+}
+END_TEST
+
+START_TEST(test_write_disk_paths_must_match)
+{
+    static const char *const paths[] = { "/a" };
+    struct vmc_loaded_plugin *p = load_v2();
+    struct vmc_vm *vm = vmc_vm_new(h);
+    struct vmc_write_options opts = {
+        ._struct_size = sizeof opts, .outdir = dir, .name = "x",
+        .nr_disks = 1, .disk_tmp_paths = paths, .disk_final_paths = paths,
+    };
+    char msg[PATH_MAX + 64];
+
+    ck_assert_int_eq(vmc_plugin_write_opts(h, p, vm, &opts), -1);
+    snprintf(msg, sizeof msg, "%s: write options: 1 disk paths given for "
+             "a VM with 0 disks", dir);
+    ck_assert_str_eq(vmc_get_error(h), msg);
+    vmc_vm_free(vm);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -553,6 +850,14 @@ main(void)
     tcase_add_test(tc, test_write_needs_write_callback);
     tcase_add_test(tc, test_probe_xml_root);
     tcase_add_test(tc, test_probe_read_head);
+    tcase_add_test(tc, test_v2_registration);
+    tcase_add_test(tc, test_v2_probe2_head_and_tail);
+    tcase_add_test(tc, test_v2_read_options_arrive);
+    tcase_add_test(tc, test_v2_read_default_options);
+    tcase_add_test(tc, test_read_params_checked);
+    tcase_add_test(tc, test_v2_write_then_finish_after_rename);
+    tcase_add_test(tc, test_v2_finish_failure);
+    tcase_add_test(tc, test_write_disk_paths_must_match);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

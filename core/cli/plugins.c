@@ -1,4 +1,7 @@
-/* vmconv plugins: list the hypervisor plugins vmconv loads. */
+/* vmconv plugins: list the hypervisor plugins vmconv loads; with
+ * --help NAME, describe one: what it can do, the target capabilities
+ * it declares and the parameters it takes.
+ */
 #include <config.h>
 
 #include <getopt.h>
@@ -18,9 +21,12 @@ plugins_usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: vmconv plugins [--json] [--plugin-dir DIR]\n"
+            "       vmconv plugins --help NAME\n"
             "\n"
             "List the hypervisor plugins: name, version, plugin ABI, whether\n"
             "each reads (is a source) and writes (is a target), its file.\n"
+            "--json adds the VM model version, the target capabilities and\n"
+            "the parameters of each.  --help NAME describes plugin NAME.\n"
             "Plugins come from --plugin-dir, else $VMCONV_PLUGIN_DIR, else\n"
             "%s.\n"
             "A file in that directory that is not a valid plugin is reported\n"
@@ -29,7 +35,7 @@ plugins_usage(FILE *fp)
             "Options:\n"
             "      --json            print a JSON array\n"
             "      --plugin-dir DIR  load the plugins from DIR\n"
-            "  -h, --help            print this help and exit\n",
+            "  -h, --help [NAME]     print this help, or plugin NAME's, and exit\n",
             PLUGINDIR);
 }
 
@@ -65,12 +71,182 @@ plugins_print_table(struct vmc_handle *h)
            vmc_plugins_dir(h));
 }
 
+/* Each value of a capability MASK, by name (TO_STRING of the enum),
+ * the default marked, separated by ", ".
+ */
+static void
+plugins_print_mask(const char *label, uint64_t mask, int def, int last,
+                   const char *(*to_string)(int), const char *def_note)
+{
+    const char *sep = "";
+    int v;
+
+    printf("%-14s", label);
+    for (v = 0; v < last; v++)
+        if (mask & VMC_CAP(v)) {
+            printf("%s%s%s", sep, to_string(v),
+                   v == def ? def_note : "");
+            sep = ", ";
+        }
+    printf("%s\n", *sep ? "" : "none declared");
+}
+
+/* The enums' name tables, as int -> name for plugins_print_mask. */
+static const char *bus_name(int v) { return vmc_disk_bus_to_string(v); }
+static const char *ctrl_name(int v)
+{
+    return vmc_controller_model_to_string(v);
+}
+static const char *nic_name(int v) { return vmc_nic_model_to_string(v); }
+static const char *video_name(int v) { return vmc_video_model_to_string(v); }
+static const char *fw_name(int v) { return vmc_firmware_to_string(v); }
+
+static void
+plugins_print_caps(const struct vmc_target_caps *c)
+{
+    size_t i, j;
+
+    plugins_print_mask("disk buses:", c->disk_buses, c->default_disk_bus,
+                       VMC_DISK_BUS_LAST, bus_name, " (default)");
+    plugins_print_mask("controllers:", c->controller_models,
+                       c->default_scsi_controller, VMC_CONTROLLER_MODEL_LAST,
+                       ctrl_name, " (default for scsi)");
+    plugins_print_mask("NIC models:", c->nic_models, c->default_nic_model,
+                       VMC_NIC_MODEL_LAST, nic_name, " (default)");
+    plugins_print_mask("video:", c->video_models, c->default_video_model,
+                       VMC_VIDEO_MODEL_LAST, video_name, " (default)");
+    plugins_print_mask("firmware:", c->firmware, c->default_firmware,
+                       VMC_FIRMWARE_LAST, fw_name, " (default)");
+    printf("%-14s", "disk formats:");
+    for (i = 0; c->disk_formats && c->disk_formats[i].format; i++) {
+        const struct vmc_target_format *f = &c->disk_formats[i];
+
+        printf("%s", i ? "\n              " : "");
+        cli_print_safe(stdout, f->format, 0);
+        printf("%s", i == 0 ? " (default)" : "");
+        for (j = 0; f->subformats && f->subformats[j]; j++) {
+            printf("%s", j ? ", " : ": ");
+            cli_print_safe(stdout, f->subformats[j], 0);
+            printf("%s", j == 0 ? " (default)" : "");
+        }
+    }
+    printf("%s\n", i ? "" : "none declared");
+}
+
+/* vmconv plugins --help NAME. */
+static int
+plugins_print_help(struct vmc_handle *h, const char *name)
+{
+    struct vmc_loaded_plugin *p = vmc_plugin_find(h, name);
+    const struct vmc_target_caps *caps;
+    const char *version, *desc, *help;
+
+    if (p == NULL) {
+        cli_errorf("plugins: --help %s: no such plugin ('vmconv plugins' "
+                   "lists them)", name);
+        return EXIT_USAGE;
+    }
+    version = vmc_plugin_version(p);
+    desc = vmc_plugin_description(p);
+    printf("%s %s: ", vmc_plugin_name(p), version ? version : "-");
+    cli_print_safe(stdout, desc ? desc : "-", 0);
+    printf("\n\n%-14s%s\n", "file:", vmc_plugin_file(p));
+    printf("%-14splugin ABI %u, VM model %u\n", "built for:",
+           vmc_plugin_api_version(p), vmc_plugin_model_version(p));
+    printf("%-14sprobe%s%s%s\n", "can:",
+           vmc_plugin_can_read(p) ? ", read (source)" : "",
+           vmc_plugin_can_write(p) ? ", write (target)" : "",
+           vmc_plugin_can_finish(p) ? ", finish" : "");
+    caps = vmc_plugin_target_caps(p);
+    if (caps)
+        plugins_print_caps(caps);
+    else if (vmc_plugin_can_write(p))
+        printf("%-14snot declared\n", "capabilities:");
+    help = vmc_plugin_config_help(p);
+    if (help && *help) {
+        printf("parameters:\n  ");
+        cli_print_safe(stdout, help, 2);
+        putchar('\n');
+    }
+    else
+        printf("%-14snone\n", "parameters:");
+    return EXIT_OK;
+}
+
+/* MASK as an array of names (TO_STRING of the enum). */
+static struct json_object *
+plugins_json_mask(uint64_t mask, int last, const char *(*to_string)(int))
+{
+    struct json_object *a = json_object_new_array();
+    int v;
+
+    for (v = 0; a && v < last; v++)
+        if (mask & VMC_CAP(v))
+            json_object_array_add(a, json_object_new_string(to_string(v)));
+    return a;
+}
+
+static struct json_object *
+plugins_json_caps(const struct vmc_target_caps *c)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *formats = json_object_new_array();
+    size_t i, j;
+
+    if (o == NULL || formats == NULL) {
+        json_object_put(o);
+        json_object_put(formats);
+        return NULL;
+    }
+    json_object_object_add(o, "disk-buses",
+        plugins_json_mask(c->disk_buses, VMC_DISK_BUS_LAST, bus_name));
+    json_object_object_add(o, "default-disk-bus",
+        json_object_new_string(bus_name(c->default_disk_bus)));
+    json_object_object_add(o, "controller-models",
+        plugins_json_mask(c->controller_models, VMC_CONTROLLER_MODEL_LAST,
+                          ctrl_name));
+    json_object_object_add(o, "default-scsi-controller",
+        json_object_new_string(ctrl_name(c->default_scsi_controller)));
+    json_object_object_add(o, "nic-models",
+        plugins_json_mask(c->nic_models, VMC_NIC_MODEL_LAST, nic_name));
+    json_object_object_add(o, "default-nic-model",
+        json_object_new_string(nic_name(c->default_nic_model)));
+    json_object_object_add(o, "video-models",
+        plugins_json_mask(c->video_models, VMC_VIDEO_MODEL_LAST,
+                          video_name));
+    json_object_object_add(o, "default-video-model",
+        json_object_new_string(video_name(c->default_video_model)));
+    json_object_object_add(o, "firmware",
+        plugins_json_mask(c->firmware, VMC_FIRMWARE_LAST, fw_name));
+    json_object_object_add(o, "default-firmware",
+        json_object_new_string(fw_name(c->default_firmware)));
+    for (i = 0; c->disk_formats && c->disk_formats[i].format; i++) {
+        const struct vmc_target_format *f = &c->disk_formats[i];
+        struct json_object *fo = json_object_new_object();
+        struct json_object *subs = json_object_new_array();
+
+        for (j = 0; subs && f->subformats && f->subformats[j]; j++)
+            json_object_array_add(subs,
+                                  json_object_new_string(f->subformats[j]));
+        json_object_object_add(fo, "format",
+                               json_object_new_string(f->format));
+        json_object_object_add(fo, "subformats", subs);
+        json_object_array_add(formats, fo);
+    }
+    json_object_object_add(o, "disk-formats", formats);
+    json_object_object_add(o, "default-disk-format",
+        i ? json_object_new_string(c->disk_formats[0].format) : NULL);
+    return o;
+}
+
 static struct json_object *
 plugins_json_one(struct vmc_loaded_plugin *p)
 {
     struct json_object *o = json_object_new_object();
     const char *version = vmc_plugin_version(p);
     const char *desc = vmc_plugin_description(p);
+    const struct vmc_target_caps *caps;
+    const char *help;
 
     if (o == NULL)
         return NULL;
@@ -88,6 +264,15 @@ plugins_json_one(struct vmc_loaded_plugin *p)
                            json_object_new_boolean(vmc_plugin_can_read(p)));
     json_object_object_add(o, "write",
                            json_object_new_boolean(vmc_plugin_can_write(p)));
+    json_object_object_add(o, "model-version",
+                           json_object_new_int64(vmc_plugin_model_version(p)));
+    json_object_object_add(o, "finish",
+                           json_object_new_boolean(vmc_plugin_can_finish(p)));
+    help = vmc_plugin_config_help(p);
+    json_object_object_add(o, "config-help",
+                           help ? json_object_new_string(help) : NULL);
+    caps = vmc_plugin_target_caps(p);
+    json_object_object_add(o, "caps", caps ? plugins_json_caps(caps) : NULL);
     return o;
 }
 
@@ -128,7 +313,7 @@ cmd_plugins(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     struct vmc_handle *h;
-    bool json = false;
+    bool json = false, help = false;
     size_t i, refused;
     int c, r;
 
@@ -141,14 +326,18 @@ cmd_plugins(int argc, char **argv)
             cli.plugin_dir = optarg;
             break;
         case 'h':
-            plugins_usage(stdout);
-            return EXIT_OK;
+            help = true;
+            break;
         default:
             plugins_usage(stderr);
             return EXIT_USAGE;
         }
     }
-    if (optind != argc) {
+    if (help && optind == argc) {
+        plugins_usage(stdout);
+        return EXIT_OK;
+    }
+    if (optind != argc && !(help && optind + 1 == argc)) {
         cli_errorf("plugins: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
@@ -157,6 +346,11 @@ cmd_plugins(int argc, char **argv)
     if (cli_load_plugins(h) == -1) {
         vmc_free(h);
         return EXIT_ERROR;
+    }
+    if (help) {
+        r = plugins_print_help(h, argv[optind]);
+        vmc_free(h);
+        return r;
     }
     r = json ? plugins_print_json(h) : (plugins_print_table(h), 0);
     /* Refusals were logged as warnings while loading; with --quiet

@@ -33,9 +33,15 @@
  *  4. Replace the parser and the writer below; keep the shape: probe
  *     decides on content, read fills a struct vmc_vm, write emits files.
  *
+ * Outside the source tree it builds with only the installed headers:
+ *
+ *   cc -shared -fPIC -fvisibility=hidden -o vmconv-example.so example.c \
+ *      $(pkg-config --cflags --libs vmconv) -Wl,-z,defs
+ *
  * Rules every plugin keeps (vmconv-plugin(3) has them all):
  *  - Only the public headers: <vmconv/plugin.h> (which includes
- *    <vmconv/vm.h> and <vmconv/vmconv.h>) and <vmconv/image.h>.
+ *    <vmconv/vm.h>, <vmconv/image.h>, <vmconv/version.h> and
+ *    <vmconv/vmconv.h>).
  *  - Everything read from a source is hostile: check every value,
  *    bound every size, and give one clear error naming the file and the
  *    line or key, then return NULL / -1.  Never crash, never guess.
@@ -43,7 +49,10 @@
  *    found; callers just return.  Never print.
  *  - Never write to the source.  Write only inside opts->outdir.
  */
-#include <config.h>
+/* asprintf; an in-tree plugin would get this from config.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,21 +75,21 @@
 /* ---- Probe ------------------------------------------------------------ */
 
 /* Recognise a source by its content, never by its name alone: the
- * first line is "vmconv-example N".  100 means certain.  probe must not
- * fail or set an error: anything it cannot read is simply not ours.
+ * first line is "vmconv-example N".  100 means certain.  The core has
+ * already read the start of the file (IN->head); probe must not fail
+ * or set an error: anything it cannot read is simply not ours.
  */
 static int
-example_probe(struct vmc_handle *h, const char *source)
+example_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 {
-    char head[32];
-    ptrdiff_t n;
+    const char *head = (const char *) in->head;
+    size_t len = strlen(EXAMPLE_MAGIC);
 
-    n = vmc_probe_read_head(h, source, head, sizeof head);
-    if (n < (ptrdiff_t) strlen(EXAMPLE_MAGIC) + 1)
+    if (!in->is_file || in->head_len < len + 1)
         return 0;
-    if (memcmp(head, EXAMPLE_MAGIC, strlen(EXAMPLE_MAGIC)) != 0)
+    if (memcmp(head, EXAMPLE_MAGIC, len) != 0)
         return 0;
-    if (head[strlen(EXAMPLE_MAGIC)] < '0' || head[strlen(EXAMPLE_MAGIC)] > '9')
+    if (head[len] < '0' || head[len] > '9')
         return 0;
     return 100;
 }
@@ -493,16 +502,50 @@ example_check_magic(struct example_parser *p, char *text)
 
 /* ---- Read ------------------------------------------------------------- */
 
+/* The parameters read takes (config_help below lists them), each
+ * "key=value": only disk-dir, the directory relative disk file names
+ * are resolved in (default: the description's own).  Sets *DISK_DIR
+ * (NULL when not given).  Returns 0 or -1 with an error.
+ */
+static int
+example_read_params(struct vmc_handle *h, const char *source,
+                    const struct vmc_read_options *opts,
+                    const char **disk_dir)
+{
+    size_t i;
+
+    *disk_dir = NULL;
+    for (i = 0; i < opts->nr_params; i++) {
+        const char *param = opts->params[i];
+
+        if (strncmp(param, "disk-dir=", 9) == 0 && param[9] != '\0')
+            *disk_dir = param + 9;
+        else {
+            vmc_error(h, "%s: example plugin: unknown parameter '%s' (it "
+                      "takes disk-dir=DIR)", source, param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Read the description SOURCE into a new VM.  Returns the VM (the core
- * frees it) or NULL with one error set on H.
+ * frees it) or NULL with one error set on H.  OPTS are the core's (the
+ * image flags and the work directory are unused: this reader opens no
+ * images and extracts nothing).
  */
 static struct vmc_vm *
-example_read(struct vmc_handle *h, const char *source)
+example_read(struct vmc_handle *h, const char *source,
+             const struct vmc_read_options *opts)
 {
     struct example_parser p = { .h = h, .path = source, .line = 1 };
     char *text, *dir = NULL, *slash, *rest;
+    const char *disk_dir;
     struct vmc_vm *vm = NULL;
     struct stat st;
+
+    if (example_read_params(h, source, opts, &disk_dir) == -1)
+        return NULL;
 
     /* vmc_read_file opens read-only and refuses files over the limit
      * before reading them.
@@ -515,18 +558,21 @@ example_read(struct vmc_handle *h, const char *source)
         vmc_error(h, "%s: not a text file (it holds a NUL byte)", source);
         goto out;
     }
-    dir = strdup(source);
+    dir = strdup(disk_dir ? disk_dir : source);
     if (dir == NULL) {
         vmc_error(h, "%s: %m", source);
         goto out;
     }
-    slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
+    if (disk_dir == NULL) {
+        /* By default, disk names are relative to the description. */
+        slash = strrchr(dir, '/');
+        if (slash == dir)
+            dir[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            strcpy(dir, ".");
+    }
     p.dir = dir;
 
     rest = example_check_magic(&p, text);
@@ -808,18 +854,55 @@ example_write(struct vmc_handle *h, const struct vmc_vm *vm,
 
 /* ---- Registration ----------------------------------------------------- */
 
+/* What the example format can hold, declared as data so the planner
+ * needs no knowledge of this target: every bus, controller, NIC and
+ * video model and both firmware kinds of the model, and any disk
+ * format vmconv writes.  The first format is the default.
+ */
+static const struct vmc_target_format example_formats[] = {
+    { "qcow2", NULL },
+    { "raw", NULL },
+    { "vmdk", NULL },
+    { "vhdx", NULL },
+    { "vpc", NULL },
+    { NULL, NULL },
+};
+
+/* Every value of each enum but its first ("unknown"). */
+#define EXAMPLE_ALL_BUT_UNKNOWN(last) \
+    ((VMC_CAP(last) - 1) & ~VMC_CAP(0))
+
+static const struct vmc_target_caps example_caps = {
+    ._struct_size = sizeof example_caps,
+    .disk_buses = EXAMPLE_ALL_BUT_UNKNOWN(VMC_DISK_BUS_LAST),
+    .default_disk_bus = VMC_DISK_BUS_VIRTIO,
+    .controller_models = EXAMPLE_ALL_BUT_UNKNOWN(VMC_CONTROLLER_MODEL_LAST),
+    .default_scsi_controller = VMC_CONTROLLER_MODEL_VIRTIO_SCSI,
+    .nic_models = EXAMPLE_ALL_BUT_UNKNOWN(VMC_NIC_MODEL_LAST),
+    .default_nic_model = VMC_NIC_MODEL_VIRTIO,
+    .video_models = EXAMPLE_ALL_BUT_UNKNOWN(VMC_VIDEO_MODEL_LAST),
+    .default_video_model = VMC_VIDEO_MODEL_VGA,
+    .firmware = VMC_CAP(VMC_FIRMWARE_BIOS) | VMC_CAP(VMC_FIRMWARE_UEFI),
+    .default_firmware = VMC_FIRMWARE_BIOS,
+    .disk_formats = example_formats,
+};
+
 /* The plugin: its name is what users type ("--to example") and must be
- * [a-z0-9_-].  probe is required, and at least one of read and write.
- * load and unload are optional and unused here.
+ * [a-z0-9_-].  probe2 (or version 1's probe) is required, and at least
+ * one of read2 (or read) and write.  load, unload and finish are
+ * optional and unused here: this target writes files only.
  */
 static struct vmc_plugin plugin = {
     .name        = "example",
-    .version     = PACKAGE_VERSION,
+    .version     = VMC_VERSION_STRING,
     .description = "example VM descriptions (*.vmconv-example), "
                    "a template for new plugins",
-    .probe       = example_probe,
-    .read        = example_read,
+    .probe2      = example_probe,
+    .read2       = example_read,
     .write       = example_write,
+    .config_help = "disk-dir=DIR  resolve relative disk file names in DIR\n"
+                   "              (default: the description's directory)",
+    .caps        = &example_caps,
 };
 
 /* Defines vmc_plugin_init, the one symbol vmconv looks for. */

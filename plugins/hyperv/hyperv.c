@@ -3,7 +3,8 @@
  *
  * What works: probe recognises a .vmcx by its container signature and a
  * 2012 configuration by its <configuration> root with a <manifest>, by
- * content.  Reading and writing are not written yet and fail with a
+ * content, and the plugin declares what a Hyper-V target can express.
+ * Reading and writing are not written yet and fail with a
  * plain error; they never return made-up data.  The formats are
  * described in ../shared/specs/hyperv-config.md.
  */
@@ -14,7 +15,6 @@
 
 #include <vmconv/plugin.h>
 
-#define HYPERV_PROBE_HEAD 65536
 /* "HyperVStorage" container (.vmcx, .vmrs): u32 LE at offset 0. */
 #define HYPERV_VMCX_SIGNATURE 0x01282014u
 
@@ -43,10 +43,15 @@ hyperv_contains(const char *buf, size_t len, const char *needle)
 }
 
 static enum hyperv_kind
-hyperv_kind_of(const unsigned char *buf, size_t n, int *score)
+hyperv_kind_of(const struct vmc_probe_input *in, int *score)
 {
+    const unsigned char *buf = in->head;
+    size_t n = in->head_len;
     uint32_t sig;
 
+    *score = 0;
+    if (!in->is_file)
+        return HYPERV_NONE;
     if (n >= 4) {
         sig = (uint32_t) buf[0] | (uint32_t) buf[1] << 8 |
             (uint32_t) buf[2] << 16 | (uint32_t) buf[3] << 24;
@@ -66,38 +71,25 @@ hyperv_kind_of(const unsigned char *buf, size_t n, int *score)
     return HYPERV_NONE;
 }
 
-static enum hyperv_kind
-hyperv_kind(struct vmc_handle *h, const char *source, int *score)
-{
-    enum hyperv_kind kind = HYPERV_NONE;
-    unsigned char *buf = malloc(HYPERV_PROBE_HEAD);
-    ptrdiff_t n;
-
-    *score = 0;
-    if (buf == NULL)
-        return HYPERV_NONE;
-    n = vmc_probe_read_head(h, source, buf, HYPERV_PROBE_HEAD);
-    if (n > 0)
-        kind = hyperv_kind_of(buf, (size_t) n, score);
-    free(buf);
-    return kind;
-}
-
 static int
-hyperv_probe(struct vmc_handle *h, const char *source)
+hyperv_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 {
     int score;
 
-    hyperv_kind(h, source, &score);
+    hyperv_kind_of(in, &score);
     return score;
 }
 
 static struct vmc_vm *
-hyperv_read(struct vmc_handle *h, const char *source)
+hyperv_read(struct vmc_handle *h, const char *source,
+            const struct vmc_read_options *opts)
 {
+    struct vmc_probe_input *in = vmc_probe_input_new(h, source);
     int score;
 
-    switch (hyperv_kind(h, source, &score)) {
+    if (in == NULL)
+        return NULL;
+    switch (hyperv_kind_of(in, &score)) {
     case HYPERV_VMCX:
         vmc_error(h, "%s: hyperv plugin: reading .vmcx is not implemented "
                   "yet", source);
@@ -111,6 +103,7 @@ hyperv_read(struct vmc_handle *h, const char *source)
                   "configuration", source);
         break;
     }
+    vmc_probe_input_free(in);
     return NULL;
 }
 
@@ -123,14 +116,46 @@ hyperv_write(struct vmc_handle *h, const struct vmc_vm *vm,
     return -1;
 }
 
+/* What Hyper-V offers a converted guest.  Generation 2 (UEFI, the
+ * default) boots from synthetic SCSI only; generation 1 (BIOS) boots
+ * from IDE and has SCSI for data disks.  The legacy NIC is generation
+ * 1 only, for guests without the netvsc driver.
+ */
+static const char *const hyperv_vhdx_subformats[] = {
+    "dynamic", "fixed", NULL
+};
+
+static const struct vmc_target_format hyperv_formats[] = {
+    { "vhdx", hyperv_vhdx_subformats },
+    { NULL, NULL },
+};
+
+static const struct vmc_target_caps hyperv_caps = {
+    ._struct_size = sizeof hyperv_caps,
+    .disk_buses = VMC_CAP(VMC_DISK_BUS_SCSI) | VMC_CAP(VMC_DISK_BUS_IDE),
+    .default_disk_bus = VMC_DISK_BUS_SCSI,
+    .controller_models = VMC_CAP(VMC_CONTROLLER_MODEL_HYPERV_SCSI) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_PIIX4),
+    .default_scsi_controller = VMC_CONTROLLER_MODEL_HYPERV_SCSI,
+    .nic_models = VMC_CAP(VMC_NIC_MODEL_HYPERV_NETVSC) |
+                  VMC_CAP(VMC_NIC_MODEL_HYPERV_LEGACY),
+    .default_nic_model = VMC_NIC_MODEL_HYPERV_NETVSC,
+    .video_models = VMC_CAP(VMC_VIDEO_MODEL_HYPERV),
+    .default_video_model = VMC_VIDEO_MODEL_HYPERV,
+    .firmware = VMC_CAP(VMC_FIRMWARE_UEFI) | VMC_CAP(VMC_FIRMWARE_BIOS),
+    .default_firmware = VMC_FIRMWARE_UEFI,
+    .disk_formats = hyperv_formats,
+};
+
 static struct vmc_plugin plugin = {
     .name        = "hyperv",
-    .version     = PACKAGE_VERSION,
+    .version     = VMC_VERSION_STRING,
     .description = "Hyper-V .vmcx and 2012 XML configurations (recognised; "
                    "reading and writing not implemented yet)",
-    .probe       = hyperv_probe,
-    .read        = hyperv_read,
+    .probe2      = hyperv_probe,
+    .read2       = hyperv_read,
     .write       = hyperv_write,
+    .caps        = &hyperv_caps,
 };
 
 VMC_REGISTER_PLUGIN(plugin)

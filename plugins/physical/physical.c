@@ -11,13 +11,14 @@
 
 /* Files belong to the hypervisor plugins; never claim one. */
 static int
-physical_probe(struct vmc_handle *h, const char *source)
+physical_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 {
     return 0;
 }
 
 static struct vmc_vm *
-physical_read(struct vmc_handle *h, const char *source)
+physical_read(struct vmc_handle *h, const char *source,
+              const struct vmc_read_options *opts)
 {
     vmc_error(h, "%s: physical plugin: reading a physical machine is not "
               "implemented yet", source);
@@ -26,10 +27,10 @@ physical_read(struct vmc_handle *h, const char *source)
 
 static struct vmc_plugin plugin = {
     .name        = "physical",
-    .version     = PACKAGE_VERSION,
+    .version     = VMC_VERSION_STRING,
     .description = "physical machines, P2V (not implemented yet)",
-    .probe       = physical_probe,
-    .read        = physical_read,
+    .probe2      = physical_probe,
+    .read2       = physical_read,
 };
 
 VMC_REGISTER_PLUGIN(plugin)

@@ -1,7 +1,8 @@
 /* vmconv vmware plugin: VMware VMs (.vmx, OVF, OVA).
  *
  * What works: probe recognises a .vmx (its keys), an OVF envelope and
- * an OVA (a tar whose first member is the .ovf), by content.  Reading
+ * an OVA (a tar whose first member is the .ovf), by content, and the
+ * plugin declares what a VMware target can express.  Reading
  * and writing are not written yet and fail with a plain error; they
  * never return made-up data.  The formats are described in
  * ../shared/specs/vmx.md and ovf.md.
@@ -15,9 +16,6 @@
 #include <strings.h>
 
 #include <vmconv/plugin.h>
-
-/* Enough for the keys VMware writes first, and a tar header. */
-#define VMWARE_PROBE_HEAD 65536
 
 enum vmware_kind {
     VMWARE_NONE,
@@ -83,11 +81,18 @@ vmware_probe_vmx(const char *buf, size_t len)
     return weak >= 2 ? 60 : 0;
 }
 
+/* What the source IN is, and how sure we are (*SCORE).  The first
+ * 64 KiB hold the keys VMware writes first, or a tar header.
+ */
 static enum vmware_kind
-vmware_kind_of(const char *buf, size_t n, int *score)
+vmware_kind_of(const struct vmc_probe_input *in, int *score)
 {
-    size_t name_len;
+    const char *buf = (const char *) in->head;
+    size_t n = in->head_len, name_len;
 
+    *score = 0;
+    if (!in->is_file || n == 0)
+        return VMWARE_NONE;
     /* OVA: ustar magic at 257, first member "*.ovf". */
     if (n >= 512 && memcmp(buf + 257, "ustar", 5) == 0) {
         name_len = strnlen(buf, 100);
@@ -106,39 +111,25 @@ vmware_kind_of(const char *buf, size_t n, int *score)
     return *score ? VMWARE_VMX : VMWARE_NONE;
 }
 
-/* What SOURCE is, and how sure we are (*SCORE). */
-static enum vmware_kind
-vmware_kind(struct vmc_handle *h, const char *source, int *score)
-{
-    enum vmware_kind kind = VMWARE_NONE;
-    char *buf = malloc(VMWARE_PROBE_HEAD);
-    ptrdiff_t n;
-
-    *score = 0;
-    if (buf == NULL)
-        return VMWARE_NONE;
-    n = vmc_probe_read_head(h, source, buf, VMWARE_PROBE_HEAD);
-    if (n > 0)
-        kind = vmware_kind_of(buf, (size_t) n, score);
-    free(buf);
-    return kind;
-}
-
 static int
-vmware_probe(struct vmc_handle *h, const char *source)
+vmware_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 {
     int score;
 
-    vmware_kind(h, source, &score);
+    vmware_kind_of(in, &score);
     return score;
 }
 
 static struct vmc_vm *
-vmware_read(struct vmc_handle *h, const char *source)
+vmware_read(struct vmc_handle *h, const char *source,
+            const struct vmc_read_options *opts)
 {
+    struct vmc_probe_input *in = vmc_probe_input_new(h, source);
     int score;
 
-    switch (vmware_kind(h, source, &score)) {
+    if (in == NULL)
+        return NULL;
+    switch (vmware_kind_of(in, &score)) {
     case VMWARE_OVF:
         vmc_error(h, "%s: vmware plugin: reading OVF is not implemented yet",
                   source);
@@ -156,6 +147,7 @@ vmware_read(struct vmc_handle *h, const char *source)
                   source);
         break;
     }
+    vmc_probe_input_free(in);
     return NULL;
 }
 
@@ -168,14 +160,51 @@ vmware_write(struct vmc_handle *h, const struct vmc_vm *vm,
     return -1;
 }
 
+/* What ESXi / Workstation offer a converted guest.  Defaults are the
+ * devices every guest has drivers for (LSI Logic, e1000e); pvscsi and
+ * vmxnet3 need VMware Tools drivers in the guest.
+ */
+static const char *const vmware_vmdk_subformats[] = {
+    "monolithicSparse", "streamOptimized", "monolithicFlat", "vmfs", NULL
+};
+
+static const struct vmc_target_format vmware_formats[] = {
+    { "vmdk", vmware_vmdk_subformats },
+    { NULL, NULL },
+};
+
+static const struct vmc_target_caps vmware_caps = {
+    ._struct_size = sizeof vmware_caps,
+    .disk_buses = VMC_CAP(VMC_DISK_BUS_SCSI) | VMC_CAP(VMC_DISK_BUS_SATA) |
+                  VMC_CAP(VMC_DISK_BUS_IDE) | VMC_CAP(VMC_DISK_BUS_NVME),
+    .default_disk_bus = VMC_DISK_BUS_SCSI,
+    .controller_models = VMC_CAP(VMC_CONTROLLER_MODEL_LSILOGIC) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_LSISAS1068) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_PVSCSI) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_BUSLOGIC) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_AHCI) |
+                         VMC_CAP(VMC_CONTROLLER_MODEL_PIIX4),
+    .default_scsi_controller = VMC_CONTROLLER_MODEL_LSILOGIC,
+    .nic_models = VMC_CAP(VMC_NIC_MODEL_VMXNET3) |
+                  VMC_CAP(VMC_NIC_MODEL_E1000E) |
+                  VMC_CAP(VMC_NIC_MODEL_E1000),
+    .default_nic_model = VMC_NIC_MODEL_E1000E,
+    .video_models = VMC_CAP(VMC_VIDEO_MODEL_VMVGA),
+    .default_video_model = VMC_VIDEO_MODEL_VMVGA,
+    .firmware = VMC_CAP(VMC_FIRMWARE_BIOS) | VMC_CAP(VMC_FIRMWARE_UEFI),
+    .default_firmware = VMC_FIRMWARE_BIOS,
+    .disk_formats = vmware_formats,
+};
+
 static struct vmc_plugin plugin = {
     .name        = "vmware",
-    .version     = PACKAGE_VERSION,
+    .version     = VMC_VERSION_STRING,
     .description = "VMware .vmx, OVF and OVA (recognised; reading and "
                    "writing not implemented yet)",
-    .probe       = vmware_probe,
-    .read        = vmware_read,
+    .probe2      = vmware_probe,
+    .read2       = vmware_read,
     .write       = vmware_write,
+    .caps        = &vmware_caps,
 };
 
 VMC_REGISTER_PLUGIN(plugin)
