@@ -21,7 +21,7 @@ packages=(
     autoconf automake libtool pkg-config make gcc perl
     check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
     libarchive-dev libvirt-dev libguestfs-dev
-    qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++
+    qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
 )
 
 say() { printf '\n=== %s\n' "$*"; }
