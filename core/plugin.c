@@ -915,6 +915,15 @@ vmc_plugin_read_opts(struct vmc_handle *h, struct vmc_loaded_plugin *p,
         vmc_vm_free(vm);
         return NULL;
     }
+    /* Whatever the plugin filled, the rest of vmconv sees a consistent
+     * model: controllers listed for readers that only set the disks'
+     * fields, and no two disks in one slot, no duplicate boot order or
+     * MAC (the error names the source and the element).
+     */
+    if (vmc_vm_sync_controllers(vm) == -1 || vmc_vm_check(vm) == -1) {
+        vmc_vm_free(vm);
+        return NULL;
+    }
     return vm;
 }
 
@@ -996,6 +1005,9 @@ vmc_plugin_write_opts(struct vmc_handle *h, struct vmc_loaded_plugin *p,
         return -1;
     }
     if (write_options_copy(h, p, vm, opts, &o) == -1)
+        return -1;
+    /* A target plugin may rely on the model being consistent. */
+    if (vm && vmc_vm_check(vm) == -1)
         return -1;
     vmc_clear_error(h);
     if (p->p.write(h, vm, &o) == -1) {

@@ -103,4 +103,12 @@ grep -qxF "vmconv: $tmp/bad.vmconv-example: line 3: memory: 'lots' is not a size
     "$tmp/expect_fail.out" || fail "bad example: message"
 "$VMCONV" inspect --help | grep -q '^Usage: vmconv inspect' || fail "inspect --help"
 
+# The core checks every model a plugin reads: two disks in one slot
+# are refused, naming the source and both disks.
+printf 'vmconv-example 1\nname = x\n[disk]\nbus = sata\ncontroller = 0\nunit = 1\n[disk]\nbus = sata\ncontroller = 0\nunit = 1\n' \
+    > "$tmp/slot.vmconv-example"
+expect_fail "one slot" "$VMCONV" inspect "$tmp/slot.vmconv-example"
+grep -q "^vmconv: $tmp/slot.vmconv-example: disks\[1\]: .*already used by disks\[0\]" \
+    "$tmp/expect_fail.out" || fail "one slot: message"
+
 [ "$(fingerprint "$sample")" = "$before" ] || fail "the sample was modified"
