@@ -137,6 +137,8 @@ struct vmc_plugin {
 
 /* ---- Helpers for plugins ------------------------------------------- */
 
+#include <vmconv/util.h>
+
 /* Read the whole regular file PATH (at most MAX bytes) into a malloc'd,
  * NUL-terminated buffer.  Returns NULL with an error naming PATH.
  */

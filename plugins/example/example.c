@@ -48,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,49 +99,17 @@ struct example_parser {
     struct vmc_nic *nic;         /* the [nic] being read, or NULL */
 };
 
-/* A decimal number with an optional binary suffix K, M, G or T.
- * Checked for overflow: "99999999999T" is an error, not a wrap-around.
+/* A size: vmc_parse_size_what parses it and names the file, the line
+ * and the key in its error.
  */
 static int
 example_parse_size(struct example_parser *p, const char *key,
                    const char *value, uint64_t *out)
 {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    const char *s = value;
+    char what[PATH_MAX + 64];
 
-    if (*s < '0' || *s > '9')
-        goto bad;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            goto too_big;
-        v = v * 10 + (uint64_t) (*s - '0');
-    }
-    switch (*s) {
-    case '\0': break;
-    case 'K': shift = 10; s++; break;
-    case 'M': shift = 20; s++; break;
-    case 'G': shift = 30; s++; break;
-    case 'T': shift = 40; s++; break;
-    default: goto bad;
-    }
-    if (*s != '\0')
-        goto bad;
-    /* Sizes end up in int64_t fields of JSON and in off_t: cap there. */
-    if (v > ((uint64_t) INT64_MAX >> shift))
-        goto too_big;
-    *out = v << shift;
-    return 0;
-
- bad:
-    vmc_error(p->h, "%s: line %u: %s: '%s' is not a size (a number, "
-              "optionally followed by K, M, G or T)", p->path, p->line, key,
-              value);
-    return -1;
- too_big:
-    vmc_error(p->h, "%s: line %u: %s: '%s' is too large", p->path, p->line,
-              key, value);
-    return -1;
+    snprintf(what, sizeof what, "%s: line %u: %s", p->path, p->line, key);
+    return vmc_parse_size_what(p->h, what, value, out);
 }
 
 /* A small count (vCPUs, a boot position ...): 0 .. MAX, digits only. */
@@ -502,19 +471,14 @@ example_read(struct vmc_handle *h, const char *source)
     struct example_parser p = { .h = h, .path = source, .line = 1 };
     char *text, *dir = NULL, *slash, *rest;
     struct vmc_vm *vm = NULL;
-    struct stat st;
 
-    /* vmc_read_file opens read-only and refuses files over the limit
-     * before reading them.
+    /* vmc_read_file opens read-only, refuses files over the limit
+     * before reading them, and refuses a NUL byte (it would silently
+     * end the text early).
      */
     text = vmc_read_file(h, source, EXAMPLE_MAX_SIZE);
     if (text == NULL)
         return NULL;
-    /* Hostile input: a NUL byte would silently end the text early. */
-    if (stat(source, &st) == -1 || (uint64_t) st.st_size != strlen(text)) {
-        vmc_error(h, "%s: not a text file (it holds a NUL byte)", source);
-        goto out;
-    }
     dir = strdup(source);
     if (dir == NULL) {
         vmc_error(h, "%s: %m", source);
