@@ -35,6 +35,8 @@
 struct xml_guard {
     const char *refused;         /* why the document was refused, or NULL */
     int line;
+    char first[256];             /* the first parse error, or "" */
+    int first_line;
 };
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -74,6 +76,27 @@ xml_refuse_unparsed_entity(void *ctx, const xmlChar *name,
     xml_refuse_entity(ctx, name, 0, public_id, system_id, NULL);
 }
 
+/* libxml2's structured error channel: keep the first error (later
+ * ones often follow from it: "Premature end of data").
+ */
+static void
+xml_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct xml_guard *g = ctxt->_private;
+    size_t n;
+
+    if (g == NULL || e == NULL || e->level < XML_ERR_ERROR ||
+        g->first[0] != '\0')
+        return;
+    snprintf(g->first, sizeof g->first, "%s",
+             e->message ? e->message : "not well-formed XML");
+    n = strlen(g->first);
+    while (n > 0 && (g->first[n - 1] == '\n' || g->first[n - 1] == ' '))
+        g->first[--n] = '\0';
+    g->first_line = e->line;
+}
+
 struct _xmlDoc *
 vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
                     const char *name)
@@ -84,7 +107,7 @@ vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
      */
     const int options = XML_PARSE_NONET | XML_PARSE_NOERROR |
         XML_PARSE_NOWARNING;
-    struct xml_guard g = { NULL, 0 };
+    struct xml_guard g = { .refused = NULL };
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;
 
@@ -101,6 +124,7 @@ vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
     ctxt->_private = &g;
     ctxt->sax->entityDecl = xml_refuse_entity;
     ctxt->sax->unparsedEntityDecl = xml_refuse_unparsed_entity;
+    ctxt->sax->serror = xml_error;
     /* Never fetch an external subset or entity, whatever the options. */
     ctxt->sax->externalSubset = NULL;
     ctxt->sax->resolveEntity = NULL;
@@ -112,17 +136,10 @@ vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
         doc = NULL;
     }
     else if (doc == NULL || !ctxt->wellFormed) {
-        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "not well-formed XML";
-        size_t n;
-
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            n = strlen(msg);
-            while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-                msg[--n] = '\0';
-        }
-        vmc_error(h, "%s: line %d: %s", name, e ? e->line : 0, msg);
+        if (g.first[0] == '\0')
+            xml_error(ctxt, xmlCtxtGetLastError(ctxt));
+        vmc_error(h, "%s: line %d: %s", name, g.first_line,
+                  g.first[0] ? g.first : "not well-formed XML");
         xmlFreeDoc(doc);
         doc = NULL;
     }
