@@ -58,6 +58,15 @@ d=$tmp/pname
 make_diff "$d" --w2ru '' --w2ku '' --pname 'pàrent-😀.vhd' --parent-file 'pàrent-😀.vhd'
 readcmp pname "$d/child.vhd" "$d/expected.raw"
 
+# Names differing from the files only in case (a disk copied off
+# Windows): found, as VHDX parents always were.
+d=$tmp/case
+make_diff "$d" --w2ru '.\PARENT.VHD' --w2ku '' --pname ''
+readcmp case "$d/child.vhd" "$d/expected.raw"
+d=$tmp/case-w2ku
+make_diff "$d" --w2ru '' --w2ku 'C:\VMs\Parent.Vhd' --pname ''
+readcmp case-w2ku "$d/child.vhd" "$d/expected.raw"
+
 # A relative path into a subdirectory, and a MacX URL with %-escapes.
 d=$tmp/subdir
 make_diff "$d" --w2ru '.\disks\base.vhd' --w2ku '' --pname '' --parent-file disks/base.vhd
