@@ -35,7 +35,9 @@
  *
  * Rules every plugin keeps (vmconv-plugin(3) has them all):
  *  - Only the public headers: <vmconv/plugin.h> (which includes
- *    <vmconv/vm.h> and <vmconv/vmconv.h>) and <vmconv/image.h>.
+ *    <vmconv/vm.h>, <vmconv/vmconv.h> and the helpers of
+ *    <vmconv/util.h>) and <vmconv/image.h>; and common/ (CLEANUP_*,
+ *    XML writer macros), linked in statically, outside the ABI.
  *  - Everything read from a source is hostile: check every value,
  *    bound every size, and give one clear error naming the file and the
  *    line or key, then return NULL / -1.  Never crash, never guess.
@@ -56,6 +58,8 @@
 #include <unistd.h>
 
 #include <vmconv/plugin.h>
+
+#include "cleanup.h"          /* common/: CLEANUP_FREE, no ABI */
 
 /* The first line of every file, then the format version. */
 #define EXAMPLE_MAGIC "vmconv-example "
@@ -469,7 +473,9 @@ static struct vmc_vm *
 example_read(struct vmc_handle *h, const char *source)
 {
     struct example_parser p = { .h = h, .path = source, .line = 1 };
-    char *text, *dir = NULL, *slash, *rest;
+    CLEANUP_FREE char *text = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    char *slash, *rest;
     struct vmc_vm *vm = NULL;
 
     /* vmc_read_file opens read-only, refuses files over the limit
@@ -523,8 +529,6 @@ example_read(struct vmc_handle *h, const char *source)
         vm = NULL;
     }
  out:
-    free(dir);
-    free(text);
     return vm;
 }
 
