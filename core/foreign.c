@@ -22,9 +22,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <vmconv/image.h>
 #include <vmconv/util.h>
 
 #include "internal.h"
+
+_Static_assert(VMC_FOREIGN_ALLOW_OUTSIDE == VMC_IMAGE_ALLOW_OUTSIDE,
+               "the foreign-name flag is the image flag");
 
 enum foreign_kind {
     FOREIGN_RELATIVE,            /* relative: BASE/NAME only */

@@ -2,13 +2,15 @@
  * and opening and verifying the parent.
  *
  * Locator paths are Windows paths from a hostile file.  We try, in
- * order: relative_path (backslashes made slashes) from the child's
- * directory, then the file name part of absolute_win32_path and of
- * volume_path looked up in the child's own directory (a chain copied
- * off a Windows host keeps its files together).  Names match ignoring
- * case when the exact spelling does not exist, as on Windows.  The core's path
- * policy refuses anything leading outside the top image's directory.
- * The parent must carry the DataWriteGuid the child was made against.
+ * order, relative_path, absolute_win32_path and volume_path, each
+ * turned into a local name by vmc_image_find_name (core/foreign.c):
+ * relative paths from the child's directory, absolute ones without
+ * their drive or volume and then by file name beside the child (a
+ * chain copied off a Windows host keeps its files together), ignoring
+ * case when the exact spelling does not exist, as on Windows.  The
+ * path policy refuses anything leading outside the top image's
+ * directory.  The parent must carry the DataWriteGuid the child was
+ * made against (vmc_image_parent_mismatch applies the policy).
  */
 #include <config.h>
 

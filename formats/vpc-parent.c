@@ -1,7 +1,9 @@
 /* VHD differencing disks: find the parent from the parent locators
  * (W2ru relative path, then W2ku absolute path, then MacX file URL)
- * and the header's parent name, open it under the path policy and
- * check that it is the disk this one was made from (unique ID).
+ * and the header's parent name, each turned into a local name by
+ * vmc_image_find_name (Windows paths, another case), open it under the
+ * path policy and check that it is the disk this one was made from
+ * (unique ID; vmc_image_parent_mismatch applies the policy).
  */
 #include <config.h>
 
