@@ -53,7 +53,7 @@ vmc_digest_new(struct vmc_handle *h, enum vmc_digest kind)
     struct vmc_digest_ctx *c;
 
     if ((unsigned) kind >= VMC_DIGEST_LAST) {
-        vmc_error(h, "digest: unknown kind %d", (int) kind);
+        vmc_error_kind(h, VMC_ERR_USAGE, "digest: unknown kind %d", (int) kind);
         return NULL;
     }
     c = calloc(1, sizeof *c);
@@ -120,11 +120,12 @@ vmc_digest_file(struct vmc_handle *h, enum vmc_digest kind, const char *path,
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
-        vmc_error(h, "open: %s: %m", path);
+        vmc_error_kind(h, errno == EIO ? VMC_ERR_IO : VMC_ERR_BAD_INPUT,
+                       "open: %s: %m", path);
         return -1;
     }
     if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        vmc_error(h, "%s: not a regular file", path);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: not a regular file", path);
         return -1;
     }
     buf = malloc(DIGEST_BUF);
@@ -141,7 +142,7 @@ vmc_digest_file(struct vmc_handle *h, enum vmc_digest kind, const char *path,
         if (r == -1 && errno == EINTR)
             continue;
         if (r == -1) {
-            vmc_error(h, "%s: read: %m", path);
+            vmc_error_kind(h, VMC_ERR_IO, "%s: read: %m", path);
             vmc_digest_free(c);
             return -1;
         }
@@ -149,7 +150,7 @@ vmc_digest_file(struct vmc_handle *h, enum vmc_digest kind, const char *path,
             break;
         vmc_digest_update(c, buf, (size_t) r);
         if (vmc_cancelled(h)) {
-            vmc_error(h, "cancelled");
+            vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
             vmc_digest_free(c);
             return -1;
         }

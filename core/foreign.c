@@ -172,9 +172,10 @@ foreign_lookup(struct vmc_handle *h, const char *base, const char *rel,
                 strncasecmp(d->d_name, comp, len) != 0)
                 continue;
             if (match != NULL) {
-                vmc_error(h, "%s '%.*s' matches both '%s' and '%s' in %s "
-                          "when case is ignored", ctx, (int) len, comp,
-                          match, d->d_name, path);
+                vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s '%.*s' matches "
+                               "both '%s' and '%s' in %s when case is "
+                               "ignored", ctx, (int) len, comp, match,
+                               d->d_name, path);
                 closedir(dir);
                 return -1;
             }
@@ -222,13 +223,14 @@ foreign_check_inside(struct vmc_handle *h, const char *path,
         return 0;
     canon = realpath(path, NULL);
     if (canon == NULL) {
-        vmc_error(h, "%s (%s): %m", ctx, path);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s (%s): %m", ctx, path);
         return -1;
     }
     if (!vmc_path_is_inside(canon, root)) {
-        vmc_error(h, "%s leads outside %s %s (to %s); refusing to follow "
-                  "it", ctx, image ? "the image's directory" : "the directory",
-                  root, canon);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s leads outside %s %s (to "
+                       "%s); refusing to follow it", ctx,
+                       image ? "the image's directory" : "the directory",
+                       root, canon);
         vmc_set_error_hint(h, VMC_HINT_ALLOW_OUTSIDE);
         return -1;
     }
@@ -257,8 +259,8 @@ vmc_foreign_resolve(struct vmc_handle *h, const char *name,
         return -1;
     }
     if (name == NULL || *name == '\0') {
-        vmc_error(h, "%s%s%s is empty", file ? file : "", file ? ": " : "",
-                  what);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s%s%s is empty",
+                       file ? file : "", file ? ": " : "", what);
         return -1;
     }
     norm = foreign_split(name, &kind, &rest);
@@ -318,8 +320,8 @@ vmc_foreign_resolve(struct vmc_handle *h, const char *name,
     }
     if (flags & VMC_FOREIGN_MISSING_OK)
         return 0;
-    vmc_error(h, "%s not found (tried %s in %s)", ctx,
-              tried ? tried : "nothing", base);
+    vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s not found (tried %s in %s)",
+                   ctx, tried ? tried : "nothing", base);
     return -1;
 }
 

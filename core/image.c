@@ -467,9 +467,9 @@ vmc_image_resolve_name(struct vmc_image *img, const char *name,
     }
     if (!(img->flags & VMC_IMAGE_ALLOW_OUTSIDE) &&
         !vmc_path_is_inside(canon, img->root)) {
-        vmc_error(h, "%s: %s '%s' leads outside the image's directory %s "
-                  "(to %s); refusing to follow it", img->path, what, name,
-                  img->root, canon);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %s '%s' leads outside "
+                       "the image's directory %s (to %s); refusing to "
+                       "follow it", img->path, what, name, img->root, canon);
         vmc_set_error_hint(h, VMC_HINT_ALLOW_OUTSIDE);
         return NULL;
     }
@@ -501,11 +501,12 @@ vmc_image_parent_mismatch(struct vmc_image *img, const char *what,
                     child_says, parent_has);
         return 0;
     }
-    vmc_error(img->h, "%s: parent %s does not match: %s mismatch: this "
-              "image records %s, the parent has %s: the parent was "
-              "changed or replaced after this image was made, and reading "
-              "through it would give wrong data", img->path, parent, what,
-              child_says, parent_has);
+    vmc_error_kind(img->h, VMC_ERR_BAD_INPUT, "%s: parent %s does not "
+                   "match: %s mismatch: this image records %s, the parent "
+                   "has %s: the parent was changed or replaced after this "
+                   "image was made, and reading through it would give "
+                   "wrong data", img->path, parent, what, child_says,
+                   parent_has);
     vmc_set_error_hint(img->h, VMC_HINT_IGNORE_PARENT_ID);
     return -1;
 }

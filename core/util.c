@@ -221,8 +221,8 @@ vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
         return NULL;
     nul = memchr(buf, '\0', len);
     if (nul != NULL) {
-        vmc_error(h, "%s: not a text file (NUL byte at offset %td)", path,
-                  nul - buf);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: not a text file (NUL byte "
+                       "at offset %td)", path, nul - buf);
         free(buf);
         return NULL;
     }
@@ -263,7 +263,8 @@ utf8_put(char *out, uint32_t c)
 #define UTF16_ERROR(h, ...)                     \
     do {                                        \
         if ((h) != NULL)                        \
-            vmc_error((h), __VA_ARGS__);        \
+            vmc_error_kind((h), VMC_ERR_BAD_INPUT,      \
+                           __VA_ARGS__);                \
     } while (0)
 
 char *
@@ -355,8 +356,8 @@ vmc_parse_bool(struct vmc_handle *h, const char *what, const char *s,
             return 0;
         }
     }
-    vmc_error(h, "%s: '%s' is not a boolean (yes/no, true/false, on/off "
-              "or 1/0)", what, s ? s : "");
+    vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a boolean "
+                   "(yes/no, true/false, on/off or 1/0)", what, s ? s : "");
     return -1;
 }
 
@@ -368,7 +369,8 @@ vmc_parse_uint(struct vmc_handle *h, const char *what, const char *s,
     const char *p;
 
     if (s == NULL || *s == '\0') {
-        vmc_error(h, "%s: '' is not a number", what);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '' is not a number",
+                       what);
         return -1;
     }
     for (p = s; *p >= '0' && *p <= '9'; p++) {
@@ -380,13 +382,15 @@ vmc_parse_uint(struct vmc_handle *h, const char *what, const char *s,
                 p++;
             if (*p != '\0')
                 break;
-            vmc_error(h, "%s: '%s' is more than %" PRIu64, what, s, max);
+            vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is more than %"
+                           PRIu64, what, s, max);
             return -1;
         }
         v = v * 10 + d;
     }
     if (*p != '\0') {
-        vmc_error(h, "%s: '%s' is not a number", what, s);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a number",
+                       what, s);
         return -1;
     }
     *val = v;
@@ -431,11 +435,12 @@ vmc_parse_size_what(struct vmc_handle *h, const char *what, const char *s,
     for (p = s ? s : ""; *p >= '0' && *p <= '9'; p++)
         ;
     if (s && p > s && size_suffix_ok(p)) {
-        vmc_error(h, "%s: '%s' is too large", what, s);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is too large", what, s);
         return -1;
     }
-    vmc_error(h, "%s: '%s' is not a size (a number, optionally followed "
-              "by K, M, G, T or P)", what, s ? s : "");
+    vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a size (a "
+                   "number, optionally followed by K, M, G, T or P)", what,
+                   s ? s : "");
     return -1;
 }
 

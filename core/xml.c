@@ -112,7 +112,8 @@ vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
     xmlDocPtr doc;
 
     if (len > INT_MAX) {
-        vmc_error(h, "%s: XML document of %zu bytes is too large", name, len);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: XML document of %zu bytes "
+                       "is too large", name, len);
         return NULL;
     }
     pthread_once(&xml_once, xml_init);
@@ -131,15 +132,17 @@ vmc_xml_read_memory(struct vmc_handle *h, const void *buf, size_t len,
 
     doc = xmlCtxtReadMemory(ctxt, buf, (int) len, name, NULL, options);
     if (g.refused) {
-        vmc_error(h, "%s: line %d: %s", name, g.line, g.refused);
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: line %d: %s", name, g.line,
+                       g.refused);
         xmlFreeDoc(doc);
         doc = NULL;
     }
     else if (doc == NULL || !ctxt->wellFormed) {
         if (g.first[0] == '\0')
             xml_error(ctxt, xmlCtxtGetLastError(ctxt));
-        vmc_error(h, "%s: line %d: %s", name, g.first_line,
-                  g.first[0] ? g.first : "not well-formed XML");
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: line %d: %s", name,
+                       g.first_line,
+                       g.first[0] ? g.first : "not well-formed XML");
         xmlFreeDoc(doc);
         doc = NULL;
     }

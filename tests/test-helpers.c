@@ -308,7 +308,14 @@ START_TEST(test_resolve_foreign_name)
     /* An outside refusal carries the hint, not an option name. */
     vmc_resolve_foreign_name(h, "link-out", base, 0, "what", &(char *){ 0 });
     ck_assert_int_eq(vmc_get_error_hint(h), VMC_HINT_ALLOW_OUTSIDE);
+    ck_assert_int_eq(vmc_get_error_kind(h), VMC_ERR_BAD_INPUT);
     ck_assert_ptr_null(strstr(vmc_get_error(h), "--"));
+    /* The next error has no hint until one is set. */
+    vmc_error(h, "another");
+    ck_assert_int_eq(vmc_get_error_hint(h), VMC_HINT_NONE);
+    vmc_clear_error(h);
+    vmc_set_error_hint(h, VMC_HINT_ALLOW_OUTSIDE);
+    ck_assert_int_eq(vmc_get_error_hint(h), VMC_HINT_NONE);
 }
 END_TEST
 
@@ -405,6 +412,7 @@ START_TEST(test_xml_xxe)
     d = vmc_xml_read_memory(h, doc, strlen(doc), "xxe.xml");
     ck_assert_ptr_null(d);
     assert_error_has("xxe.xml: line 3: the document declares entities");
+    ck_assert_int_eq(vmc_get_error_kind(h), VMC_ERR_BAD_INPUT);
     ck_assert_ptr_null(strstr(vmc_get_error(h), "TOPSECRET"));
 }
 END_TEST
