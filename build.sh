@@ -20,7 +20,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages=(
     autoconf automake libtool pkg-config make gcc perl
     check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
-    libarchive-dev libvirt-dev libguestfs-dev
+    libarchive-dev nettle-dev libvirt-dev libguestfs-dev
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
 )
 

@@ -15,12 +15,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <vmconv/util.h>
+
 #include "internal.h"
 
 /* Progress events: at most one per this many ns per job. */
 #define PROGRESS_INTERVAL_NS 100000000u
 
 static _Thread_local struct vmc_job *current_job;
+
+/* Whether this thread's last error became the handle's error (a job
+ * keeps its first one): vmc_set_error_hint applies only then.
+ */
+static _Thread_local bool error_kept;
 
 struct vmc_handle *
 vmc_new(void)
@@ -336,6 +343,26 @@ vmc_error_kind_name(enum vmc_error_kind kind)
     return names[kind];
 }
 
+enum vmc_error_hint
+vmc_get_error_hint(struct vmc_handle *h)
+{
+    enum vmc_error_hint hint;
+
+    pthread_mutex_lock(&h->lock);
+    hint = h->error ? (enum vmc_error_hint) h->error_hint : VMC_HINT_NONE;
+    pthread_mutex_unlock(&h->lock);
+    return hint;
+}
+
+void
+vmc_set_error_hint(struct vmc_handle *h, enum vmc_error_hint hint)
+{
+    pthread_mutex_lock(&h->lock);
+    if (error_kept && h->error)
+        h->error_hint = (int) hint;
+    pthread_mutex_unlock(&h->lock);
+}
+
 void
 vmc_clear_error(struct vmc_handle *h)
 {
@@ -346,6 +373,7 @@ vmc_clear_error(struct vmc_handle *h)
     h->error = NULL;
     h->error_errno = 0;
     h->error_kind = VMC_ERR_NONE;
+    h->error_hint = 0;
     /* A thread of a job that clears the error has recovered from it. */
     if (j) {
         free(j->error);
@@ -409,7 +437,9 @@ handle_error(struct vmc_handle *h, enum vmc_error_kind kind, int saved,
         h->error = msg;
         h->error_errno = saved;
         h->error_kind = kind;
+        h->error_hint = 0;
     }
+    error_kept = !dropped;
     pthread_mutex_unlock(&h->lock);
     if (h->verbose)
         vmc_debug(h, "error%s: %s",

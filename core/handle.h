@@ -16,6 +16,7 @@ struct vmc_handle {
     char *error;                 /* last error message, or NULL */
     int error_errno;
     enum vmc_error_kind error_kind;
+    int error_hint;              /* enum vmc_error_hint of the last error */
     int verbose;
     atomic_int cancelled;
     vmc_log_fn log_fn;

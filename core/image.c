@@ -428,17 +428,6 @@ vmc_image_block_status(struct vmc_image *img, uint64_t offset,
 
 /* ---- Names read from images: the path policy ---------------------- */
 
-/* True if PATH (absolute, canonical) is ROOT or below it. */
-static bool
-path_is_inside(const char *path, const char *root)
-{
-    size_t n = strlen(root);
-
-    if (strcmp(root, "/") == 0)
-        return true;
-    return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 char *
 vmc_image_resolve_name(struct vmc_image *img, const char *name,
                        const char *what)
@@ -477,14 +466,49 @@ vmc_image_resolve_name(struct vmc_image *img, const char *name,
         return NULL;
     }
     if (!(img->flags & VMC_IMAGE_ALLOW_OUTSIDE) &&
-        !path_is_inside(canon, img->root)) {
-        vmc_error(h, "%s: %s '%s' leads outside the image's directory %s "
-                  "(to %s); refusing to follow it (use --allow-outside-paths "
-                  "if you trust this image)", img->path, what, name,
-                  img->root, canon);
+        !vmc_path_is_inside(canon, img->root)) {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %s '%s' leads outside "
+                       "the image's directory %s (to %s); refusing to "
+                       "follow it", img->path, what, name, img->root, canon);
+        vmc_set_error_hint(h, VMC_HINT_ALLOW_OUTSIDE);
         return NULL;
     }
     return vmc_steal_pointer(&canon);
+}
+
+int
+vmc_image_find_name(struct vmc_image *img, const char *name,
+                    const char *what, char **local)
+{
+    unsigned flags = VMC_FOREIGN_MISSING_OK;
+
+    if (img->flags & VMC_IMAGE_ALLOW_OUTSIDE)
+        flags |= VMC_FOREIGN_ALLOW_OUTSIDE;
+    return vmc_foreign_resolve(img->h, name, img->dir, img->root, flags,
+                               img->path, what, local);
+}
+
+int
+vmc_image_parent_mismatch(struct vmc_image *img, const char *what,
+                          const char *child_says, const char *parent_has)
+{
+    const char *parent = img->backing ? img->backing->path : "?";
+
+    if (img->flags & VMC_IMAGE_IGNORE_PARENT_ID) {
+        vmc_warning(img->h, "%s: parent %s does not match: %s mismatch: "
+                    "this image records %s, the parent has %s; "
+                    "reading it anyway as asked", img->path, parent, what,
+                    child_says, parent_has);
+        return 0;
+    }
+    vmc_error_kind(img->h, VMC_ERR_BAD_INPUT, "%s: parent %s does not "
+                   "match: %s mismatch: this image records %s, the parent "
+                   "has %s: the parent was changed or replaced after this "
+                   "image was made, and reading through it would give "
+                   "wrong data", img->path, parent, what, child_says,
+                   parent_has);
+    vmc_set_error_hint(img->h, VMC_HINT_IGNORE_PARENT_ID);
+    return -1;
 }
 
 int

@@ -102,8 +102,9 @@ vmc_opts_parse(struct vmc_handle *h, const char *format, const char *text,
         }
         *eq = '\0';
         if (opts_find(desc, item) == NULL) {
-            vmc_error(h, "%s: unknown option '%s' (-o help lists the "
-                      "options of this format)", format, item);
+            vmc_error_kind(h, VMC_ERR_USAGE, "%s: unknown option '%s'", format,
+                           item);
+            vmc_set_error_hint(h, VMC_HINT_CREATE_OPTIONS);
             goto fail;
         }
         for (i = 0; i < o->n; i++)

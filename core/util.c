@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+
+#include <vmconv/util.h>
 
 #include "internal.h"
 
@@ -164,14 +167,15 @@ vmc_aligned_alloc(struct vmc_handle *h, size_t align, size_t size)
     return p;
 }
 
-char *
-vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
+void *
+vmc_read_file_len(struct vmc_handle *h, const char *path, size_t max,
+                  size_t *len)
 {
     CLEANUP_CLOSE int fd = -1;
     struct stat st;
     char *buf;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
         vmc_error_kind(h, errno == EIO ? VMC_ERR_IO : VMC_ERR_BAD_INPUT,
                        "open: %s: %m", path);
@@ -201,7 +205,243 @@ vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
         return NULL;
     }
     buf[st.st_size] = '\0';
+    *len = (size_t) st.st_size;
     return buf;
+}
+
+char *
+vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
+{
+    char *buf;
+    char *nul;
+    size_t len;
+
+    buf = vmc_read_file_len(h, path, max, &len);
+    if (buf == NULL)
+        return NULL;
+    nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: not a text file (NUL byte "
+                       "at offset %td)", path, nul - buf);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---- UTF-16 ------------------------------------------------------- */
+
+/* Append the UTF-8 encoding of code point C at OUT; returns its length
+ * (1 to 4).
+ */
+static size_t
+utf8_put(char *out, uint32_t c)
+{
+    if (c < 0x80) {
+        out[0] = (char) c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char) (0xc0 | (c >> 6));
+        out[1] = (char) (0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char) (0xe0 | (c >> 12));
+        out[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+        out[2] = (char) (0x80 | (c & 0x3f));
+        return 3;
+    }
+    out[0] = (char) (0xf0 | (c >> 18));
+    out[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+    out[2] = (char) (0x80 | ((c >> 6) & 0x3f));
+    out[3] = (char) (0x80 | (c & 0x3f));
+    return 4;
+}
+
+/* Decoding errors are reported only when a handle is given. */
+#define UTF16_ERROR(h, ...)                     \
+    do {                                        \
+        if ((h) != NULL)                        \
+            vmc_error_kind((h), VMC_ERR_BAD_INPUT,      \
+                           __VA_ARGS__);                \
+    } while (0)
+
+char *
+vmc_utf16_to_utf8(struct vmc_handle *h, const void *p, size_t len_bytes,
+                  enum vmc_utf16_order order, unsigned flags,
+                  const char *what, size_t *out_len)
+{
+    const uint8_t *b = p;
+    bool be = order == VMC_UTF16_BE || order == VMC_UTF16_BOM_BE;
+    CLEANUP_FREE char *out = NULL;
+    size_t n, i = 0, o = 0;
+
+    if (len_bytes % 2 != 0) {
+        UTF16_ERROR(h, "%s: invalid UTF-16 (odd length of %zu bytes)", what,
+                  len_bytes);
+        return NULL;
+    }
+    n = len_bytes / 2;
+    if ((order == VMC_UTF16_BOM_LE || order == VMC_UTF16_BOM_BE) && n > 0) {
+        if (b[0] == 0xff && b[1] == 0xfe) {
+            be = false;
+            i = 1;
+        }
+        else if (b[0] == 0xfe && b[1] == 0xff) {
+            be = true;
+            i = 1;
+        }
+    }
+    /* At most 3 UTF-8 bytes per code unit (a pair gives 4 for 2). */
+    if (n > (SIZE_MAX - 1) / 3) {
+        UTF16_ERROR(h, "%s: UTF-16 string too long", what);
+        return NULL;
+    }
+    out = malloc(n * 3 + 1);
+    if (out == NULL) {
+        if (h)
+            vmc_error(h, "%s: %m", what);
+        return NULL;
+    }
+    for (; i < n; i++) {
+        uint32_t c = be ? vmc_be16(b + 2 * i) : vmc_le16(b + 2 * i);
+
+        if (c == 0) {
+            if (flags & VMC_UTF16_STOP_AT_NUL)
+                break;
+            UTF16_ERROR(h, "%s: invalid UTF-16 (NUL at byte offset %zu)", what,
+                      2 * i);
+            return NULL;
+        }
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+            uint32_t lo = be ? vmc_be16(b + 2 * i + 2)
+                : vmc_le16(b + 2 * i + 2);
+
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                i++;
+            }
+        }
+        if (c >= 0xd800 && c <= 0xdfff) {
+            UTF16_ERROR(h, "%s: invalid UTF-16 (unpaired surrogate %04" PRIx32
+                      " at byte offset %zu)", what, c, 2 * i);
+            return NULL;
+        }
+        o += utf8_put(out + o, c);
+    }
+    out[o] = '\0';
+    if (out_len)
+        *out_len = o;
+    return vmc_steal_pointer(&out);
+}
+
+/* ---- Parsing values ----------------------------------------------- */
+
+int
+vmc_parse_bool(struct vmc_handle *h, const char *what, const char *s,
+               bool *val)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1" };
+    static const char *const no[] = { "no", "false", "off", "0" };
+    size_t i;
+
+    for (i = 0; s && i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *val = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *val = false;
+            return 0;
+        }
+    }
+    vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a boolean "
+                   "(yes/no, true/false, on/off or 1/0)", what, s ? s : "");
+    return -1;
+}
+
+int
+vmc_parse_uint(struct vmc_handle *h, const char *what, const char *s,
+               uint64_t max, uint64_t *val)
+{
+    uint64_t v = 0;
+    const char *p;
+
+    if (s == NULL || *s == '\0') {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '' is not a number",
+                       what);
+        return -1;
+    }
+    for (p = s; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned) (*p - '0');
+
+        if (v > (max - d) / 10) {
+            /* Distinguish "12x" (not a number) from "999" (too big). */
+            while (*p >= '0' && *p <= '9')
+                p++;
+            if (*p != '\0')
+                break;
+            vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is more than %"
+                           PRIu64, what, s, max);
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    if (*p != '\0') {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a number",
+                       what, s);
+        return -1;
+    }
+    *val = v;
+    return 0;
+}
+
+/* True if P is a suffix vmc_parse_size accepts ("", "B", "K", "KiB",
+ * "MB" ...).
+ */
+static bool
+size_suffix_ok(const char *p)
+{
+    if (*p == '\0')
+        return true;
+    if (strchr("bB", *p))
+        return p[1] == '\0';
+    if (strchr("kKmMgGtTpP", *p) == NULL)
+        return false;
+    p++;
+    if (*p == 'i')
+        p++;
+    if (*p == 'B')
+        p++;
+    return *p == '\0';
+}
+
+int
+vmc_parse_size_what(struct vmc_handle *h, const char *what, const char *s,
+                    uint64_t *val)
+{
+    const char *p;
+    uint64_t v;
+
+    /* vmc_parse_size refuses garbage and overflow alike; tell the two
+     * apart for the message.
+     */
+    if (s && *s >= '0' && *s <= '9' && vmc_parse_size(s, &v) == 0 &&
+        v <= (uint64_t) INT64_MAX) {
+        *val = v;
+        return 0;
+    }
+    for (p = s ? s : ""; *p >= '0' && *p <= '9'; p++)
+        ;
+    if (s && p > s && size_suffix_ok(p)) {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is too large", what, s);
+        return -1;
+    }
+    vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: '%s' is not a size (a "
+                   "number, optionally followed by K, M, G, T or P)", what,
+                   s ? s : "");
+    return -1;
 }
 
 bool

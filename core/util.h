@@ -5,10 +5,12 @@
 #ifndef VMCONV_UTIL_H
 #define VMCONV_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <vmconv/vmconv.h>
+#include <vmconv/util.h>
 
 /* ---- Files -------------------------------------------------------- */
 
@@ -47,5 +49,20 @@ void vmc_random_bytes(void *buf, size_t len);
 
 /* CRC-32C (Castagnoli), as VHDX uses: crc32c(0, p, n) for a fresh CRC. */
 uint32_t vmc_crc32c(uint32_t crc, const void *p, size_t len);
+
+/* ---- Names written by another hypervisor (core/foreign.c) ------- */
+
+/* True if PATH (absolute, canonical) is ROOT or below it. */
+bool vmc_path_is_inside(const char *path, const char *root);
+
+/* vmc_resolve_foreign_name with the policy root ROOT (canonical; may
+ * differ from BASE, as a backing file's directory differs from the top
+ * image's) and FILE, the file holding NAME, named first in errors (or
+ * NULL).  Sets *LOCAL to the name found, relative to BASE unless
+ * absolute.
+ */
+int vmc_foreign_resolve(struct vmc_handle *h, const char *name,
+                        const char *base, const char *root, unsigned flags,
+                        const char *file, const char *what, char **local);
 
 #endif /* VMCONV_UTIL_H */

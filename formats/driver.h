@@ -188,6 +188,29 @@ extern const struct vmc_format_ops vmc_format_vpc;
 int vmc_image_open_backing(struct vmc_image *img, const char *name,
                            const char *format, const char *what);
 
+/* Find the local file behind NAME, a name IMG's metadata holds as
+ * another host wrote it (a Windows or ESXi path, "[datastore] f",
+ * backslashes, another case), with vmc_resolve_foreign_name's rules,
+ * in IMG's directory and under IMG's path policy.  Sets *LOCAL to the
+ * malloc'd name to open (relative to IMG's directory, or absolute), or
+ * to NULL if nothing was found (no error: the caller reports what it
+ * tried).  Returns 0, or -1 with an error naming IMG (a name leading
+ * outside the directory, an ambiguous name).  WHAT names the field.
+ */
+int vmc_image_find_name(struct vmc_image *img, const char *name,
+                        const char *what, char **local);
+
+/* The parent IMG opened (img->backing) is not the one IMG was made
+ * from: WHAT ("CID", "DataWriteGuid") differs, CHILD_SAYS is what IMG
+ * records, PARENT_HAS what the parent has.  With
+ * VMC_IMAGE_IGNORE_PARENT_ID, a warning and 0; otherwise an error
+ * (hint VMC_HINT_IGNORE_PARENT_ID) and -1.  The caller closes the
+ * parent on -1.
+ */
+int vmc_image_parent_mismatch(struct vmc_image *img, const char *what,
+                              const char *child_says,
+                              const char *parent_has);
+
 /* Open NAME (relative to IMG's directory) with the same path policy, for
  * a file the format itself is made of (a VMDK extent).  Read-only unless
  * IMG is writable.  Returns an fd (the caller closes it), or -1.  If

@@ -154,7 +154,6 @@ const char *vhdx_locator_get(const struct vhdx *v, const char *key);
 /* Decode LEN bytes of UTF-16LE at P into a new NUL-terminated UTF-8
  * string; NULL on bad input (unpaired surrogate, NUL) or no memory.
  */
-char *vhdx_utf16le_to_utf8(const uint8_t *p, size_t len);
 
 /* vhdx-create.c */
 extern const struct vmc_opt_desc vhdx_create_opts[];

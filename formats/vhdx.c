@@ -1023,7 +1023,7 @@ vhdx_read_creator(const uint8_t *id, struct vhdx *v)
 
     for (n = 0; n < 256 && vmc_le16(c + 2 * n) != 0; n++)
         ;
-    s = vhdx_utf16le_to_utf8(c, n * 2);
+    s = vmc_utf16_to_utf8(NULL, c, n * 2, VMC_UTF16_LE, 0, "creator", NULL);
     if (s)
         snprintf(v->creator, sizeof v->creator, "%s", s);
 }

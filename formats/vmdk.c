@@ -161,44 +161,6 @@ vmdk_fd_size(struct vmc_image *img, const char *path, int fd, uint64_t *size)
     return 0;
 }
 
-/* Choose the name to open for a file the descriptor names (extent or
- * parentFileNameHint HINT): names written on Windows or ESXi may be
- * absolute paths of another machine; when that path does not exist
- * here, look for the file beside the image, as it is when a VM folder
- * was copied.  The path policy still applies to what is opened.
- * Returns a malloc'd name, or NULL when out of memory.
- */
-static char *
-vmdk_local_name(struct vmc_image *img, const char *hint)
-{
-    char *name = strdup(hint), *p, *base;
-    bool windows_abs, absolute;
-
-    if (name == NULL)
-        return NULL;
-    windows_abs = strchr(name, '\\') != NULL ||
-                  (name[0] && name[1] == ':' &&
-                   (name[2] == '\\' || name[2] == '/'));
-    if (windows_abs)
-        for (p = name; *p; p++)
-            if (*p == '\\')
-                *p = '/';
-    windows_abs = windows_abs && name[0] && name[1] == ':';
-    absolute = windows_abs || name[0] == '/';
-    if (!absolute)
-        return name;
-    if (!windows_abs && access(name, F_OK) == 0)
-        return name;
-    base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    if (*base == '\0')
-        return name;
-    vmc_debug(img->h, "%s: '%s' does not exist here; looking for '%s' "
-              "beside the image", img->path, hint, base);
-    memmove(name, base, strlen(base) + 1);
-    return name;
-}
-
 /* Open the extent the descriptor line X describes into E. */
 static int
 vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
@@ -215,12 +177,17 @@ vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
     if (x->type == VMDK_EXT_ZERO)
         return 0;
     e->filename = strdup(x->filename);
-    name = vmdk_local_name(img, x->filename);
-    if (e->filename == NULL || name == NULL) {
+    if (e->filename == NULL) {
         vmc_error(h, "%s: %m", img->path);
         return -1;
     }
-    e->fd = vmc_image_open_related(img, name, "extent", &e->path);
+    /* Names written on Windows or ESXi: see vmc_image_find_name.  When
+     * nothing is found, opening the name as written gives the error.
+     */
+    if (vmc_image_find_name(img, x->filename, "extent", &name) == -1)
+        return -1;
+    e->fd = vmc_image_open_related(img, name ? name : x->filename, "extent",
+                                   &e->path);
     if (e->fd == -1)
         return -1;
     e->own_fd = true;
@@ -334,8 +301,7 @@ vmdk_open_parent(struct vmc_image *img, struct vmdk *v)
     const struct vmdk_desc *d = &v->desc;
     CLEANUP_FREE char *name = NULL;
     const struct vmdk *pv;
-    const char *problem = NULL;
-    char buf[160];
+    char want[32], got[32];
 
     if (!v->has_desc || !d->has_parent_cid || d->parent_cid == VMDK_CID_NONE)
         return 0;
@@ -347,34 +313,23 @@ vmdk_open_parent(struct vmc_image *img, struct vmdk *v)
                   img->path, d->parent_cid);
         return -1;
     }
-    name = vmdk_local_name(img, d->parent_hint);
-    if (name == NULL) {
-        vmc_error(h, "%s: %m", img->path);
+    if (vmc_image_find_name(img, d->parent_hint, "parentFileNameHint",
+                            &name) == -1)
         return -1;
-    }
-    if (vmc_image_open_backing(img, name, "vmdk", "parentFileNameHint") == -1)
+    if (vmc_image_open_backing(img, name ? name : d->parent_hint, "vmdk",
+                               "parentFileNameHint") == -1)
         return -1;
 
     pv = img->backing->priv;
-    if (!pv->has_desc || !pv->desc.has_cid) {
-        problem = "has no descriptor CID to compare with";
-    } else if (pv->desc.cid != d->parent_cid) {
-        snprintf(buf, sizeof buf, "has CID=%08" PRIx32 ": the parent was "
-                 "modified after this delta disk was made", pv->desc.cid);
-        problem = buf;
-    }
-    if (problem == NULL)
+    if (!pv->has_desc || !pv->desc.has_cid)
+        snprintf(got, sizeof got, "no descriptor CID");
+    else if (pv->desc.cid != d->parent_cid)
+        snprintf(got, sizeof got, "CID=%08" PRIx32, pv->desc.cid);
+    else
         return 0;
-    if (img->flags & VMC_IMAGE_IGNORE_PARENT_ID) {
-        vmc_warning(h, "%s: parent CID mismatch: parentCID=%08" PRIx32
-                    " but the parent %s %s; going on as asked",
-                    img->path, d->parent_cid, img->backing->path, problem);
+    snprintf(want, sizeof want, "parentCID=%08" PRIx32, d->parent_cid);
+    if (vmc_image_parent_mismatch(img, "CID", want, got) == 0)
         return 0;
-    }
-    vmc_error(h, "%s: parent CID mismatch: parentCID=%08" PRIx32 " but the "
-              "parent %s %s (use --ignore-parent-id to read it "
-              "anyway)", img->path, d->parent_cid, img->backing->path,
-              problem);
     vmc_image_close(img->backing);
     img->backing = NULL;
     return -1;

@@ -1,12 +1,15 @@
 /* VHD differencing disks: find the parent from the parent locators
  * (W2ru relative path, then W2ku absolute path, then MacX file URL)
- * and the header's parent name, open it under the path policy and
- * check that it is the disk this one was made from (unique ID).
+ * and the header's parent name, each turned into a local name by
+ * vmc_image_find_name (Windows paths, another case), open it under the
+ * path policy and check that it is the disk this one was made from
+ * (unique ID; vmc_image_parent_mismatch applies the policy).
  */
 #include <config.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,83 +24,37 @@ struct vpc_candidate {
 
 #define VPC_MAX_CANDIDATES (VPC_MAX_LOCATORS + 1)
 
-/* Append the UTF-8 encoding of code point C to OUT (room checked by the
- * caller: at most 4 bytes).
- */
-static size_t
-vpc_put_utf8(char *out, uint32_t c)
-{
-    if (c < 0x80) {
-        out[0] = (char) c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char) (0xC0 | (c >> 6));
-        out[1] = (char) (0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char) (0xE0 | (c >> 12));
-        out[1] = (char) (0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char) (0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char) (0xF0 | (c >> 18));
-    out[1] = (char) (0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char) (0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char) (0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* Decode LEN bytes of UTF-16 (big-endian if BE) up to the first NUL
- * into a malloc'd UTF-8 string.  WHAT names the field for errors.
+ * into a malloc'd UTF-8 string with '/' separators.  WHAT names the
+ * field for errors.
  */
 static char *
-vpc_utf16_to_utf8(struct vmc_image *img, const uint8_t *p, size_t len,
-                  bool be, const char *what)
+vpc_utf16_name(struct vmc_image *img, const uint8_t *p, size_t len, bool be,
+               const char *what)
 {
-    size_t n = len / 2, i, o = 0;
     CLEANUP_FREE char *out = NULL;
+    char ctx[PATH_MAX + 64];
+    size_t o;
+    char *c;
 
-    out = vmc_malloc(img->h, img->path, n * 3 + 1, what);
+    snprintf(ctx, sizeof ctx, "%s: %s", img->path, what);
+    /* Fixed-size fields are NUL-padded; an odd byte count ends at the
+     * last whole code unit, as before.
+     */
+    out = vmc_utf16_to_utf8(img->h, p, len & ~(size_t) 1,
+                            be ? VMC_UTF16_BE : VMC_UTF16_LE,
+                            VMC_UTF16_STOP_AT_NUL, ctx, &o);
     if (out == NULL)
         return NULL;
-    for (i = 0; i < n; i++) {
-        uint32_t c = be ? vmc_be16(p + 2 * i) : vmc_le16(p + 2 * i);
-
-        if (c == 0)
-            break;
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n) {
-            uint32_t lo = be ? vmc_be16(p + 2 * i + 2)
-                : vmc_le16(p + 2 * i + 2);
-
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-                i++;
-            }
-        }
-        if (c >= 0xD800 && c <= 0xDFFF) {
-            vmc_error(img->h, "%s: %s: invalid UTF-16 (unpaired surrogate "
-                      "%04" PRIx32 ")", img->path, what, c);
-            return NULL;
-        }
-        o += vpc_put_utf8(out + o, c);
-    }
-    out[o] = '\0';
     if (o > VPC_MAX_NAME_LEN) {
         vmc_error(img->h, "%s: %s: name is %zu bytes long, more than the %u "
                   "allowed", img->path, what, o, VPC_MAX_NAME_LEN);
         return NULL;
     }
+    for (c = out; *c; c++)
+        if (*c == '\\')
+            *c = '/';
     return vmc_steal_pointer(&out);
-}
-
-static void
-vpc_backslashes(char *s)
-{
-    for (; *s; s++)
-        if (*s == '\\')
-            *s = '/';
 }
 
 /* Replace S by its last path component, in place. */
@@ -218,13 +175,12 @@ vpc_locator_name(struct vmc_image *img, int i, uint32_t code, char **name)
             return -1;
         }
     } else {
-        s = vpc_utf16_to_utf8(img, data, v->header.loc[i].length, false,
-                              what);
+        /* W2ku is absolute: vmc_image_find_name looks for its file
+         * beside the child.
+         */
+        s = vpc_utf16_name(img, data, v->header.loc[i].length, false, what);
         if (s == NULL)
             return -1;
-        vpc_backslashes(s);
-        if (code == VPC_PLAT_W2KU)
-            vpc_basename(s);
     }
     if (*s == '\0') {
         free(s);
@@ -264,11 +220,10 @@ vpc_candidates(struct vmc_image *img, struct vpc_candidate *c, int *nc)
             c[*nc].source = order[k].source;
             (*nc)++;
         }
-    s = vpc_utf16_to_utf8(img, v->header.parent_name, VPC_PARENT_NAME_BYTES,
-                          true, "dynamic disk header parent name");
+    s = vpc_utf16_name(img, v->header.parent_name, VPC_PARENT_NAME_BYTES,
+                       true, "dynamic disk header parent name");
     if (s == NULL)
         return -1;
-    vpc_backslashes(s);
     vpc_basename(s);
     if (*s == '\0') {
         free(s);
@@ -278,20 +233,6 @@ vpc_candidates(struct vmc_image *img, struct vpc_candidate *c, int *nc)
     c[*nc].source = "header parent name";
     (*nc)++;
     return 0;
-}
-
-/* True if NAME (relative to IMG's directory) names an existing file. */
-static bool
-vpc_exists(struct vmc_image *img, const char *name)
-{
-    CLEANUP_FREE char *path = NULL;
-    struct stat st;
-
-    if (name[0] == '/')
-        return stat(name, &st) == 0;
-    if (asprintf(&path, "%s/%s", img->dir, name) == -1)
-        return false;
-    return stat(path, &st) == 0;
 }
 
 static void
@@ -308,24 +249,16 @@ vpc_check_parent_id(struct vmc_image *img)
 {
     struct vpc *v = img->priv;
     const struct vpc *pv = img->backing->priv;
-    char want[37], got[37];
+    char want[37], got[37], child_says[64], parent_has[64];
 
     if (memcmp(pv->footer.uuid, v->header.parent_uuid, 16) == 0)
         return 0;
     vpc_format_uuid(v->header.parent_uuid, want);
     vpc_format_uuid(pv->footer.uuid, got);
-    if (img->flags & VMC_IMAGE_IGNORE_PARENT_ID) {
-        vmc_warning(img->h, "%s: parent %s has unique ID %s, not the %s "
-                    "this differencing disk was made from; using it anyway "
-                    "as asked", img->path, img->backing->path, got, want);
-        return 0;
-    }
-    vmc_error(img->h, "%s: parent %s has unique ID %s, but this "
-              "differencing disk was made from %s: the parent was changed "
-              "or replaced, and reading through it would give wrong data "
-              "(use --ignore-parent-id to read it anyway)", img->path,
-              img->backing->path, got, want);
-    return -1;
+    snprintf(child_says, sizeof child_says, "parent unique ID %s", want);
+    snprintf(parent_has, sizeof parent_has, "unique ID %s", got);
+    return vmc_image_parent_mismatch(img, "unique ID", child_says,
+                                     parent_has);
 }
 
 int
@@ -353,7 +286,12 @@ vpc_open_parent(struct vmc_image *img)
         goto out;
     }
     for (i = 0; i < nc; i++) {
-        if (!vpc_exists(img, c[i].name)) {
+        CLEANUP_FREE char *local = NULL;
+
+        /* Windows paths, another case: see vmc_image_find_name. */
+        if (vmc_image_find_name(img, c[i].name, c[i].source, &local) == -1)
+            goto out;
+        if (local == NULL) {
             vmc_debug(img->h, "%s: parent '%s' from the %s does not exist",
                       img->path, c[i].name, c[i].source);
             continue;
@@ -364,7 +302,7 @@ vpc_open_parent(struct vmc_image *img)
             vmc_error(img->h, "%s: %m", img->path);
             goto out;
         }
-        if (vmc_image_open_backing(img, c[i].name, "vpc",
+        if (vmc_image_open_backing(img, local, "vpc",
                                    "parent locator") == -1)
             goto out;
         if (vpc_check_parent_id(img) == -1) {

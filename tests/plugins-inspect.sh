@@ -99,7 +99,7 @@ rc=0; "$VMCONV" inspect --from nope "$sample" 2>/dev/null || rc=$?
 [ $rc = 3 ] || fail "--from nope: exit $rc, expected 3"
 printf 'vmconv-example 1\nname = x\nmemory = lots\n' > "$tmp/bad.vmconv-example"
 expect_fail "bad example" "$VMCONV" inspect "$tmp/bad.vmconv-example"
-grep -qxF "vmconv: $tmp/bad.vmconv-example: line 3: memory: 'lots' is not a size (a number, optionally followed by K, M, G or T)" \
+grep -qxF "vmconv: $tmp/bad.vmconv-example: line 3: memory: 'lots' is not a size (a number, optionally followed by K, M, G, T or P)" \
     "$tmp/expect_fail.out" || fail "bad example: message"
 "$VMCONV" inspect --help | grep -q '^Usage: vmconv inspect' || fail "inspect --help"
 

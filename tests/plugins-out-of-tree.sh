@@ -1,6 +1,6 @@
 #!/bin/bash
 # plugins/example/example.c builds outside the tree as
-# vmconv-plugin(3) shows: only the installed headers (an include
+# vmconv-plugin(3) shows: the installed headers and common/cleanup.c (an include
 # directory laid out as `make install` does, version.h included; no
 # config.h, no core/), pkg-config's flags, and -z defs against
 # libvmconv.  The result loads and reads the sample.
@@ -22,12 +22,15 @@ sed -e "s|^prefix=.*|prefix=$tmp/prefix|" \
 flags=$(PKG_CONFIG_PATH=$tmp/pkgconfig pkg-config --cflags --libs vmconv) ||
     fail "pkg-config vmconv"
 
-# The file alone, so nothing beside it in the tree is picked up.
-cp "$top_srcdir/plugins/example/example.c" "$tmp/src/"
+# The file and common/'s cleanup helpers (copied, as a plugin author
+# does; common/ is not installed), so nothing else of the tree is
+# picked up.
+cp "$top_srcdir/plugins/example/example.c" "$top_srcdir/common/cleanup.c" \
+    "$top_srcdir/common/cleanup.h" "$tmp/src/"
 # shellcheck disable=SC2086
 $cc -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -shared -fPIC \
-    -fvisibility=hidden -o "$tmp/plugins/vmconv-example.so" \
-    "$tmp/src/example.c" $flags -Wl,-z,defs 2> "$tmp/cc.err" ||
+    -fvisibility=hidden -I"$tmp/src" -o "$tmp/plugins/vmconv-example.so" \
+    "$tmp/src/example.c" "$tmp/src/cleanup.c" $flags -Wl,-z,defs 2> "$tmp/cc.err" ||
     { cat "$tmp/cc.err"; fail "example.c does not build out of tree"; }
 
 "$VMCONV" --plugin-dir "$tmp/plugins" plugins > "$tmp/list" 2>&1 ||

@@ -272,9 +272,9 @@ static const struct {
     { "vmconv-example 1\n# no name\nvcpus = 1\n", "the VM has no name "
       "(add 'name = ...')" },
     { "vmconv-example 1\nname = a\nmemory = 12Q\n", "line 3: memory: '12Q' "
-      "is not a size (a number, optionally followed by K, M, G or T)" },
+      "is not a size (a number, optionally followed by K, M, G, T or P)" },
     { "vmconv-example 1\nname = a\nmemory = G\n", "line 3: memory: 'G' "
-      "is not a size (a number, optionally followed by K, M, G or T)" },
+      "is not a size (a number, optionally followed by K, M, G, T or P)" },
     { "vmconv-example 1\nname = a\nmemory = 99999999999T\n", "line 3: "
       "memory: '99999999999T' is too large" },
     { "vmconv-example 1\nname = a\nmemory = 99999999999999999999999\n",
@@ -325,7 +325,8 @@ START_TEST(test_read_nul_byte)
     char msg[3 * PATH_MAX];
 
     ck_assert_ptr_null(vmc_plugin_read(h, example, f));
-    snprintf(msg, sizeof msg, "%s: not a text file (it holds a NUL byte)", f);
+    snprintf(msg, sizeof msg, "%s: not a text file (NUL byte at offset 25)",
+             f);
     ck_assert_str_eq(vmc_get_error(h), msg);
 }
 END_TEST

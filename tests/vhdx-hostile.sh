@@ -101,7 +101,7 @@ done
 
 # Damaged parent locators (from the generator).
 for v in locator-bad-count:"do not fit" locator-bad-offset:"not inside" \
-         locator-odd-length:"length 3 is empty, odd" locator-bad-utf16:"not valid UTF-16" \
+         locator-odd-length:"length 3 is empty, odd" locator-bad-utf16:"entry 0: key: invalid UTF-16 (unpaired surrogate" \
          locator-bad-type:"unknown locator type" \
          locator-no-path:"names no parent file"; do
     gen "${v%%:*}" "$tmp/${v%%:*}"

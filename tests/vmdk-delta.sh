@@ -62,12 +62,19 @@ cmp -s -i 65536:0 -n 900000 "$tmp/alone.raw" /dev/zero ||
 cp child.vmdk bad-cid.vmdk
 set_desc bad-cid.vmdk 's/^parentCID=.*/parentCID=0badc1d0/'
 expect_fail "CID mismatch" "$IMGTOOL" read bad-cid.vmdk "$tmp/x.raw"
-grep -q "bad-cid.vmdk: parent CID mismatch: parentCID=0badc1d0" \
+grep -q "bad-cid.vmdk: parent .* does not match: CID mismatch: this image records parentCID=0badc1d0, the parent has CID=" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "CID message"; }
 IMGTOOL_FLAGS=ignoreparent "$IMGTOOL" read bad-cid.vmdk "$tmp/x.raw" \
     2> "$tmp/warn.txt" || fail "ignoreparent read"
-grep -q "warning: .*parent CID mismatch" "$tmp/warn.txt" || fail "no warning"
+grep -q "warning: .*CID mismatch.*reading it anyway as asked" "$tmp/warn.txt" || fail "no warning"
 cmp -s "$tmp/x.raw" "$tmp/child.raw" || fail "ignoreparent: wrong data"
+# The library names no option; the vmconv command adds its own.
+grep -q -- "--ignore-parent-id" "$tmp/expect_fail.out" &&
+    fail "the library message names a command line option"
+rc=0; "$VMCONV" disk convert -O raw bad-cid.vmdk "$tmp/y.raw" 2> "$tmp/cli.err" || rc=$?
+[ $rc -eq 2 ] || fail "vmconv disk convert of bad-cid.vmdk: exit $rc"
+grep -q "CID mismatch.*wrong data (use --ignore-parent-id to read it anyway)$" \
+    "$tmp/cli.err" || { cat "$tmp/cli.err"; fail "CLI hint for --ignore-parent-id"; }
 
 # A parentCID without a hint.
 cp child.vmdk nohint.vmdk
@@ -85,6 +92,16 @@ cp child.vmdk esxhint.vmdk
 set_desc esxhint.vmdk 's|^parentFileNameHint=.*|parentFileNameHint="/vmfs/volumes/5a1b-2c3d/vm/base.vmdk"|'
 "$IMGTOOL" read esxhint.vmdk "$tmp/x.raw" || fail "ESXi hint"
 cmp -s "$tmp/x.raw" "$tmp/child.raw" || fail "ESXi hint: wrong data"
+# A datastore path, and names that differ only in case (VMFS and
+# Windows copies): found as VHDX parents always were.
+cp child.vmdk dshint.vmdk
+set_desc dshint.vmdk 's|^parentFileNameHint=.*|parentFileNameHint="[datastore1] vm/BASE.VMDK"|'
+"$IMGTOOL" read dshint.vmdk "$tmp/x.raw" || fail "datastore hint"
+cmp -s "$tmp/x.raw" "$tmp/child.raw" || fail "datastore hint: wrong data"
+cp child.vmdk casehint.vmdk
+set_desc casehint.vmdk 's|^parentFileNameHint=.*|parentFileNameHint="Base.Vmdk"|'
+"$IMGTOOL" read casehint.vmdk "$tmp/x.raw" || fail "hint in another case"
+cmp -s "$tmp/x.raw" "$tmp/child.raw" || fail "hint in another case: wrong data"
 
 # A hint leading outside the directory is refused unless allowed.
 mkdir "$tmp/other"
@@ -93,6 +110,12 @@ qemu_img create -q -f vmdk -b ../vm/base.vmdk -F vmdk out.vmdk
 expect_fail "hint outside" "$IMGTOOL" read out.vmdk "$tmp/x.raw"
 grep -q "parentFileNameHint '../vm/base.vmdk' leads outside" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "outside message"; }
+grep -q -- "--allow-outside-paths" "$tmp/expect_fail.out" &&
+    fail "the library message names a command line option"
+rc=0; "$VMCONV" disk info out.vmdk > /dev/null 2> "$tmp/cli.err" || rc=$?
+[ $rc -eq 2 ] || fail "vmconv disk info out.vmdk: exit $rc"
+grep -q "leads outside.*refusing to follow it (use --allow-outside-paths if you trust this image)$" \
+    "$tmp/cli.err" || { cat "$tmp/cli.err"; fail "CLI hint for --allow-outside-paths"; }
 IMGTOOL_FLAGS=outside "$IMGTOOL" read out.vmdk "$tmp/x.raw" ||
     fail "outside allowed"
 cmp -s "$tmp/x.raw" "$tmp/vm/base.raw" || fail "outside: wrong data"

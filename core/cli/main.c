@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vmconv/util.h>
+
 #include "cli.h"
 
 struct cli_globals cli;
@@ -68,9 +70,21 @@ cli_errorf(const char *fmt, ...)
 void
 cli_print_error(struct vmc_handle *h)
 {
+    /* The library names no command line option; hints give ours. */
+    static const char *const hints[VMC_HINT_LAST] = {
+        [VMC_HINT_ALLOW_OUTSIDE] =
+            " (use --allow-outside-paths if you trust this image)",
+        [VMC_HINT_IGNORE_PARENT_ID] =
+            " (use --ignore-parent-id to read it anyway)",
+        [VMC_HINT_CREATE_OPTIONS] =
+            " (-o help lists the options of this format)",
+    };
     const char *msg = vmc_get_error(h);
+    enum vmc_error_hint hint = vmc_get_error_hint(h);
+    const char *extra = hint > VMC_HINT_NONE && hint < VMC_HINT_LAST
+        ? hints[hint] : NULL;
 
-    cli_errorf("%s", msg ? msg : "unknown error");
+    cli_errorf("%s%s", msg ? msg : "unknown error", extra ? extra : "");
 }
 
 static void

@@ -349,10 +349,10 @@ struct vmc_plugin {
 
 /* ---- Helpers for plugins ------------------------------------------- */
 
-/* Read the whole regular file PATH (at most MAX bytes) into a malloc'd,
- * NUL-terminated buffer.  Returns NULL with an error naming PATH.
+/* Reading files, UTF-16, foreign paths, parsing values, safe XML and
+ * digests: <vmconv/util.h>.
  */
-char *vmc_read_file(struct vmc_handle *h, const char *path, size_t max);
+#include <vmconv/util.h>
 
 /* For probe: read up to LEN bytes from the start of PATH into BUF,
  * without blocking on FIFOs or devices.  Returns the number of bytes

@@ -33,15 +33,18 @@
  *  4. Replace the parser and the writer below; keep the shape: probe
  *     decides on content, read fills a struct vmc_vm, write emits files.
  *
- * Outside the source tree it builds with only the installed headers:
+ * Outside the source tree it builds with the installed headers and
+ * common/cleanup.{c,h} copied beside it:
  *
- *   cc -shared -fPIC -fvisibility=hidden -o vmconv-example.so example.c \
- *      $(pkg-config --cflags --libs vmconv) -Wl,-z,defs
+ *   cc -shared -fPIC -fvisibility=hidden -I. -o vmconv-example.so \
+ *      example.c cleanup.c $(pkg-config --cflags --libs vmconv) -Wl,-z,defs
  *
  * Rules every plugin keeps (vmconv-plugin(3) has them all):
  *  - Only the public headers: <vmconv/plugin.h> (which includes
- *    <vmconv/vm.h>, <vmconv/image.h>, <vmconv/version.h> and
- *    <vmconv/vmconv.h>).
+ *    <vmconv/vm.h>, <vmconv/image.h>, <vmconv/version.h>,
+ *    <vmconv/vmconv.h> and the helpers of <vmconv/util.h>); and
+ *    common/ (CLEANUP_*, XML writer macros), linked in statically,
+ *    outside the ABI.
  *  - Everything read from a source is hostile: check every value,
  *    bound every size, and give one clear error naming the file and the
  *    line or key, then return NULL / -1.  Never crash, never guess.
@@ -57,6 +60,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +68,8 @@
 #include <unistd.h>
 
 #include <vmconv/plugin.h>
+
+#include "cleanup.h"          /* common/: CLEANUP_FREE, no ABI */
 
 /* The first line of every file, then the format version. */
 #define EXAMPLE_MAGIC "vmconv-example "
@@ -107,49 +113,17 @@ struct example_parser {
     struct vmc_nic *nic;         /* the [nic] being read, or NULL */
 };
 
-/* A decimal number with an optional binary suffix K, M, G or T.
- * Checked for overflow: "99999999999T" is an error, not a wrap-around.
+/* A size: vmc_parse_size_what parses it and names the file, the line
+ * and the key in its error.
  */
 static int
 example_parse_size(struct example_parser *p, const char *key,
                    const char *value, uint64_t *out)
 {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    const char *s = value;
+    char what[PATH_MAX + 64];
 
-    if (*s < '0' || *s > '9')
-        goto bad;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            goto too_big;
-        v = v * 10 + (uint64_t) (*s - '0');
-    }
-    switch (*s) {
-    case '\0': break;
-    case 'K': shift = 10; s++; break;
-    case 'M': shift = 20; s++; break;
-    case 'G': shift = 30; s++; break;
-    case 'T': shift = 40; s++; break;
-    default: goto bad;
-    }
-    if (*s != '\0')
-        goto bad;
-    /* Sizes end up in int64_t fields of JSON and in off_t: cap there. */
-    if (v > ((uint64_t) INT64_MAX >> shift))
-        goto too_big;
-    *out = v << shift;
-    return 0;
-
- bad:
-    vmc_error(p->h, "%s: line %u: %s: '%s' is not a size (a number, "
-              "optionally followed by K, M, G or T)", p->path, p->line, key,
-              value);
-    return -1;
- too_big:
-    vmc_error(p->h, "%s: line %u: %s: '%s' is too large", p->path, p->line,
-              key, value);
-    return -1;
+    snprintf(what, sizeof what, "%s: line %u: %s", p->path, p->line, key);
+    return vmc_parse_size_what(p->h, what, value, out);
 }
 
 /* A small count (vCPUs, a boot position ...): 0 .. MAX, digits only. */
@@ -539,25 +513,22 @@ example_read(struct vmc_handle *h, const char *source,
              const struct vmc_read_options *opts)
 {
     struct example_parser p = { .h = h, .path = source, .line = 1 };
-    char *text, *dir = NULL, *slash, *rest;
+    CLEANUP_FREE char *text = NULL;
+    CLEANUP_FREE char *dir = NULL;
+    char *slash, *rest;
     const char *disk_dir;
     struct vmc_vm *vm = NULL;
-    struct stat st;
 
     if (example_read_params(h, source, opts, &disk_dir) == -1)
         return NULL;
 
-    /* vmc_read_file opens read-only and refuses files over the limit
-     * before reading them.
+    /* vmc_read_file opens read-only, refuses files over the limit
+     * before reading them, and refuses a NUL byte (it would silently
+     * end the text early).
      */
     text = vmc_read_file(h, source, EXAMPLE_MAX_SIZE);
     if (text == NULL)
         return NULL;
-    /* Hostile input: a NUL byte would silently end the text early. */
-    if (stat(source, &st) == -1 || (uint64_t) st.st_size != strlen(text)) {
-        vmc_error(h, "%s: not a text file (it holds a NUL byte)", source);
-        goto out;
-    }
     dir = strdup(disk_dir ? disk_dir : source);
     if (dir == NULL) {
         vmc_error(h, "%s: %m", source);
@@ -605,8 +576,6 @@ example_read(struct vmc_handle *h, const char *source,
         vm = NULL;
     }
  out:
-    free(dir);
-    free(text);
     return vm;
 }
 
