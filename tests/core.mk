@@ -8,3 +8,6 @@ test_core_util_SOURCES = test-core-util.c
 
 TESTS += public-headers.sh
 EXTRA_DIST += public-headers.sh
+
+TESTS += exported-symbols.sh
+EXTRA_DIST += exported-symbols.sh

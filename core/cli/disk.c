@@ -16,7 +16,6 @@
 
 #include <vmconv/convert.h>
 
-#include "cleanup.h"
 #include "cli.h"
 
 /* Exit codes of `disk check`, as qemu-img check has them. */
@@ -385,7 +384,7 @@ convert_run(struct vmc_handle *h, const struct convert_args *a)
     struct progress prog = { .bar = a->progress, .machine = a->machine,
                              .tty = isatty(STDERR_FILENO) != 0,
                              .last_percent = -10 };
-    CLEANUP_FREE char *options = convert_options(a);
+    char *options = convert_options(a);
     double t0 = now_seconds();
     int r;
 
@@ -404,6 +403,7 @@ convert_run(struct vmc_handle *h, const struct convert_args *a)
     vmc_set_event_handler(h, convert_event, &prog);
     r = vmc_disk_convert(h, &job);
     vmc_set_event_handler(h, NULL, NULL);
+    free(options);
     if (r == -1)
         return -1;
     if (a->machine)
