@@ -122,8 +122,7 @@ qcow2_chk_read(struct qcow2_chk *c, uint64_t off, uint64_t len,
                         PRIu64 " bytes", what, off, len);
         return NULL;
     }
-    if (vmc_pread_full(c->img->h, c->img->path, c->img->fd, buf, len,
-                       off) == -1) {
+    if (vmc_file_pread_full(c->img->file, buf, len, off) == -1) {
         vmc_check_error(c->r, "%s at offset %" PRIu64 ": %s", what, off,
                         vmc_get_error(c->img->h));
         free(buf);
@@ -268,8 +267,7 @@ qcow2_chk_snapshots(struct qcow2_chk *c)
                             pos);
             return;
         }
-        if (vmc_pread_full(c->img->h, c->img->path, c->img->fd, &s, sizeof s,
-                           pos) == -1) {
+        if (vmc_file_pread_full(c->img->file, &s, sizeof s, pos) == -1) {
             vmc_check_error(c->r, "snapshot %" PRIu32 " at offset %" PRIu64
                             ": %s", i, pos, vmc_get_error(c->img->h));
             return;

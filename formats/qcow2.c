@@ -428,9 +428,9 @@ qcow2_read_header(struct vmc_image *img, struct qcow2 *q)
                   "qcow2 header", img->path, img->file_size);
         return -1;
     }
-    if (vmc_pread_full(h, img->path, img->fd, b,
-                       img->file_size < sizeof b ? img->file_size : sizeof b,
-                       0) == -1)
+    if (vmc_file_pread_full(img->file, b,
+                            img->file_size < sizeof b ? img->file_size : sizeof b,
+                            0) == -1)
         return -1;
     qcow2_decode_header(b, hd);
     if (qcow2_check_basics(img, b, hd) == -1)
@@ -452,7 +452,7 @@ qcow2_read_header(struct vmc_image *img, struct qcow2 *q)
         : img->file_size;
     c0 = vmc_malloc(h, img->path, c0_len, "header cluster");
     if (c0 == NULL ||
-        vmc_pread_full(h, img->path, img->fd, c0, c0_len, 0) == -1)
+        vmc_file_pread_full(img->file, c0, c0_len, 0) == -1)
         return -1;
 
     end = c0_len;
@@ -507,9 +507,8 @@ qcow2_read_l1(struct vmc_image *img, struct qcow2 *q)
     raw = vmc_malloc(img->h, img->path, (uint64_t) q->l1_needed * 8,
                      "L1 table");
     if (raw == NULL ||
-        vmc_pread_full(img->h, img->path, img->fd, raw,
-                       (size_t) q->l1_needed * 8,
-                       q->hdr.l1_table_offset) == -1)
+        vmc_file_pread_full(img->file, raw, (size_t) q->l1_needed * 8,
+                            q->hdr.l1_table_offset) == -1)
         return -1;
     for (i = 0; i < q->l1_needed; i++)
         q->l1[i] = vmc_be64(raw + (size_t) i * 8);
@@ -651,8 +650,7 @@ qcow2_l2_get(struct vmc_image *img, uint64_t l2_off, uint32_t first,
     data = vmc_malloc(img->h, img->path, q->cluster_size, "L2 table");
     if (data == NULL)
         return -1;
-    if (vmc_pread_full(img->h, img->path, img->fd, data, q->cluster_size,
-                       l2_off) == -1) {
+    if (vmc_file_pread_full(img->file, data, q->cluster_size, l2_off) == -1) {
         free(data);
         return -1;
     }
@@ -972,7 +970,7 @@ qcow2_read_host(struct vmc_image *img, void *buf, uint64_t len,
     }
     if (len == 0)
         return 0;
-    return vmc_pread_full(img->h, img->path, img->fd, buf, len, host);
+    return vmc_file_pread_full(img->file, buf, len, host);
 }
 
 /* Per-call buffers for compressed clusters. */
@@ -999,7 +997,7 @@ qcow2_read_compressed(struct vmc_image *img, struct qcow2_cbuf *cb,
     }
     if (n > img->file_size - r->host)
         n = img->file_size - r->host;
-    if (vmc_pread_full(img->h, img->path, img->fd, cb->in, n, r->host) == -1)
+    if (vmc_file_pread_full(img->file, cb->in, n, r->host) == -1)
         return -1;
     if (qcow2_decompress(img->h, img->path, r->host, q->hdr.compression_type,
                          &cb->dec, cb->in, n, cb->out, q->cluster_size) == -1)
