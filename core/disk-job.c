@@ -180,7 +180,10 @@ job_run(struct vmc_handle *h, const struct vmc_disk_job *j)
 
     vmc_job_phase_start(h, "open");
     if (job_check_cancelled(h) == 0)
-        src = vmc_image_open(h, j->src, j->src_format,
+        src = j->src_is_uri
+            ? vmc_image_open_uri(h, j->src, j->src_format,
+                                 j->open_flags & ~VMC_IMAGE_RDWR)
+            : vmc_image_open(h, j->src, j->src_format,
                              j->open_flags & ~VMC_IMAGE_RDWR);
     vmc_job_phase_end(h);
     if (src == NULL)

@@ -20,7 +20,7 @@
 #include "internal.h"
 
 static int
-image_read_probe(struct vmc_handle *h, const char *path, int fd,
+image_read_probe(const char *path, struct vmc_file *file,
                  uint64_t file_size, struct vmc_probe *p, uint8_t *head,
                  uint8_t *tail)
 {
@@ -30,18 +30,18 @@ image_read_probe(struct vmc_handle *h, const char *path, int fd,
     p->head_len = file_size < VMC_PROBE_HEAD ? file_size : VMC_PROBE_HEAD;
     p->tail = tail;
     p->tail_len = file_size < VMC_PROBE_TAIL ? file_size : VMC_PROBE_TAIL;
-    if (vmc_pread_full(h, path, fd, head, p->head_len, 0) == -1)
+    if (vmc_file_pread_full(file, head, p->head_len, 0) == -1)
         return -1;
-    if (vmc_pread_full(h, path, fd, tail, p->tail_len,
-                       file_size - p->tail_len) == -1)
+    if (vmc_file_pread_full(file, tail, p->tail_len,
+                            file_size - p->tail_len) == -1)
         return -1;
     return 0;
 }
 
 /* Pick the driver with the highest probe score. */
 static const struct vmc_format_ops *
-image_probe_fd(struct vmc_handle *h, const char *path, int fd,
-               uint64_t file_size)
+image_probe_file(struct vmc_handle *h, const char *path,
+                 struct vmc_file *file, uint64_t file_size)
 {
     CLEANUP_FREE uint8_t *head = malloc(VMC_PROBE_HEAD);
     uint8_t tail[VMC_PROBE_TAIL];
@@ -54,7 +54,7 @@ image_probe_fd(struct vmc_handle *h, const char *path, int fd,
         vmc_error(h, "%s: %m", path);
         return NULL;
     }
-    if (image_read_probe(h, path, fd, file_size, &p, head, tail) == -1)
+    if (image_read_probe(path, file, file_size, &p, head, tail) == -1)
         return NULL;
     for (i = 0; vmc_formats[i] != NULL; i++) {
         int score = vmc_formats[i]->probe ? vmc_formats[i]->probe(&p) : 0;
@@ -90,7 +90,6 @@ image_alloc(struct vmc_handle *h, const char *path)
         return NULL;
     }
     img->h = h;
-    img->fd = -1;
     img->path = strdup(path);
     img->dir = dir_of(path);
     if (img->path == NULL || img->dir == NULL) {
@@ -110,68 +109,47 @@ image_free(struct vmc_image *img)
 
     for (o = img->outfiles; o; o = next) {
         next = o->next;
-        if (o->fd >= 0)
-            close(o->fd);
+        vmc_file_close(o->file);
         if (!img->committed && o->tmp)
             unlink(o->tmp);
         free(o->tmp);
         free(o->final);
         free(o);
     }
-    if (img->fd >= 0)
-        close(img->fd);
+    vmc_file_close(img->file);
     free(img->path);
     free(img->dir);
     free(img->root);
     free(img);
 }
 
-/* Open PATH as a member of a chain (CHILD is NULL for the top). */
+/* Open the image in FILE (taken over: closed on failure), shown as
+ * PATH, as a member of a chain (CHILD is NULL for the top).  ORIGIN is
+ * NULL for a local file (see struct vmc_image).
+ */
 static struct vmc_image *
-image_open_internal(struct vmc_handle *h, const char *path,
-                    const char *format, unsigned flags,
-                    struct vmc_image *child)
+image_open_file(struct vmc_handle *h, struct vmc_file *file,
+                const char *path, const char *origin, const char *format,
+                unsigned flags, struct vmc_image *child)
 {
     struct vmc_image *img;
-    struct stat st;
     const struct vmc_image *c;
-    int oflags = (flags & VMC_IMAGE_RDWR) ? O_RDWR : O_RDONLY;
 
     img = image_alloc(h, path);
-    if (img == NULL)
+    if (img == NULL) {
+        vmc_file_close(file);
         return NULL;
+    }
+    img->file = file;
+    img->origin = origin;
     img->flags = flags;
     img->writable = (flags & VMC_IMAGE_RDWR) != 0;
     img->child = child;
     img->depth = child ? child->depth + 1 : 0;
-
-    img->fd = open(path, oflags | O_CLOEXEC);
-    if (img->fd == -1) {
-        /* A missing or unreadable source is the input's fault. */
-        vmc_error_kind(h, errno == EIO ? VMC_ERR_IO : VMC_ERR_BAD_INPUT,
-                       "open: %s: %m", path);
+    img->dev = file->dev;
+    img->ino = file->ino;
+    if (vmc_file_get_size(file, &img->file_size) == -1)
         goto fail;
-    }
-    if (fstat(img->fd, &st) == -1) {
-        vmc_error(h, "stat: %s: %m", path);
-        goto fail;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        vmc_error(h, "%s: is a directory, not a disk image", path);
-        goto fail;
-    }
-    img->dev = st.st_dev;
-    img->ino = st.st_ino;
-    img->file_size = (uint64_t) st.st_size;
-    if (S_ISBLK(st.st_mode)) {
-        off_t end = lseek(img->fd, 0, SEEK_END);
-
-        if (end == -1) {
-            vmc_error(h, "%s: cannot find the device size: %m", path);
-            goto fail;
-        }
-        img->file_size = (uint64_t) end;
-    }
     for (c = child; c; c = c->child)
         if (c->dev == img->dev && c->ino == img->ino) {
             vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: backing chain loops: "
@@ -182,11 +160,12 @@ image_open_internal(struct vmc_handle *h, const char *path,
 
     if (child) {
         img->root = strdup(child->root);
-    } else {
+    } else if (origin == NULL) {
         CLEANUP_FREE char *abs = realpath(img->dir, NULL);
 
         img->root = abs ? strdup(abs) : NULL;
-    }
+    } else
+        img->root = strdup("");         /* names are not followed */
     if (img->root == NULL) {
         vmc_error(h, "%s: resolving its directory: %m", path);
         goto fail;
@@ -199,7 +178,7 @@ image_open_internal(struct vmc_handle *h, const char *path,
             goto fail;
         }
     } else {
-        img->ops = image_probe_fd(h, path, img->fd, img->file_size);
+        img->ops = image_probe_file(h, path, img->file, img->file_size);
         if (img->ops == NULL)
             goto fail;
     }
@@ -223,11 +202,83 @@ fail:
     return NULL;
 }
 
+/* Open the local file PATH as a member of a chain. */
+static struct vmc_image *
+image_open_internal(struct vmc_handle *h, const char *path,
+                    const char *format, unsigned flags,
+                    struct vmc_image *child)
+{
+    struct vmc_file *file;
+
+    file = vmc_file_posix_open(h, path, (flags & VMC_IMAGE_RDWR) != 0);
+    if (file == NULL)
+        return NULL;
+    return image_open_file(h, file, path, NULL, format, flags, child);
+}
+
 struct vmc_image *
 vmc_image_open(struct vmc_handle *h, const char *path, const char *format,
                unsigned flags)
 {
     return image_open_internal(h, path, format, flags, NULL);
+}
+
+/* Images that are not local files are read-only. */
+static int
+image_check_source_flags(struct vmc_handle *h, const char *name,
+                         const char *what, unsigned flags)
+{
+    if (flags & VMC_IMAGE_RDWR) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: %s can only be opened "
+                       "read-only", name, what);
+        return -1;
+    }
+    return 0;
+}
+
+struct vmc_image *
+vmc_image_open_range(struct vmc_handle *h, const char *path,
+                     uint64_t offset, uint64_t length, const char *format,
+                     unsigned flags)
+{
+    CLEANUP_FREE char *name = NULL;
+    struct vmc_file *under, *file;
+
+    if (image_check_source_flags(h, path, "an image inside another file",
+                                 flags) == -1)
+        return NULL;
+    if (asprintf(&name, "%s@%" PRIu64, path, offset) == -1) {
+        vmc_error(h, "%s: %m", path);
+        return NULL;
+    }
+    under = vmc_file_posix_open(h, path, false);
+    if (under == NULL)
+        return NULL;
+    file = vmc_file_range_open(h, name, under, offset, length, true);
+    if (file == NULL)
+        return NULL;
+    return image_open_file(h, file, name, "from a byte range of another "
+                           "file", format, flags, NULL);
+}
+
+struct vmc_image *
+vmc_image_open_uri(struct vmc_handle *h, const char *uri, const char *format,
+                   unsigned flags)
+{
+    struct vmc_file *file;
+
+    if (!vmc_file_is_nbd_uri(uri)) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a URI vmconv can open "
+                       "(nbd://, nbds://, nbd+unix:// or nbds+unix://)", uri);
+        return NULL;
+    }
+    if (image_check_source_flags(h, uri, "an NBD export", flags) == -1)
+        return NULL;
+    file = vmc_file_nbd_open(h, uri);
+    if (file == NULL)
+        return NULL;
+    return image_open_file(h, file, uri, "from an NBD export", format,
+                           flags, NULL);
 }
 
 int
@@ -301,19 +352,16 @@ vmc_image_formats(void)
 const char *
 vmc_image_probe(struct vmc_handle *h, const char *path)
 {
-    CLEANUP_CLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-    const struct vmc_format_ops *ops;
-    struct stat st;
+    const struct vmc_format_ops *ops = NULL;
+    struct vmc_file *file;
+    uint64_t size;
 
-    if (fd == -1) {
-        vmc_error(h, "open: %s: %m", path);
+    file = vmc_file_posix_open(h, path, false);
+    if (file == NULL)
         return NULL;
-    }
-    if (fstat(fd, &st) == -1) {
-        vmc_error(h, "stat: %s: %m", path);
-        return NULL;
-    }
-    ops = image_probe_fd(h, path, fd, (uint64_t) st.st_size);
+    if (vmc_file_get_size(file, &size) == 0)
+        ops = image_probe_file(h, path, file, size);
+    vmc_file_close(file);
     return ops ? ops->name : NULL;
 }
 
@@ -441,6 +489,13 @@ vmc_image_resolve_name(struct vmc_image *img, const char *name,
         vmc_error(h, "%s: %s is empty", img->path, what);
         return NULL;
     }
+    if (img->origin) {
+        vmc_error_kind(h, VMC_ERR_UNSUPPORTED, "%s: %s '%s' is not "
+                       "followed: the image was opened %s, where names have "
+                       "no directory to be relative to", img->path, what,
+                       name, img->origin);
+        return NULL;
+    }
     if (strchr(name, ':') && strstr(name, "://")) {
         vmc_error(h, "%s: %s '%s' is a URL, not a file; vmconv follows "
                   "only local files", img->path, what, name);
@@ -536,31 +591,33 @@ vmc_image_open_backing(struct vmc_image *img, const char *name,
     return 0;
 }
 
-int
+struct vmc_file *
 vmc_image_open_related(struct vmc_image *img, const char *name,
                        const char *what, char **resolved)
 {
     CLEANUP_FREE char *path = vmc_image_resolve_name(img, name, what);
+    struct vmc_file *file;
     struct stat st;
     int fd;
 
     if (path == NULL)
-        return -1;
+        return NULL;
     fd = open(path, (img->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd == -1) {
         vmc_error(img->h, "%s: %s '%s': open %s: %m", img->path, what, name,
                   path);
-        return -1;
+        return NULL;
     }
     if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
         vmc_error(img->h, "%s: %s '%s': %s is not a file", img->path, what,
                   name, path);
         close(fd);
-        return -1;
+        return NULL;
     }
-    if (resolved)
+    file = vmc_file_posix_fdopen(img->h, path, fd, img->writable);
+    if (file && resolved)
         *resolved = vmc_steal_pointer(&path);
-    return fd;
+    return file;
 }
 
 /* ---- Creating outputs --------------------------------------------- */
@@ -597,9 +654,12 @@ image_create_tmp(char *template)
     return -1;
 }
 
-/* Make a temporary file beside FINAL and register it on IMG. */
+/* Make a temporary file beside FINAL and register it on IMG.  NAME is
+ * what messages call it.  Returns the new file's descriptor (owned by
+ * the outfile), or -1.
+ */
 static int
-image_add_outfile(struct vmc_image *img, const char *final)
+image_add_outfile(struct vmc_image *img, const char *final, const char *name)
 {
     struct vmc_handle *h = img->h;
     CLEANUP_FREE char *dir = dir_of(final);
@@ -616,7 +676,6 @@ image_add_outfile(struct vmc_image *img, const char *final)
         vmc_error(h, "%s: %m", final);
         return -1;
     }
-    o->fd = -1;
     o->final = strdup(final);
     if (o->final == NULL ||
         asprintf(&o->tmp, "%s/.%s.vmconv-XXXXXX", dir,
@@ -633,7 +692,13 @@ image_add_outfile(struct vmc_image *img, const char *final)
         o->tmp = NULL;
         goto fail;
     }
-    o->fd = fd;
+    o->file = vmc_file_posix_fdopen(h, name, fd, true);
+    if (o->file == NULL) {
+        unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+        goto fail;
+    }
     o->next = img->outfiles;
     img->outfiles = o;
     return fd;
@@ -694,14 +759,17 @@ vmc_image_create(struct vmc_handle *h, const char *path, const char *format,
             goto fail;
         }
     }
-    fd = image_add_outfile(img, path);
+    fd = image_add_outfile(img, path, path);
     if (fd == -1)
         goto fail;
-    img->fd = dup(fd);
-    if (img->fd == -1) {
+    fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (fd == -1) {
         vmc_error(h, "%s: %m", path);
         goto fail;
     }
+    img->file = vmc_file_posix_fdopen(h, path, fd, true);
+    if (img->file == NULL)
+        goto fail;
     if (ops->create(img, opts) == -1)
         goto fail;
     vmc_opts_free(opts);
@@ -713,7 +781,7 @@ fail:
     return NULL;
 }
 
-int
+struct vmc_file *
 vmc_image_create_companion(struct vmc_image *img, const char *final_name)
 {
     CLEANUP_FREE char *final = NULL;
@@ -724,9 +792,11 @@ vmc_image_create_companion(struct vmc_image *img, const char *final_name)
         final = NULL;
     if (final == NULL) {
         vmc_error(img->h, "%s: %m", img->path);
-        return -1;
+        return NULL;
     }
-    return image_add_outfile(img, final);
+    if (image_add_outfile(img, final, final_name) == -1)
+        return NULL;
+    return img->outfiles->file;
 }
 
 int
@@ -742,15 +812,12 @@ vmc_image_commit(struct vmc_image *img)
     }
     if (img->ops->flush && img->ops->flush(img) == -1)
         return -1;
-    /* img->fd is a dup of the main outfile's fd: syncing the outfiles
-     * syncs everything.
+    /* img->file is over a dup of the main outfile's descriptor:
+     * syncing the outfiles syncs everything.
      */
     for (o = img->outfiles; o && img->sync; o = o->next)
-        if (fsync(o->fd) == -1) {
-            vmc_error_kind(h, vmc_errno_kind(errno), "%s: fsync: %m",
-                           o->final);
+        if (vmc_file_flush(o->file) == -1)
             return -1;
-        }
     /* Companions first, the main file last, so a visible main file
      * always has its companions.
      */
@@ -812,15 +879,13 @@ vmc_image_create_help(const char *format)
 
 /* ---- Info --------------------------------------------------------- */
 
-/* Bytes allocated on the host for IMG's files (st_blocks). */
+/* Bytes allocated on the host for IMG's file (st_blocks; the data
+ * extents of a range or an NBD export).
+ */
 static uint64_t
 image_allocated(const struct vmc_image *img)
 {
-    struct stat st;
-
-    if (fstat(img->fd, &st) == -1)
-        return 0;
-    return (uint64_t) st.st_blocks * 512;
+    return vmc_file_allocated(img->file);
 }
 
 static struct json_object *

@@ -14,6 +14,7 @@
 #include <vmconv/vmconv.h>
 #include <vmconv/image.h>
 
+#include "file.h"
 #include "opts.h"
 
 struct json_object;
@@ -63,8 +64,8 @@ struct vmc_format_ops {
      */
     int (*probe)(const struct vmc_probe *p);
 
-    /* IMG has h, path, dir, fd (read-only unless writable), file_size
-     * and flags set.  Validate the headers, set img->size (and
+    /* IMG has h, path, dir, file (read-only unless writable),
+     * file_size and flags set.  Validate the headers, set img->size (and
      * img->cluster_size), store private state in img->priv, and open
      * the backing file if any with vmc_image_open_backing.  Returns 0
      * or -1 with an error set; close is not called after a failed
@@ -85,7 +86,7 @@ struct vmc_format_ops {
     int (*pread)(struct vmc_image *img, void *buf, size_t count,
                  uint64_t offset);
 
-    /* Writers (NULL for read-only formats).  create: img->fd is a new
+    /* Writers (NULL for read-only formats).  create: img->file is a new
      * empty file opened read-write, img->size is the virtual size;
      * lay out an empty image.  OPTS were validated against create_opts.
      */
@@ -136,7 +137,7 @@ struct vmc_outfile {
     struct vmc_outfile *next;
     char *tmp;
     char *final;
-    int fd;
+    struct vmc_file *file;
 };
 
 struct vmc_image {
@@ -146,13 +147,17 @@ struct vmc_image {
     char *dir;                   /* directory of PATH, for relative names */
     char *root;                  /* realpath of the top image's directory:
                                     names may not leave it */
-    int fd;                      /* O_RDONLY unless writable */
+    struct vmc_file *file;       /* read-only unless writable */
+    const char *origin;          /* NULL for a local file, else where the
+                                    bytes come from ("a byte range of
+                                    another file", "an NBD export"):
+                                    names read from it are not followed */
     unsigned flags;              /* VMC_IMAGE_* of the top image */
     bool writable;
     bool creating;               /* made by vmc_image_create */
     bool committed;
     bool sync;                   /* fsync before commit renames */
-    uint64_t file_size;          /* of fd when opened */
+    uint64_t file_size;          /* of file when opened */
     dev_t dev;
     ino_t ino;
     uint64_t size;               /* virtual size */
@@ -212,25 +217,31 @@ int vmc_image_parent_mismatch(struct vmc_image *img, const char *what,
                               const char *parent_has);
 
 /* Open NAME (relative to IMG's directory) with the same path policy, for
- * a file the format itself is made of (a VMDK extent).  Read-only unless
- * IMG is writable.  Returns an fd (the caller closes it), or -1.  If
- * RESOLVED is not NULL it receives the malloc'd path opened.
+ * a file the format itself is made of (a VMDK extent, a qcow2 data
+ * file).  Read-only unless IMG is writable.  Returns a file named by its
+ * resolved path (the caller closes it), or NULL.  If RESOLVED is not
+ * NULL it receives the malloc'd path opened.
  */
-int vmc_image_open_related(struct vmc_image *img, const char *name,
-                           const char *what, char **resolved);
+struct vmc_file *vmc_image_open_related(struct vmc_image *img,
+                                        const char *name, const char *what,
+                                        char **resolved);
 
 /* Resolve NAME relative to IMG and apply the path policy without
- * opening.  Returns the malloc'd path or NULL with an error.
+ * opening.  Refuses every name in an image that has an origin (opened
+ * from a byte range or a URI).  Returns the malloc'd path or NULL with
+ * an error.
  */
 char *vmc_image_resolve_name(struct vmc_image *img, const char *name,
                              const char *what);
 
 /* Create a companion output file FINAL_NAME (a VMDK flat extent) for an
- * image being created: returns a read-write fd of a temporary file that
- * commit renames to FINAL_NAME (relative names are relative to the
- * image's directory).  The fd belongs to the image.  -1 on error.
+ * image being created: returns a read-write file (named FINAL_NAME in
+ * messages) over a temporary file that commit renames to FINAL_NAME
+ * (relative names are relative to the image's directory).  The file
+ * belongs to the image.  NULL on error.
  */
-int vmc_image_create_companion(struct vmc_image *img, const char *final_name);
+struct vmc_file *vmc_image_create_companion(struct vmc_image *img,
+                                            const char *final_name);
 
 /* Read COUNT bytes at OFFSET of IMG's backing chain (zeros where there
  * is no backing image or past its end).  For drivers' pread.

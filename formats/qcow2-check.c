@@ -122,8 +122,7 @@ qcow2_chk_read(struct qcow2_chk *c, uint64_t off, uint64_t len,
                         PRIu64 " bytes", what, off, len);
         return NULL;
     }
-    if (vmc_pread_full(c->img->h, c->img->path, c->img->fd, buf, len,
-                       off) == -1) {
+    if (vmc_file_pread_full(c->img->file, buf, len, off) == -1) {
         vmc_check_error(c->r, "%s at offset %" PRIu64 ": %s", what, off,
                         vmc_get_error(c->img->h));
         free(buf);
@@ -150,6 +149,10 @@ qcow2_chk_l2(struct qcow2_chk *c, uint64_t l2_off)
             uint64_t coff = desc & q->coffset_mask;
             uint64_t nsect = (desc >> q->csize_shift) & q->csize_mask;
 
+            if (q->external)
+                vmc_check_error(c->r, "L2 table at offset %" PRIu64 ", entry "
+                                "%" PRIu32 ": compressed cluster in an image "
+                                "with an external data file", l2_off, i);
             if (e & QCOW2_OFLAG_COPIED)
                 vmc_check_error(c->r, "L2 table at offset %" PRIu64 ", entry "
                                 "%" PRIu32 ": compressed cluster has the "
@@ -173,7 +176,7 @@ qcow2_chk_l2(struct qcow2_chk *c, uint64_t l2_off)
                                 "cluster aligned", l2_off, i, host);
                 continue;
             }
-            if (host == 0 && (e & QCOW2_OFLAG_COPIED))
+            if (host == 0 && (e & QCOW2_OFLAG_COPIED) && !q->external)
                 vmc_check_error(c->r, "L2 table at offset %" PRIu64 ", entry "
                                 "%" PRIu32 ": unallocated entry has the "
                                 "COPIED flag", l2_off, i);
@@ -184,13 +187,15 @@ qcow2_chk_l2(struct qcow2_chk *c, uint64_t l2_off)
                     vmc_check_error(c->r, "L2 table at offset %" PRIu64
                                     ", entry %" PRIu32 ": subclusters both "
                                     "allocated and zero", l2_off, i);
-                if (host == 0 && (bm & 0xffffffffu))
+                if (host == 0 && (bm & 0xffffffffu) &&
+                    !(q->external && (e & QCOW2_OFLAG_COPIED)))
                     vmc_check_error(c->r, "L2 table at offset %" PRIu64
                                     ", entry %" PRIu32 ": allocated "
                                     "subclusters without a cluster",
                                     l2_off, i);
             }
-            if (host != 0)
+            /* Clusters of an external data file have no refcounts. */
+            if (host != 0 && !q->external)
                 qcow2_chk_add(c, host, c->cs, CK_DATA, "data cluster");
         }
     }
@@ -268,8 +273,7 @@ qcow2_chk_snapshots(struct qcow2_chk *c)
                             pos);
             return;
         }
-        if (vmc_pread_full(c->img->h, c->img->path, c->img->fd, &s, sizeof s,
-                           pos) == -1) {
+        if (vmc_file_pread_full(c->img->file, &s, sizeof s, pos) == -1) {
             vmc_check_error(c->r, "snapshot %" PRIu32 " at offset %" PRIu64
                             ": %s", i, pos, vmc_get_error(c->img->h));
             return;
@@ -517,6 +521,8 @@ qcow2_chk_copied(struct qcow2_chk *c)
                             "refcount %" PRIu32, i,
                             (e & QCOW2_OFLAG_COPIED) ? "set" : "clear", off,
                             rc);
+        if (q->external)
+            continue;           /* data clusters are not refcounted */
         t = qcow2_chk_read(c, off, c->cs, "L2 table");
         for (j = 0; t && j < q->l2_entries; j++) {
             uint64_t le = vmc_be64(t + (size_t) j * q->l2_entry_size);

@@ -68,6 +68,13 @@ struct qcow2 {
     uint64_t *l1;                /* l1_needed entries, host order */
     char *backing_name;          /* as stored, or NULL */
     char *backing_fmt;           /* backing format extension, or NULL */
+    char *data_file_name;        /* external data file, as stored */
+    struct vmc_file *data;       /* where data clusters are: the external
+                                    data file, else img->file */
+    uint64_t data_size;          /* of DATA when opened */
+    bool external;               /* DATA is an external data file */
+    bool data_raw;               /* ... and a raw image of the disk by
+                                    itself (autoclear data-file-raw) */
     struct qcow2_bitmaps bitmaps;
     unsigned cache_slots;
     pthread_mutex_t cache_lock;

@@ -145,6 +145,7 @@ _Static_assert(sizeof(struct qcow2_snapshot_disk) == 40, "qcow2 snapshot");
 #define QCOW2_MAX_SNAPSHOT_EXTRA 1024
 #define QCOW2_MAX_BACKING_NAME 1023
 #define QCOW2_MAX_BACKING_FMT 31
+#define QCOW2_MAX_DATA_FILE_NAME 4095
 #define QCOW2_MAX_REFCOUNT_ORDER 6
 #define QCOW2_MAX_BITMAPS 65535
 #define QCOW2_MAX_BITMAP_DIR_BYTES (64u * 1024 * 1024)

@@ -481,8 +481,8 @@ qcow2_w_write_runs(struct vmc_image *img, struct qcow2_writer *w,
         while (i < n && !zero[i])
             i++;
         end = i * w->cs < count ? i * w->cs : count;
-        if (vmc_pwrite_full(img->h, img->path, img->fd, buf + start * w->cs,
-                            end - start * w->cs, host) == -1) {
+        if (vmc_file_pwrite_full(img->file, buf + start * w->cs,
+                                 end - start * w->cs, host) == -1) {
             atomic_store(&w->failed, true);
             return -1;
         }
@@ -885,9 +885,8 @@ qcow2_write_encoded(struct vmc_image *img, void *chunk)
                  hosts[i] == hosts[start] + len &&
                  c->cl[i].pos == c->cl[start].pos + len; i++)
             len += c->cl[i].len;
-        if (vmc_pwrite_full(img->h, img->path, img->fd,
-                            c->data + c->cl[start].pos, len,
-                            hosts[start]) == -1) {
+        if (vmc_file_pwrite_full(img->file, c->data + c->cl[start].pos, len,
+                                 hosts[start]) == -1) {
             atomic_store(&w->failed, true);
             goto out;
         }
@@ -1004,15 +1003,14 @@ qcow2_w_write_tables(struct vmc_image *img, struct qcow2_writer *w,
             vmc_put_be64(tbl + (size_t) j * 8,
                          qcow2_w_stored(w, w->l2[i][j]));
         off = next++ * w->cs;
-        if (vmc_pwrite_full(img->h, img->path, img->fd, tbl, w->cs,
-                            off) == -1)
+        if (vmc_file_pwrite_full(img->file, tbl, w->cs, off) == -1)
             return -1;
         vmc_put_be64(l1 + (size_t) i * 8, off | QCOW2_OFLAG_COPIED);
     }
     /* Only the entries: the rest of the last cluster stays a hole. */
     if (l->l1_clusters &&
-        vmc_pwrite_full(img->h, img->path, img->fd, l1,
-                        (size_t) w->l1_size * 8, l->l1_start * w->cs) == -1)
+        vmc_file_pwrite_full(img->file, l1, (size_t) w->l1_size * 8,
+                             l->l1_start * w->cs) == -1)
         return -1;
     return 0;
 }
@@ -1050,13 +1048,13 @@ qcow2_w_write_refcounts(struct vmc_image *img, struct qcow2_writer *w,
             vmc_put_be16(rb + j * 2, rc);
         }
         /* The entries used; the rest stays a hole (zeros). */
-        if (vmc_pwrite_full(img->h, img->path, img->fd, rb, j * 2,
-                            (l->rb_start + b) * w->cs) == -1)
+        if (vmc_file_pwrite_full(img->file, rb, j * 2,
+                                 (l->rb_start + b) * w->cs) == -1)
             return -1;
         vmc_put_be64(rt + b * 8, (l->rb_start + b) * w->cs);
     }
-    return vmc_pwrite_full(img->h, img->path, img->fd, rt,
-                           l->rb_clusters * 8, l->rt_start * w->cs);
+    return vmc_file_pwrite_full(img->file, rt, l->rb_clusters * 8,
+                                l->rt_start * w->cs);
 }
 
 int
@@ -1082,10 +1080,8 @@ qcow2_flush(struct vmc_image *img)
     /* Metadata is written sparsely after the data: drop whatever an
      * earlier flush left there, so the holes read as zeros.
      */
-    if (ftruncate(img->fd, (off_t) (l.data_clusters * w->cs)) == -1) {
-        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+    if (vmc_file_truncate(img->file, l.data_clusters * w->cs) == -1)
         goto out;
-    }
     hbuf = vmc_calloc(img->h, img->path, 1, w->cs, "header");
     if (hbuf == NULL)
         goto out;
@@ -1107,12 +1103,10 @@ qcow2_flush(struct vmc_image *img)
         qcow2_w_write_refcounts(img, w, &l) == -1)
         goto out;
     /* The header last, and the file exactly as long as its clusters. */
-    if (vmc_pwrite_full(img->h, img->path, img->fd, hbuf, hlen, 0) == -1)
+    if (vmc_file_pwrite_full(img->file, hbuf, hlen, 0) == -1)
         goto out;
-    if (ftruncate(img->fd, (off_t) (l.total * w->cs)) == -1) {
-        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+    if (vmc_file_truncate(img->file, l.total * w->cs) == -1)
         goto out;
-    }
     ret = 0;
 out:
     pthread_mutex_unlock(&w->lock);

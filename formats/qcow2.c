@@ -165,10 +165,11 @@ qcow2_check_features(struct vmc_image *img, const struct qcow2_header *hd,
                        PRIu32 " at offset 32)", img->path, hd->crypt_method);
         return -1;
     }
-    if (hd->incompatible & QCOW2_INCOMPAT_DATA_FILE) {
-        vmc_error_kind(h, VMC_ERR_UNSUPPORTED,
-                       "%s: qcow2 with an external data file is not supported",
-                       img->path);
+    if ((hd->autoclear & QCOW2_AUTOCLEAR_DATA_RAW) &&
+        !(hd->incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
+        vmc_error(h, "%s: header field autoclear_features at offset 88: "
+                  "data-file-raw is set but the image has no external data "
+                  "file", img->path);
         return -1;
     }
     if (hd->compression_type > QCOW2_COMPRESSION_ZSTD) {
@@ -396,6 +397,18 @@ qcow2_read_extensions(struct vmc_image *img, struct qcow2 *q,
             break;
         case QCOW2_EXT_DATA_FILE:
             bit = 16;
+            if (len == 0 || len > QCOW2_MAX_DATA_FILE_NAME) {
+                vmc_error(h, "%s: data file name extension at offset %"
+                          PRIu64 ": length %" PRIu32 " is not 1..%d",
+                          img->path, off, len, QCOW2_MAX_DATA_FILE_NAME);
+                return -1;
+            }
+            if (bit & seen)
+                break;          /* reported below */
+            q->data_file_name = qcow2_string(img, c0 + off + 8, len, off + 8,
+                                             "data file name");
+            if (q->data_file_name == NULL)
+                return -1;
             break;
         default:
             break;                      /* unknown: skip */
@@ -428,9 +441,9 @@ qcow2_read_header(struct vmc_image *img, struct qcow2 *q)
                   "qcow2 header", img->path, img->file_size);
         return -1;
     }
-    if (vmc_pread_full(h, img->path, img->fd, b,
-                       img->file_size < sizeof b ? img->file_size : sizeof b,
-                       0) == -1)
+    if (vmc_file_pread_full(img->file, b,
+                            img->file_size < sizeof b ? img->file_size : sizeof b,
+                            0) == -1)
         return -1;
     qcow2_decode_header(b, hd);
     if (qcow2_check_basics(img, b, hd) == -1)
@@ -452,7 +465,7 @@ qcow2_read_header(struct vmc_image *img, struct qcow2 *q)
         : img->file_size;
     c0 = vmc_malloc(h, img->path, c0_len, "header cluster");
     if (c0 == NULL ||
-        vmc_pread_full(h, img->path, img->fd, c0, c0_len, 0) == -1)
+        vmc_file_pread_full(img->file, c0, c0_len, 0) == -1)
         return -1;
 
     end = c0_len;
@@ -507,9 +520,8 @@ qcow2_read_l1(struct vmc_image *img, struct qcow2 *q)
     raw = vmc_malloc(img->h, img->path, (uint64_t) q->l1_needed * 8,
                      "L1 table");
     if (raw == NULL ||
-        vmc_pread_full(img->h, img->path, img->fd, raw,
-                       (size_t) q->l1_needed * 8,
-                       q->hdr.l1_table_offset) == -1)
+        vmc_file_pread_full(img->file, raw, (size_t) q->l1_needed * 8,
+                            q->hdr.l1_table_offset) == -1)
         return -1;
     for (i = 0; i < q->l1_needed; i++)
         q->l1[i] = vmc_be64(raw + (size_t) i * 8);
@@ -530,6 +542,9 @@ qcow2_free(struct qcow2 *q)
     free(q->l1);
     free(q->backing_name);
     free(q->backing_fmt);
+    free(q->data_file_name);
+    if (q->external)
+        vmc_file_close(q->data);
     free(q);
 }
 
@@ -547,6 +562,43 @@ qcow2_new(struct vmc_image *img)
     return q;
 }
 
+/* Where the data clusters are: the image itself, or (incompatible
+ * feature bit 2) the external data file its header names, resolved
+ * relative to the image's directory, not to the working directory as
+ * qemu does, under the path policy of backing files, and opened
+ * read-only.
+ */
+static int
+qcow2_open_data_file(struct vmc_image *img, struct qcow2 *q)
+{
+    struct vmc_handle *h = img->h;
+
+    if (!(q->hdr.incompatible & QCOW2_INCOMPAT_DATA_FILE)) {
+        q->data = img->file;
+        q->data_size = img->file_size;
+        return 0;
+    }
+    if (q->data_file_name == NULL) {
+        vmc_error(h, "%s: the image keeps its data in an external data file "
+                  "(incompatible feature bit 2) but its header does not name "
+                  "one", img->path);
+        return -1;
+    }
+    q->data_raw = (q->hdr.autoclear & QCOW2_AUTOCLEAR_DATA_RAW) != 0;
+    if (q->data_raw && q->backing_name) {
+        vmc_error(h, "%s: data-file-raw is set but the image has a backing "
+                  "file '%s' (qemu-img check calls this corrupt)", img->path,
+                  q->backing_name);
+        return -1;
+    }
+    q->data = vmc_image_open_related(img, q->data_file_name, "data file",
+                                     NULL);
+    if (q->data == NULL)
+        return -1;
+    q->external = true;
+    return vmc_file_get_size(q->data, &q->data_size);
+}
+
 static int
 qcow2_open(struct vmc_image *img)
 {
@@ -562,7 +614,8 @@ qcow2_open(struct vmc_image *img)
     q = qcow2_new(img);
     if (q == NULL)
         return -1;
-    if (qcow2_read_header(img, q) == -1 || qcow2_read_l1(img, q) == -1)
+    if (qcow2_read_header(img, q) == -1 || qcow2_read_l1(img, q) == -1 ||
+        qcow2_open_data_file(img, q) == -1)
         goto fail;
     q->cache_slots = (unsigned) (QCOW2_L2_CACHE_BYTES / q->cluster_size);
     if (q->cache_slots > QCOW2_L2_CACHE_TABLES)
@@ -651,8 +704,7 @@ qcow2_l2_get(struct vmc_image *img, uint64_t l2_off, uint32_t first,
     data = vmc_malloc(img->h, img->path, q->cluster_size, "L2 table");
     if (data == NULL)
         return -1;
-    if (vmc_pread_full(img->h, img->path, img->fd, data, q->cluster_size,
-                       l2_off) == -1) {
+    if (vmc_file_pread_full(img->file, data, q->cluster_size, l2_off) == -1) {
         free(data);
         return -1;
     }
@@ -781,6 +833,33 @@ qcow2_bad_l2(struct vmc_image *img, const struct qcow2_entry *x,
     return -1;
 }
 
+/* True if entry X (HOST its offset) has a cluster.  Offset 0 is a
+ * valid place in an external data file, where every cluster has
+ * refcount 1: there COPIED tells an allocated cluster at 0 from an
+ * unallocated entry, as qemu reads it.
+ */
+static bool
+qcow2_allocated(const struct qcow2 *q, const struct qcow2_entry *x,
+                uint64_t host)
+{
+    return host != 0 || (q->external && (x->e & QCOW2_OFLAG_COPIED));
+}
+
+/* What the guest bytes from POS that this layer does not map read as:
+ * the backing file, or with data-file-raw, the data file at the same
+ * offset (the data file is the disk as a raw image; qemu creates such
+ * images with every cluster mapped, and reads them the same way).
+ */
+static void
+qcow2_unallocated(const struct qcow2 *q, uint64_t pos, struct qcow2_run *p)
+{
+    if (q->data_raw) {
+        p->kind = QCOW2_DATA;
+        p->host = pos;
+    } else
+        p->kind = QCOW2_UNALLOC;
+}
+
 /* A compressed cluster, for the guest range [POS, END) of the cluster
  * starting at CSTART.
  */
@@ -795,6 +874,9 @@ qcow2_classify_compressed(struct vmc_image *img, const struct qcow2_entry *x,
     uint64_t nsect = (desc >> q->csize_shift) & q->csize_mask;
     struct qcow2_run p = { 0 };
 
+    if (q->external)
+        return qcow2_bad_l2(img, x, "compressed cluster in an image with an "
+                            "external data file");
     if (coff < q->cluster_size)
         return qcow2_bad_l2(img, x, "compressed data in the header cluster");
     if (coff >= img->file_size)
@@ -815,17 +897,18 @@ qcow2_classify_standard(struct vmc_image *img, const struct qcow2_entry *x,
                         uint64_t host, uint64_t cstart, uint64_t pos,
                         uint64_t end, struct qcow2_mapper *m)
 {
+    struct qcow2 *q = img->priv;
     struct qcow2_run p = { .len = end - pos };
 
     if (x->e & QCOW2_OFLAG_ZERO)
         p.kind = QCOW2_ZERO;            /* plain or preallocated */
-    else if (host == 0) {
+    else if (!qcow2_allocated(q, x, host)) {
         if (x->e & QCOW2_OFLAG_COPIED)
             return qcow2_bad_l2(img, x, "unallocated entry has the COPIED "
                                 "flag");
-        p.kind = QCOW2_UNALLOC;
+        qcow2_unallocated(q, pos, &p);
     } else {
-        if (host >= img->file_size)
+        if (!q->external && host >= img->file_size)
             return qcow2_bad_l2(img, x, "data cluster past the end of the "
                                 "file");
         p.kind = QCOW2_DATA;
@@ -849,10 +932,10 @@ qcow2_classify_extended(struct vmc_image *img, const struct qcow2_entry *x,
 
     if (alloc & zero)
         return qcow2_bad_l2(img, x, "subclusters both allocated and zero");
-    if (alloc && host == 0)
+    if (alloc && !qcow2_allocated(q, x, host))
         return qcow2_bad_l2(img, x, "allocated subclusters without a "
                             "cluster");
-    if (alloc && host >= img->file_size)
+    if (alloc && !q->external && host >= img->file_size)
         return qcow2_bad_l2(img, x, "data cluster past the end of the file");
     while (pos < end && !m->stop) {
         unsigned i = (unsigned) ((pos - cstart) / sc);
@@ -867,7 +950,7 @@ qcow2_classify_extended(struct vmc_image *img, const struct qcow2_entry *x,
             p.kind = QCOW2_DATA;
             p.host = host + (pos - cstart);
         } else
-            p.kind = QCOW2_UNALLOC;
+            qcow2_unallocated(q, pos, &p);
         p.len = send - pos;
         qcow2_extend(m, &p);
         pos = send;
@@ -922,8 +1005,9 @@ qcow2_map(struct vmc_image *img, uint64_t offset, uint64_t length,
         if (qcow2_l1_lookup(img, l1i, &l2_off) == -1)
             return -1;
         if (l2_off == 0) {
-            struct qcow2_run p = { .kind = QCOW2_UNALLOC, .len = tend - pos };
+            struct qcow2_run p = { .len = tend - pos };
 
+            qcow2_unallocated(q, pos, &p);
             qcow2_extend(&m, &p);
             pos = tend;
             continue;
@@ -957,14 +1041,17 @@ qcow2_map(struct vmc_image *img, uint64_t offset, uint64_t length,
 
 /* ---- Reading ------------------------------------------------------ */
 
-/* Read LEN bytes of host data at HOST; the part past the end of the
- * file reads as zeros (qemu leaves the tail of the last cluster out).
+/* Read LEN bytes of host data at HOST (in the image, or in its data
+ * file); the part past the end of the file reads as zeros (qemu leaves
+ * the tail of the last cluster out, and grows a data file only as it
+ * writes it).
  */
 static int
 qcow2_read_host(struct vmc_image *img, void *buf, uint64_t len,
                 uint64_t host)
 {
-    uint64_t avail = host < img->file_size ? img->file_size - host : 0;
+    struct qcow2 *q = img->priv;
+    uint64_t avail = host < q->data_size ? q->data_size - host : 0;
 
     if (avail < len) {
         memset((uint8_t *) buf + avail, 0, len - avail);
@@ -972,7 +1059,7 @@ qcow2_read_host(struct vmc_image *img, void *buf, uint64_t len,
     }
     if (len == 0)
         return 0;
-    return vmc_pread_full(img->h, img->path, img->fd, buf, len, host);
+    return vmc_file_pread_full(q->data, buf, len, host);
 }
 
 /* Per-call buffers for compressed clusters. */
@@ -999,7 +1086,7 @@ qcow2_read_compressed(struct vmc_image *img, struct qcow2_cbuf *cb,
     }
     if (n > img->file_size - r->host)
         n = img->file_size - r->host;
-    if (vmc_pread_full(img->h, img->path, img->fd, cb->in, n, r->host) == -1)
+    if (vmc_file_pread_full(img->file, cb->in, n, r->host) == -1)
         return -1;
     if (qcow2_decompress(img->h, img->path, r->host, q->hdr.compression_type,
                          &cb->dec, cb->in, n, cb->out, q->cluster_size) == -1)
@@ -1069,8 +1156,19 @@ qcow2_block_status(struct vmc_image *img, uint64_t offset, uint64_t length,
                        "being created is not supported yet", img->path);
         return -1;
     }
-    if (qcow2_map(img, offset, length, false, &r) == -1)
+    /* Data in an external data file: its holes read as zeros (qemu
+     * maps every cluster of a data-file-raw image).
+     */
+    if (qcow2_map(img, offset, length, q->external, &r) == -1)
         return -1;
+    if (q->external && r.kind == QCOW2_DATA) {
+        enum vmc_file_extent t;
+
+        if (vmc_file_extents(q->data, r.host, r.len, &t, run) == -1)
+            return -1;
+        *type = t == VMC_FILE_HOLE ? VMC_BS_ZERO : VMC_BS_DATA;
+        return 0;
+    }
     switch (r.kind) {
     case QCOW2_ZERO:
         *type = VMC_BS_ZERO;
@@ -1109,6 +1207,12 @@ qcow2_info(struct vmc_image *img, struct json_object *o)
     if (q->backing_fmt)
         json_object_object_add(o, "backing-format",
                                json_object_new_string(q->backing_fmt));
+    if (q->external) {
+        json_object_object_add(o, "data-file",
+                               json_object_new_string(q->data_file_name));
+        json_object_object_add(o, "data-file-raw",
+                               json_object_new_boolean(q->data_raw));
+    }
     json_object_object_add(o, "dirty", json_object_new_boolean(
                                (hd->incompatible & QCOW2_INCOMPAT_DIRTY) != 0));
     json_object_object_add(o, "corrupt", json_object_new_boolean(

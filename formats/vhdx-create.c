@@ -178,11 +178,8 @@ vhdx_create(struct vmc_image *img, const struct vmc_opts *opts)
     }
     if (v->fixed) {
         end = v->payload_offset + v->data_blocks * v->block_size;
-        if (ftruncate(img->fd, (off_t) end) == -1) {
-            vmc_error(h, "%s: setting the size to %" PRIu64 ": %m",
-                      img->path, end);
+        if (vmc_file_truncate(img->file, end) == -1)
             goto fail;
-        }
         v->next_alloc = end;
     }
     vmc_repro_salt_str(&v->repro, "vhdx");
@@ -258,8 +255,8 @@ vhdx_pwrite(struct vmc_image *img, const void *buf, size_t count,
 
     vmc_repro_data(&v->repro, buf, count, offset);
     if (v->fixed)
-        return vmc_pwrite_full(img->h, img->path, img->fd, buf, count,
-                               v->payload_offset + offset);
+        return vmc_file_pwrite_full(img->file, buf, count,
+                                    v->payload_offset + offset);
     while (count > 0) {
         uint64_t in = offset % v->block_size;
         uint64_t n = v->block_size - in;
@@ -268,8 +265,8 @@ vhdx_pwrite(struct vmc_image *img, const void *buf, size_t count,
         if (n > count)
             n = count;
         e = vhdx_alloc_block(v, offset);
-        if (vmc_pwrite_full(img->h, img->path, img->fd, p, n,
-                            (e & ~VHDX_BAT_STATE_MASK) + in) == -1)
+        if (vmc_file_pwrite_full(img->file, p, n,
+                                 (e & ~VHDX_BAT_STATE_MASK) + in) == -1)
             return -1;
         p += n;
         offset += n;
@@ -387,13 +384,13 @@ vhdx_flush(struct vmc_image *img)
     vhdx_build_header(v, buf + VHDX_HEADER2_OFFSET, 2);
     vhdx_build_regions(v, buf + VHDX_REGION1_OFFSET);
     vhdx_build_regions(v, buf + VHDX_REGION2_OFFSET);
-    if (vmc_pwrite_full(h, img->path, img->fd, buf,
-                        VHDX_HEADER_SECTION_SIZE, 0) == -1)
+    if (vmc_file_pwrite_full(img->file, buf, VHDX_HEADER_SECTION_SIZE,
+                             0) == -1)
         return -1;
 
     vhdx_build_metadata(v, buf);
-    if (vmc_pwrite_full(h, img->path, img->fd, buf,
-                        2 * VHDX_METADATA_TABLE_SIZE, v->meta_offset) == -1)
+    if (vmc_file_pwrite_full(img->file, buf, 2 * VHDX_METADATA_TABLE_SIZE,
+                             v->meta_offset) == -1)
         return -1;
 
     pthread_mutex_lock(&v->lock);
@@ -401,13 +398,10 @@ vhdx_flush(struct vmc_image *img)
         vmc_put_le64(bat + i * 8, v->bat[i]);
     end = v->next_alloc;
     pthread_mutex_unlock(&v->lock);
-    if (vmc_pwrite_full(h, img->path, img->fd, bat, v->bat_entries * 8,
-                        v->bat_offset) == -1)
+    if (vmc_file_pwrite_full(img->file, bat, v->bat_entries * 8,
+                             v->bat_offset) == -1)
         return -1;
-    if (ftruncate(img->fd, (off_t) end) == -1) {
-        vmc_error(h, "%s: setting the size to %" PRIu64 ": %m", img->path,
-                  end);
+    if (vmc_file_truncate(img->file, end) == -1)
         return -1;
-    }
     return 0;
 }

@@ -384,8 +384,8 @@ vhdx_log_replay(struct vmc_image *img, struct vhdx *v)
                       sizeof *best, "log");
     if (buf == NULL || run == NULL || best == NULL)
         return -1;
-    if (vmc_pread_full(h, img->path, img->fd, buf, v->log_length,
-                       v->log_offset) == -1)
+    if (vmc_file_pread_full(img->file, buf, v->log_length,
+                            v->log_offset) == -1)
         return -1;
     log.buf = buf;
     log.len = v->log_length;
@@ -419,7 +419,7 @@ vhdx_real_pread(struct vmc_image *img, uint8_t *buf, uint64_t len,
 
     if (off < img->file_size) {
         n = img->file_size - off < len ? img->file_size - off : len;
-        if (vmc_pread_full(img->h, img->path, img->fd, buf, n, off) == -1)
+        if (vmc_file_pread_full(img->file, buf, n, off) == -1)
             return -1;
     }
     memset(buf + n, 0, len - n);

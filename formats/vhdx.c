@@ -189,8 +189,8 @@ vhdx_read_headers(struct vmc_image *img, struct vhdx *v)
     for (i = 0; i < 2; i++) {
         uint64_t off = i == 0 ? VHDX_HEADER1_OFFSET : VHDX_HEADER2_OFFSET;
 
-        if (vmc_pread_full(h, img->path, img->fd, buf[i], VHDX_HEADER_SIZE,
-                           off) == -1)
+        if (vmc_file_pread_full(img->file, buf[i], VHDX_HEADER_SIZE,
+                                off) == -1)
             return -1;
         ok[i] = vhdx_decode_header(buf[i], &hd[i], why[i],
                                    sizeof why[i]) == 0;
@@ -1045,7 +1045,7 @@ vhdx_open(struct vmc_image *img)
                   "VHDX image (at least 1 MiB)", img->path, img->file_size);
         return -1;
     }
-    if (vmc_pread_full(h, img->path, img->fd, id, sizeof id, 0) == -1)
+    if (vmc_file_pread_full(img->file, id, sizeof id, 0) == -1)
         return -1;
     if (memcmp(id, VHDX_FILE_SIG, 8) != 0) {
         vmc_error(h, "%s: offset 0: no 'vhdxfile' signature: not a VHDX "

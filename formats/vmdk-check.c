@@ -107,7 +107,7 @@ check_marker(struct check_ctx *c, uint64_t sector, uint64_t lba)
                         sector);
         return 0;
     }
-    if (vmc_pread_full(c->h, s->path, s->fd, &mk, sizeof mk, off) == -1) {
+    if (vmc_file_pread_full(s->file, &mk, sizeof mk, off) == -1) {
         vmc_check_error(c->r, "%s: reading the grain marker at sector %"
                         PRIu64 " failed", s->path, sector);
         return 0;
@@ -272,8 +272,8 @@ check_tables(struct check_ctx *c, uint8_t *gt)
         sector = check_gt_sector(c, gdi, gde);
         if (sector == 0)
             continue;
-        if (vmc_pread_full(c->h, s->path, s->fd, gt, gtb,
-                           sector * VMDK_SECTOR) == -1) {
+        if (vmc_file_pread_full(s->file, gt, gtb,
+                                sector * VMDK_SECTOR) == -1) {
             vmc_check_error(c->r, "%s: reading grain table %" PRIu64
                             " failed", s->path, gdi);
             continue;
@@ -314,8 +314,8 @@ check_redundant(struct check_ctx *c, uint8_t *gt)
     rgd = malloc(gd_bytes ? gd_bytes : 1);
     rgt = malloc(gtb);
     if (rgd == NULL || rgt == NULL ||
-        vmc_pread_full(c->h, s->path, s->fd, rgd, gd_bytes,
-                       s->rgd_offset * VMDK_SECTOR) == -1) {
+        vmc_file_pread_full(s->file, rgd, gd_bytes,
+                            s->rgd_offset * VMDK_SECTOR) == -1) {
         vmc_check_note(c->r, "%s: could not read the redundant grain "
                        "directory", s->path);
         return;
@@ -335,10 +335,8 @@ check_redundant(struct check_ctx *c, uint8_t *gt)
             continue;
         }
         check_add_grain(c, r, s->gt_sectors, UINT64_MAX);
-        if (vmc_pread_full(c->h, s->path, s->fd, gt, gtb,
-                           p * VMDK_SECTOR) == -1 ||
-            vmc_pread_full(c->h, s->path, s->fd, rgt, gtb,
-                           r * VMDK_SECTOR) == -1 ||
+        if (vmc_file_pread_full(s->file, gt, gtb, p * VMDK_SECTOR) == -1 ||
+            vmc_file_pread_full(s->file, rgt, gtb, r * VMDK_SECTOR) == -1 ||
             memcmp(gt, rgt, gtb) != 0)
             differ++;
     }

@@ -119,7 +119,7 @@ struct vmdk_gt_slot;
 struct vmdk_sparse {
     enum vmdk_sparse_kind kind;
     const char *path;           /* borrowed from the extent */
-    int fd;                     /* borrowed */
+    struct vmc_file *file;      /* borrowed; named PATH */
     uint64_t file_size;
     uint32_t version;
     uint32_t flags;
@@ -149,14 +149,14 @@ struct vmdk_sparse {
     struct vmdk_gt_slot *cache;
 };
 
-/* Open the sparse extent in FD (PATH, FILE_SIZE bytes): check its
+/* Open the sparse extent in FILE (PATH, FILE_SIZE bytes): check its
  * header and load its grain directory.  If DESC is not NULL and the
  * extent embeds a descriptor, *DESC receives its malloc'd,
  * NUL-terminated text (else NULL).  Returns NULL with an error set.
  */
 struct vmdk_sparse *vmdk_sparse_open(struct vmc_handle *h, const char *path,
-                                     int fd, uint64_t file_size,
-                                     char **desc);
+                                     struct vmc_file *file,
+                                     uint64_t file_size, char **desc);
 void vmdk_sparse_free(struct vmdk_sparse *s);
 
 /* The kind of sparse extent a file's first bytes show, or -1. */
@@ -221,8 +221,8 @@ struct vmdk_extent {
     const char *type_name;
     char *filename;             /* as the descriptor names it */
     char *path;                 /* opened */
-    int fd;                     /* -1 for ZERO */
-    bool own_fd;                /* false when it is img->fd */
+    struct vmc_file *file;      /* NULL for ZERO */
+    bool own_file;              /* false when it is img->file */
     uint64_t file_size;
     uint64_t start;             /* virtual byte offset */
     uint64_t length;            /* bytes */

@@ -173,7 +173,7 @@ sparse_read_footer(struct vmc_handle *h, struct vmdk_sparse *s)
         return -1;
     }
     off = s->file_size - 3 * VMDK_SECTOR;
-    if (vmc_pread_full(h, s->path, s->fd, buf, sizeof buf, off) == -1)
+    if (vmc_file_pread_full(s->file, buf, sizeof buf, off) == -1)
         return -1;
     if (vmc_le32(&fm->size) != 0 || vmc_le32(&fm->type) != VMDK_MARKER_FOOTER ||
         vmc_le32(buf + 512) != VMDK4_MAGIC) {
@@ -229,7 +229,7 @@ sparse_read_embedded_desc(struct vmc_handle *h, struct vmdk_sparse *s,
         vmc_error(h, "%s: %m", s->path);
         return -1;
     }
-    if (vmc_pread_full(h, s->path, s->fd, text, len, off) == -1) {
+    if (vmc_file_pread_full(s->file, text, len, off) == -1) {
         free(text);
         return -1;
     }
@@ -285,7 +285,7 @@ sparse_open_hosted(struct vmc_handle *h, struct vmdk_sparse *s,
     s->gd = vmc_malloc(h, s->path, gd_bytes, "grain directory");
     if (s->gd == NULL)
         return -1;
-    return vmc_pread_full(h, s->path, s->fd, s->gd, gd_bytes, off);
+    return vmc_file_pread_full(s->file, s->gd, gd_bytes, off);
 }
 
 /* ---- ESXi vmfsSparse ("COWD") ------------------------------------- */
@@ -296,7 +296,7 @@ sparse_open_cowd(struct vmc_handle *h, struct vmdk_sparse *s)
     struct vmdk_cowd_header_disk d;
     uint64_t need, gd_bytes, off;
 
-    if (vmc_pread_full(h, s->path, s->fd, &d, sizeof d, 0) == -1)
+    if (vmc_file_pread_full(s->file, &d, sizeof d, 0) == -1)
         return -1;
     s->version = vmc_le32(&d.version);
     s->flags = vmc_le32(&d.flags);
@@ -345,7 +345,7 @@ sparse_open_cowd(struct vmc_handle *h, struct vmdk_sparse *s)
     s->gd = vmc_malloc(h, s->path, gd_bytes, "grain directory");
     if (s->gd == NULL)
         return -1;
-    return vmc_pread_full(h, s->path, s->fd, s->gd, gd_bytes, off);
+    return vmc_file_pread_full(s->file, s->gd, gd_bytes, off);
 }
 
 /* ---- ESXi seSparse ------------------------------------------------ */
@@ -381,7 +381,7 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
     struct vmdk_se_volatile_header_disk v;
     uint64_t vol_off, vol_size, need, gd_bytes;
 
-    if (vmc_pread_full(h, s->path, s->fd, &d, sizeof d, 0) == -1)
+    if (vmc_file_pread_full(s->file, &d, sizeof d, 0) == -1)
         return -1;
     if (vmc_le64(&d.version) != VMDK_SE_VERSION) {
         vmc_error(h, "%s: seSparse header: version 0x%016" PRIx64 " is not "
@@ -428,8 +428,8 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
         sparse_se_area(h, s, s->se_grains_offset, s->se_grains_size, false,
                        "grains") == -1)
         return -1;
-    if (vmc_pread_full(h, s->path, s->fd, &v, sizeof v,
-                       vol_off * VMDK_SECTOR) == -1)
+    if (vmc_file_pread_full(s->file, &v, sizeof v,
+                            vol_off * VMDK_SECTOR) == -1)
         return -1;
     if (vmc_le64(&v.magic) != VMDK_SE_VOLATILE_MAGIC) {
         vmc_error(h, "%s: seSparse volatile header at sector %" PRIu64
@@ -459,13 +459,13 @@ sparse_open_se(struct vmc_handle *h, struct vmdk_sparse *s)
     s->gd = vmc_malloc(h, s->path, gd_bytes, "grain directory");
     if (s->gd == NULL)
         return -1;
-    return vmc_pread_full(h, s->path, s->fd, s->gd, gd_bytes,
-                          s->gd_offset * VMDK_SECTOR);
+    return vmc_file_pread_full(s->file, s->gd, gd_bytes,
+                               s->gd_offset * VMDK_SECTOR);
 }
 
 struct vmdk_sparse *
-vmdk_sparse_open(struct vmc_handle *h, const char *path, int fd,
-                 uint64_t file_size, char **desc)
+vmdk_sparse_open(struct vmc_handle *h, const char *path,
+                 struct vmc_file *file, uint64_t file_size, char **desc)
 {
     uint8_t head[VMDK_SECTOR];
     struct vmdk_sparse *s;
@@ -478,7 +478,7 @@ vmdk_sparse_open(struct vmc_handle *h, const char *path, int fd,
                   "sparse VMDK extent", path, file_size);
         return NULL;
     }
-    if (vmc_pread_full(h, path, fd, head, sizeof head, 0) == -1)
+    if (vmc_file_pread_full(file, head, sizeof head, 0) == -1)
         return NULL;
     kind = vmdk_sparse_magic(head, sizeof head);
     if (kind == -1) {
@@ -494,7 +494,7 @@ vmdk_sparse_open(struct vmc_handle *h, const char *path, int fd,
     pthread_mutex_init(&s->lock, NULL);
     s->kind = kind;
     s->path = path;
-    s->fd = fd;
+    s->file = file;
     s->file_size = file_size;
     switch (s->kind) {
     case VMDK_SPARSE_HOSTED:
@@ -595,7 +595,7 @@ sparse_get_gt(struct vmc_handle *h, struct vmdk_sparse *s, uint64_t gdi,
         }
     }
     slot->valid = false;
-    if (vmc_pread_full(h, s->path, s->fd, slot->data, len, off) == -1)
+    if (vmc_file_pread_full(s->file, slot->data, len, off) == -1)
         return NULL;
     slot->valid = true;
     slot->gdi = gdi;
@@ -853,7 +853,7 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
     cbuf = gr->cbuf;
     if (first > 2 * gbytes)
         first = 2 * gbytes;
-    if (vmc_pread_full(h, s->path, s->fd, cbuf, first, file_offset) == -1)
+    if (vmc_file_pread_full(s->file, cbuf, first, file_offset) == -1)
         return -1;
     if (s->markers) {
         struct vmdk_grain_marker_disk mk;
@@ -881,15 +881,15 @@ vmdk_sparse_read_grain(struct vmc_handle *h, struct vmdk_sparse *s,
             return -1;
         gr->guess = vmc_round_up(skip + len, VMDK_SECTOR) + VMDK_SECTOR;
         if (skip + len > first &&
-            vmc_pread_full(h, s->path, s->fd, cbuf + first,
-                           skip + len - first, file_offset + first) == -1)
+            vmc_file_pread_full(s->file, cbuf + first, skip + len - first,
+                                file_offset + first) == -1)
             return -1;
     } else {
         /* No marker: the stream's own end tells where it stops. */
         len = avail < 2 * gbytes ? avail : 2 * gbytes;
         if (len > first &&
-            vmc_pread_full(h, s->path, s->fd, cbuf + first, len - first,
-                           file_offset + first) == -1)
+            vmc_file_pread_full(s->file, cbuf + first, len - first,
+                                file_offset + first) == -1)
             return -1;
     }
     if (sparse_inflate(h, s, gr, gstart, cbuf + skip, len, buf, gbytes,

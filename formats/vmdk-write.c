@@ -77,7 +77,7 @@ struct vmdk_writer {
     struct vmdk_wgt *gts;       /* hash of touched grain tables */
     size_t gts_cap;
     size_t gts_count;
-    int flat_fd;                /* belongs to the image's outfiles */
+    struct vmc_file *flat_file; /* belongs to the image's outfiles */
     char *flat_name;
     bool finished;              /* stream: footer written */
     bool failed;                /* a write failed half way */
@@ -273,7 +273,7 @@ w_write_head(struct vmc_image *img, const uint8_t *header, const char *desc)
     }
     memcpy(buf, header, VMDK_SECTOR);
     memcpy(buf + VMDK_W_DESC_OFFSET * VMDK_SECTOR, desc, dlen);
-    r = vmc_pwrite_full(img->h, img->path, img->fd, buf, len, 0);
+    r = vmc_file_pwrite_full(img->file, buf, len, 0);
     free(buf);
     return r;
 }
@@ -299,8 +299,8 @@ w_write_gd(struct vmc_image *img, struct vmdk_writer *w, uint64_t at,
         memset(buf, 0, n);
         for (k = 0; k < n / 4 && i < w->gd_entries; k++, i++)
             vmc_put_le32(buf + k * 4, (uint32_t) (gt0 + i * stride));
-        if (vmc_pwrite_full(img->h, img->path, img->fd, buf, n,
-                            at * VMDK_SECTOR + done) == -1)
+        if (vmc_file_pwrite_full(img->file, buf, n,
+                                 at * VMDK_SECTOR + done) == -1)
             return -1;
         done += n;
     }
@@ -328,10 +328,8 @@ w_create_sparse(struct vmc_image *img, struct vmdk_writer *w,
         w_write_gd(img, w, w->gd_offset, w->gt_offset,
                    VMDK_W_GT_SECTORS) == -1)
         return -1;
-    if (ftruncate(img->fd, (off_t) (w->overhead * VMDK_SECTOR)) == -1) {
-        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+    if (vmc_file_truncate(img->file, w->overhead * VMDK_SECTOR) == -1)
         return -1;
-    }
     return 0;
 }
 
@@ -353,15 +351,12 @@ w_create_flat(struct vmc_image *img, struct vmdk_writer *w, const char *desc)
 {
     size_t len = strlen(desc);
 
-    w->flat_fd = vmc_image_create_companion(img, w->flat_name);
-    if (w->flat_fd == -1)
+    w->flat_file = vmc_image_create_companion(img, w->flat_name);
+    if (w->flat_file == NULL)
         return -1;
-    if (ftruncate(w->flat_fd, (off_t) (w->capacity * VMDK_SECTOR)) == -1) {
-        vmc_error(img->h, "%s: setting the size of %s: %m", img->path,
-                  w->flat_name);
+    if (vmc_file_truncate(w->flat_file, w->capacity * VMDK_SECTOR) == -1)
         return -1;
-    }
-    return vmc_pwrite_full(img->h, img->path, img->fd, desc, len, 0);
+    return vmc_file_pwrite_full(img->file, desc, len, 0);
 }
 
 /* "disk.vmdk" -> "disk-flat.vmdk" */
@@ -493,16 +488,16 @@ w_repro_desc(struct vmc_image *img, struct vmdk_writer *w)
         return -1;
     len = strlen(desc);
     if (w->kind == VMDK_W_FLAT)
-        return vmc_pwrite_full(img->h, img->path, img->fd, desc, len, 0);
+        return vmc_file_pwrite_full(img->file, desc, len, 0);
     buf = calloc(VMDK_W_DESC_SECTORS, VMDK_SECTOR);
     if (buf == NULL) {
         vmc_error(img->h, "%s: %m", img->path);
         return -1;
     }
     memcpy(buf, desc, len);     /* fits: as long as the one at create */
-    return vmc_pwrite_full(img->h, img->path, img->fd, buf,
-                           VMDK_W_DESC_SECTORS * VMDK_SECTOR,
-                           VMDK_W_DESC_OFFSET * VMDK_SECTOR);
+    return vmc_file_pwrite_full(img->file, buf,
+                                VMDK_W_DESC_SECTORS * VMDK_SECTOR,
+                                VMDK_W_DESC_OFFSET * VMDK_SECTOR);
 }
 
 int
@@ -550,7 +545,6 @@ vmdk_create(struct vmc_image *img, const struct vmc_opts *opts)
     pthread_mutex_init(&w->lock, NULL);
     v->w = w;
     w->kind = kind;
-    w->flat_fd = -1;
     w->capacity = p.sectors;
     w->gbytes = VMDK_W_GRAIN * VMDK_SECTOR;
     w->gd_entries = vmc_div_round_up(w->capacity,
@@ -711,8 +705,8 @@ w_sparse_place(struct vmc_image *img, struct vmdk_writer *w,
                            &sector) == -1)
             return -1;
         if (write && !zero &&
-            vmc_pwrite_full(img->h, img->path, img->fd, buf + i * w->gbytes,
-                            len, sector * VMDK_SECTOR) == -1) {
+            vmc_file_pwrite_full(img->file, buf + i * w->gbytes, len,
+                                 sector * VMDK_SECTOR) == -1) {
             pthread_mutex_lock(&w->lock);
             w->failed = true;
             pthread_mutex_unlock(&w->lock);
@@ -789,8 +783,8 @@ w_sparse_pwrite(struct vmc_image *img, struct vmdk_writer *w,
         while (j + 1 < ngr && sec[j + 1] == sec[j] + VMDK_W_GRAIN)
             j++;
         len = j == ngr - 1 ? count - i * w->gbytes : (j - i + 1) * w->gbytes;
-        if (vmc_pwrite_full(img->h, img->path, img->fd, buf + i * w->gbytes,
-                            len, (uint64_t) sec[i] * VMDK_SECTOR) == -1) {
+        if (vmc_file_pwrite_full(img->file, buf + i * w->gbytes, len,
+                                 (uint64_t) sec[i] * VMDK_SECTOR) == -1) {
             pthread_mutex_lock(&w->lock);
             w->failed = true;
             pthread_mutex_unlock(&w->lock);
@@ -989,8 +983,8 @@ w_stream_store(struct vmc_image *img, struct vmdk_writer *w,
         goto out;
     }
     if (c->len > 0 &&
-        vmc_pwrite_full(img->h, img->path, img->fd, c->data, c->len,
-                        sector * VMDK_SECTOR) == -1) {
+        vmc_file_pwrite_full(img->file, c->data, c->len,
+                             sector * VMDK_SECTOR) == -1) {
         w->failed = true;
         goto out;
     }
@@ -1016,8 +1010,7 @@ w_store(struct vmc_image *img, struct vmdk_writer *w, const uint8_t *buf,
         size_t count, uint64_t offset)
 {
     if (w->kind == VMDK_W_FLAT)
-        return vmc_pwrite_full(img->h, w->flat_name, w->flat_fd, buf, count,
-                               offset);
+        return vmc_file_pwrite_full(w->flat_file, buf, count, offset);
     return w_sparse_pwrite(img, w, buf, count, offset);
 }
 
@@ -1132,19 +1125,15 @@ w_flush_sparse(struct vmc_image *img, struct vmdk_writer *w)
         for (k = i; k <= j; k++)
             w_put_gt(w, buf + (k - i) * gtb, w_gt_find(w, keys[k]));
         off = keys[i] * VMDK_W_GT_SECTORS;
-        if (vmc_pwrite_full(img->h, img->path, img->fd, buf,
-                            (j - i + 1) * gtb,
-                            (w->gt_offset + off) * VMDK_SECTOR) == -1 ||
-            vmc_pwrite_full(img->h, img->path, img->fd, buf,
-                            (j - i + 1) * gtb,
-                            (w->rgt_offset + off) * VMDK_SECTOR) == -1)
+        if (vmc_file_pwrite_full(img->file, buf, (j - i + 1) * gtb,
+                                 (w->gt_offset + off) * VMDK_SECTOR) == -1 ||
+            vmc_file_pwrite_full(img->file, buf, (j - i + 1) * gtb,
+                                 (w->rgt_offset + off) * VMDK_SECTOR) == -1)
             return -1;
         i = j + 1;
     }
-    if (ftruncate(img->fd, (off_t) (w->next_sector * VMDK_SECTOR)) == -1) {
-        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+    if (vmc_file_truncate(img->file, w->next_sector * VMDK_SECTOR) == -1)
         return -1;
-    }
     return 0;
 }
 
@@ -1161,8 +1150,7 @@ w_out_flush(struct w_out *o)
 {
     if (o->len == 0)
         return 0;
-    if (vmc_pwrite_full(o->img->h, o->img->path, o->img->fd, o->buf, o->len,
-                        o->pos) == -1)
+    if (vmc_file_pwrite_full(o->img->file, o->buf, o->len, o->pos) == -1)
         return -1;
     o->pos += o->len;
     o->len = 0;
@@ -1256,10 +1244,8 @@ w_flush_stream(struct vmc_image *img, struct vmdk_writer *w)
         w_out_marker(&o, 0, VMDK_MARKER_EOS) == -1 ||
         w_out_flush(&o) == -1)
         return -1;
-    if (ftruncate(img->fd, (off_t) (end * VMDK_SECTOR)) == -1) {
-        vmc_error(img->h, "%s: setting the file size: %m", img->path);
+    if (vmc_file_truncate(img->file, end * VMDK_SECTOR) == -1)
         return -1;
-    }
     w->finished = true;
     return 0;
 }

@@ -52,8 +52,8 @@ vmdk_free(struct vmdk *v)
         struct vmdk_extent *e = &v->extents[i];
 
         vmdk_sparse_free(e->sparse);
-        if (e->own_fd && e->fd >= 0)
-            close(e->fd);
+        if (e->own_file)
+            vmc_file_close(e->file);
         free(e->filename);
         free(e->path);
     }
@@ -100,8 +100,8 @@ vmdk_open_sparse_file(struct vmc_image *img, struct vmdk *v)
         return -1;
     }
     e = &v->extents[0];
-    e->fd = img->fd;
-    e->own_fd = false;
+    e->file = img->file;
+    e->own_file = false;
     e->path = strdup(img->path);
     e->filename = strdup(img->path);
     if (e->path == NULL || e->filename == NULL) {
@@ -115,7 +115,7 @@ vmdk_open_sparse_file(struct vmc_image *img, struct vmdk *v)
     v->nextents = 1;
     e->type = VMDK_EXT_SPARSE;
     e->file_size = img->file_size;
-    s = vmdk_sparse_open(h, e->path, e->fd, e->file_size, &text);
+    s = vmdk_sparse_open(h, e->path, e->file, e->file_size, &text);
     if (s == NULL)
         return -1;
     e->sparse = s;
@@ -146,21 +146,6 @@ vmdk_open_sparse_file(struct vmc_image *img, struct vmdk *v)
     return 0;
 }
 
-/* Size of an opened file or device. */
-static int
-vmdk_fd_size(struct vmc_image *img, const char *path, int fd, uint64_t *size)
-{
-    off_t end = lseek(fd, 0, SEEK_END);
-
-    if (end == -1) {
-        vmc_error(img->h, "%s: finding the size of extent %s: %m", img->path,
-                  path);
-        return -1;
-    }
-    *size = (uint64_t) end;
-    return 0;
-}
-
 /* Open the extent the descriptor line X describes into E. */
 static int
 vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
@@ -172,7 +157,6 @@ vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
 
     e->type = x->type;
     e->type_name = x->type_name;
-    e->fd = -1;
     e->length = x->sectors * VMDK_SECTOR;
     if (x->type == VMDK_EXT_ZERO)
         return 0;
@@ -186,12 +170,12 @@ vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
      */
     if (vmc_image_find_name(img, x->filename, "extent", &name) == -1)
         return -1;
-    e->fd = vmc_image_open_related(img, name ? name : x->filename, "extent",
-                                   &e->path);
-    if (e->fd == -1)
+    e->file = vmc_image_open_related(img, name ? name : x->filename,
+                                     "extent", &e->path);
+    if (e->file == NULL)
         return -1;
-    e->own_fd = true;
-    if (vmdk_fd_size(img, e->path, e->fd, &e->file_size) == -1)
+    e->own_file = true;
+    if (vmc_file_get_size(e->file, &e->file_size) == -1)
         return -1;
 
     if (x->type == VMDK_EXT_FLAT) {
@@ -207,7 +191,7 @@ vmdk_open_extent(struct vmc_image *img, const struct vmdk_desc_extent *x,
         return 0;
     }
 
-    e->sparse = vmdk_sparse_open(h, e->path, e->fd, e->file_size, NULL);
+    e->sparse = vmdk_sparse_open(h, e->path, e->file, e->file_size, NULL);
     if (e->sparse == NULL)
         return -1;
     if (e->sparse->capacity != x->sectors) {
@@ -239,7 +223,7 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
         vmc_error(h, "%s: %m", img->path);
         return -1;
     }
-    if (vmc_pread_full(h, img->path, img->fd, text, img->file_size, 0) == -1)
+    if (vmc_file_pread_full(img->file, text, img->file_size, 0) == -1)
         return -1;
     text[img->file_size] = '\0';
     /* The descriptor is a C string: qemu-img pads it with NULs to a
@@ -277,7 +261,6 @@ vmdk_open_descriptor_file(struct vmc_image *img, struct vmdk *v)
     for (i = 0; i < v->desc.nextents; i++) {
         const struct vmdk_desc_extent *x = &v->desc.extents[i];
 
-        v->extents[i].fd = -1;
         v->nextents = i + 1;
         if (vmc_add_overflow(sum, x->sectors, &sum) ||
             sum > VMDK_MAX_SECTORS) {
@@ -353,7 +336,7 @@ vmdk_open(struct vmc_image *img)
                        img->path);
         return -1;
     }
-    if (vmc_pread_full(h, img->path, img->fd, head, n, 0) == -1)
+    if (vmc_file_pread_full(img->file, head, n, 0) == -1)
         return -1;
     v = calloc(1, sizeof *v);
     if (v == NULL) {
@@ -412,31 +395,17 @@ vmdk_not_readable(struct vmc_image *img)
     return -1;
 }
 
+/* A flat extent's holes read as zeros. */
 static int
 vmdk_flat_status(struct vmc_image *img, struct vmdk_extent *e, uint64_t off,
                  uint64_t length, enum vmc_bs *type, uint64_t *run)
 {
-    off_t pos = (off_t) (e->flat_offset + off), data, hole;
+    enum vmc_file_extent t;
 
-    *type = VMC_BS_DATA;
-    *run = length;
-    data = lseek(e->fd, pos, SEEK_DATA);
-    if (data == -1) {
-        if (errno == ENXIO) {           /* a hole to the end of the file */
-            *type = VMC_BS_ZERO;
-            return 0;
-        }
-        return 0;                       /* can't tell: all data */
-    }
-    if (data > pos) {
-        *type = VMC_BS_ZERO;
-        if ((uint64_t) (data - pos) < length)
-            *run = (uint64_t) (data - pos);
-        return 0;
-    }
-    hole = lseek(e->fd, pos, SEEK_HOLE);
-    if (hole > pos && (uint64_t) (hole - pos) < length)
-        *run = (uint64_t) (hole - pos);
+    if (vmc_file_extents(e->file, e->flat_offset + off, length, &t,
+                         run) == -1)
+        return -1;
+    *type = t == VMC_FILE_HOLE ? VMC_BS_ZERO : VMC_BS_DATA;
     return 0;
 }
 
@@ -522,8 +491,8 @@ vmdk_sparse_pread_loop(struct vmc_image *img, struct vmdk_extent *e,
             memset(buf, 0, m.length);
             break;
         case VMDK_MAP_DATA:
-            if (vmc_pread_full(img->h, e->path, e->fd, buf, m.length,
-                               m.file_offset) == -1)
+            if (vmc_file_pread_full(e->file, buf, m.length,
+                                    m.file_offset) == -1)
                 return -1;
             break;
         case VMDK_MAP_COMPRESSED:
@@ -592,8 +561,7 @@ vmdk_pread(struct vmc_image *img, void *buf, size_t count, uint64_t offset)
             memset(p, 0, n);
             break;
         case VMDK_EXT_FLAT:
-            if (vmc_pread_full(img->h, e->path, e->fd, p, n,
-                               e->flat_offset + off) == -1)
+            if (vmc_file_pread_full(e->file, p, n, e->flat_offset + off) == -1)
                 return -1;
             break;
         case VMDK_EXT_SPARSE:

@@ -111,9 +111,8 @@ vpc_check_footers(struct vmc_image *img, struct vmc_check_result *r)
     if (!(v->footer.features & VPC_FEATURE_RESERVED))
         vmc_check_note(r, "footer features %08" PRIx32 " lack the reserved "
                        "bit 0x2 every writer sets", v->footer.features);
-    if (vmc_pread_full(img->h, img->path, img->fd, &tail, sizeof tail,
-                       tail_off) == -1 ||
-        vmc_pread_full(img->h, img->path, img->fd, &head, sizeof head, 0) == -1)
+    if (vmc_file_pread_full(img->file, &tail, sizeof tail, tail_off) == -1 ||
+        vmc_file_pread_full(img->file, &head, sizeof head, 0) == -1)
         return -1;
     if (!v->dynamic) {
         if (img->size < tail_off)

@@ -128,8 +128,7 @@ vpc_locator_data(struct vmc_image *img, int i, const char *what)
     buf = vmc_malloc(img->h, img->path, l->length, what);
     if (buf == NULL)
         return NULL;
-    if (vmc_pread_full(img->h, img->path, img->fd, buf, l->length,
-                       l->offset) == -1) {
+    if (vmc_file_pread_full(img->file, buf, l->length, l->offset) == -1) {
         free(buf);
         return NULL;
     }

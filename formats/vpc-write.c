@@ -314,11 +314,8 @@ vpc_create(struct vmc_image *img, const struct vmc_opts *opts)
     if (p.fixed) {
         f->data_offset = VPC_FIXED_DATA_OFFSET;
         f->disk_type = VPC_TYPE_FIXED;
-        if (ftruncate(img->fd, (off_t) (img->size + VPC_FOOTER_SIZE)) == -1) {
-            vmc_error(img->h, "%s: setting the size to %" PRIu64 ": %m",
-                      img->path, img->size + VPC_FOOTER_SIZE);
+        if (vmc_file_truncate(img->file, img->size + VPC_FOOTER_SIZE) == -1)
             goto fail;
-        }
     } else if (vpc_create_dynamic(img, v, &p) == -1) {
         goto fail;
     }
@@ -399,8 +396,8 @@ vpc_write_bitmap(struct vmc_image *img, uint64_t at)
 
     memset(ones, 0xFF, sizeof ones);
     for (done = 0; done < v->bitmap_size; done += VPC_SECTOR)
-        if (vmc_pwrite_full(img->h, img->path, img->fd, ones, sizeof ones,
-                            at + done) == -1)
+        if (vmc_file_pwrite_full(img->file, ones, sizeof ones,
+                                 at + done) == -1)
             return -1;
     return 0;
 }
@@ -443,8 +440,7 @@ vpc_pwrite(struct vmc_image *img, const void *buf, size_t count,
 
     vmc_repro_data(&v->repro, buf, count, offset);
     if (!v->dynamic)
-        return vmc_pwrite_full(img->h, img->path, img->fd, buf, count,
-                               offset);
+        return vmc_file_pwrite_full(img->file, buf, count, offset);
     while (count > 0) {
         uint32_t b = (uint32_t) (offset / v->block_size);
         uint64_t inb = offset % v->block_size, bitmap_at;
@@ -457,8 +453,8 @@ vpc_pwrite(struct vmc_image *img, const void *buf, size_t count,
             return -1;
         if (fresh && vpc_write_bitmap(img, bitmap_at) == -1)
             return -1;
-        if (vmc_pwrite_full(img->h, img->path, img->fd, p, n,
-                            bitmap_at + v->bitmap_size + inb) == -1)
+        if (vmc_file_pwrite_full(img->file, p, n,
+                                 bitmap_at + v->bitmap_size + inb) == -1)
             return -1;
         p += n;
         offset += n;
@@ -504,19 +500,15 @@ vpc_flush_dynamic(struct vmc_image *img, const struct vpc_footer_disk *fd)
     pthread_mutex_unlock(&v->lock);
 
     vpc_encode_header(&v->header, &hd);
-    if (vmc_pwrite_full(img->h, img->path, img->fd, bat, v->bat_bytes,
-                        VPC_BAT_OFFSET) == -1 ||
-        vmc_pwrite_full(img->h, img->path, img->fd, &hd, sizeof hd,
-                        VPC_HEADER_OFFSET) == -1 ||
-        vmc_pwrite_full(img->h, img->path, img->fd, fd, sizeof *fd, 0) == -1 ||
-        vmc_pwrite_full(img->h, img->path, img->fd, fd, sizeof *fd,
-                        end) == -1)
+    if (vmc_file_pwrite_full(img->file, bat, v->bat_bytes,
+                             VPC_BAT_OFFSET) == -1 ||
+        vmc_file_pwrite_full(img->file, &hd, sizeof hd,
+                             VPC_HEADER_OFFSET) == -1 ||
+        vmc_file_pwrite_full(img->file, fd, sizeof *fd, 0) == -1 ||
+        vmc_file_pwrite_full(img->file, fd, sizeof *fd, end) == -1)
         return -1;
-    if (ftruncate(img->fd, (off_t) (end + VPC_FOOTER_SIZE)) == -1) {
-        vmc_error(img->h, "%s: setting the size to %" PRIu64 ": %m",
-                  img->path, end + VPC_FOOTER_SIZE);
+    if (vmc_file_truncate(img->file, end + VPC_FOOTER_SIZE) == -1)
         return -1;
-    }
     img->file_size = end + VPC_FOOTER_SIZE;
     return 0;
 }
@@ -536,6 +528,5 @@ vpc_flush(struct vmc_image *img)
         return vpc_flush_dynamic(img, &fd);
     v->footer_offset = img->size;
     img->file_size = img->size + VPC_FOOTER_SIZE;
-    return vmc_pwrite_full(img->h, img->path, img->fd, &fd, sizeof fd,
-                           img->size);
+    return vmc_file_pwrite_full(img->file, &fd, sizeof fd, img->size);
 }

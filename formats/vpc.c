@@ -215,9 +215,8 @@ vpc_read_footer(struct vmc_image *img, struct vpc *v)
         return -1;
     }
     tail_off = img->file_size - VPC_FOOTER_SIZE;
-    if (vmc_pread_full(h, img->path, img->fd, &head, sizeof head, 0) == -1 ||
-        vmc_pread_full(h, img->path, img->fd, &tail, sizeof tail,
-                       tail_off) == -1)
+    if (vmc_file_pread_full(img->file, &head, sizeof head, 0) == -1 ||
+        vmc_file_pread_full(img->file, &tail, sizeof tail, tail_off) == -1)
         return -1;
 
     if (vpc_has_cookie(&tail) && vpc_footer_sum_ok(&tail) &&
@@ -234,8 +233,8 @@ vpc_read_footer(struct vmc_image *img, struct vpc *v)
         uint8_t b[VPC_COOKIE_LEN];
 
         if (img->file_size >= VPC_FOOTER_SIZE - 1 + VPC_COOKIE_LEN &&
-            vmc_pread_full(h, img->path, img->fd, b, sizeof b,
-                           img->file_size - (VPC_FOOTER_SIZE - 1)) == 0 &&
+            vmc_file_pread_full(img->file, b, sizeof b,
+                                img->file_size - (VPC_FOOTER_SIZE - 1)) == 0 &&
             memcmp(b, VPC_FOOTER_COOKIE, VPC_COOKIE_LEN) == 0) {
             vmc_error(h, "%s: 511-byte footer at offset %" PRIu64
                       " (Virtual PC before 2004): this VHD variant is not "
@@ -366,7 +365,7 @@ vpc_read_header(struct vmc_image *img, struct vpc *v)
     if (vmc_check_range(h, img->path, img->file_size, off, sizeof d,
                         "dynamic disk header") == -1)
         return -1;
-    if (vmc_pread_full(h, img->path, img->fd, &d, sizeof d, off) == -1)
+    if (vmc_file_pread_full(img->file, &d, sizeof d, off) == -1)
         return -1;
     if (memcmp(d.cookie, VPC_HEADER_COOKIE, VPC_COOKIE_LEN) != 0) {
         vmc_error(h, "%s: dynamic disk header at offset %" PRIu64 ": bad "
@@ -437,8 +436,8 @@ vpc_read_bat(struct vmc_image *img, struct vpc *v)
                         "block allocation table");
     if (v->bat == NULL)
         return -1;
-    if (vmc_pread_full(h, img->path, img->fd, v->bat, (size_t) n * 4,
-                       v->header.table_offset) == -1)
+    if (vmc_file_pread_full(img->file, v->bat, (size_t) n * 4,
+                            v->header.table_offset) == -1)
         return -1;
     for (i = 0; i < n; i++) {
         uint64_t start, end;
@@ -572,8 +571,8 @@ vpc_bits_read(struct vmc_image *img, uint32_t entry, uint32_t s0,
             return -1;
         bits->bm = bits->heap;
     }
-    return vmc_pread_full(img->h, img->path, img->fd, bits->bm, len,
-                          (uint64_t) entry * VPC_SECTOR + first);
+    return vmc_file_pread_full(img->file, bits->bm, len,
+                               (uint64_t) entry * VPC_SECTOR + first);
 }
 
 static bool
@@ -612,36 +611,11 @@ static int
 vpc_fixed_block_status(struct vmc_image *img, uint64_t offset,
                        uint64_t length, enum vmc_bs *type, uint64_t *run)
 {
-    off_t data, hole;
+    enum vmc_file_extent t;
 
-    data = lseek(img->fd, (off_t) offset, SEEK_DATA);
-    if (data == -1) {
-        if (errno == ENXIO) {
-            *type = VMC_BS_BACKING;
-            *run = length;
-            return 0;
-        }
-        goto all_data;
-    }
-    if ((uint64_t) data > offset) {
-        *type = VMC_BS_BACKING;
-        *run = (uint64_t) data - offset;
-        if (*run > length)
-            *run = length;
-        return 0;
-    }
-    hole = lseek(img->fd, (off_t) offset, SEEK_HOLE);
-    if (hole == -1 || (uint64_t) hole <= offset)
-        goto all_data;
-    *type = VMC_BS_DATA;
-    *run = (uint64_t) hole - offset;
-    if (*run > length)
-        *run = length;
-    return 0;
-
-all_data:
-    *type = VMC_BS_DATA;
-    *run = length;
+    if (vmc_file_extents(img->file, offset, length, &t, run) == -1)
+        return -1;
+    *type = t == VMC_FILE_HOLE ? VMC_BS_BACKING : VMC_BS_DATA;
     return 0;
 }
 
@@ -756,8 +730,7 @@ vpc_read_in_block(struct vmc_image *img, uint8_t *buf, size_t count,
             to = inb + count;
         len = (size_t) (to - from);
         if (set)
-            r = vmc_pread_full(img->h, img->path, img->fd,
-                               buf + (from - inb), len, data + from);
+            r = vmc_file_pread_full(img->file, buf + (from - inb), len, data + from);
         else
             r = vpc_read_absent(img, buf + (from - inb), len,
                                 (uint64_t) b * v->block_size + from);
@@ -781,7 +754,7 @@ vpc_pread(struct vmc_image *img, void *buf, size_t count, uint64_t offset)
     uint8_t *p = buf;
 
     if (!v->dynamic)
-        return vmc_pread_full(img->h, img->path, img->fd, buf, count, offset);
+        return vmc_file_pread_full(img->file, buf, count, offset);
     while (count > 0) {
         uint32_t b = (uint32_t) (offset / v->block_size);
         uint64_t inb = offset % v->block_size;

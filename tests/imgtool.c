@@ -14,8 +14,11 @@
  *                                         process can write
  *
  * Environment: IMGTOOL_FLAGS=outside,nobacking,ignoreparent adds open
- * flags.  Exit 0 on success, 1 on error (message on stderr), 2 when
- * check finds errors, 3 when it finds leaks only.
+ * flags.  IMGTOOL_RANGE=OFFSET,LENGTH opens IMAGE as the image stored in
+ * that byte range of the file (vmc_image_open_range).  An IMAGE
+ * starting with "nbd" and holding "://" is an NBD URI
+ * (vmc_image_open_uri).  Exit 0 on success, 1 on error (message on
+ * stderr), 2 when check finds errors, 3 when it finds leaks only.
  */
 #include <config.h>
 
@@ -67,7 +70,22 @@ env_flags(void)
 static struct vmc_image *
 open_image(const char *path, const char *fmt)
 {
-    struct vmc_image *img = vmc_image_open(h, path, fmt, env_flags());
+    const char *range = getenv("IMGTOOL_RANGE");
+    struct vmc_image *img;
+
+    if (range && *range) {
+        unsigned long long off, len;
+
+        if (sscanf(range, "%llu,%llu", &off, &len) != 2) {
+            fprintf(stderr, "imgtool: IMGTOOL_RANGE=%s: expected "
+                    "OFFSET,LENGTH\n", range);
+            exit(1);
+        }
+        img = vmc_image_open_range(h, path, off, len, fmt, env_flags());
+    } else if (strncmp(path, "nbd", 3) == 0 && strstr(path, "://"))
+        img = vmc_image_open_uri(h, path, fmt, env_flags());
+    else
+        img = vmc_image_open(h, path, fmt, env_flags());
 
     if (img == NULL)
         die();

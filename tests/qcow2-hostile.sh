@@ -65,7 +65,7 @@ fresh; poke "$img" 60 00100000;                must_refuse "too many snapshots" 
 fresh; poke "$img" 32 00000001;                must_refuse "AES encryption" "$img" "encrypted qcow2 is not supported"
 fresh; poke "$img" 32 00000002;                must_refuse "LUKS encryption" "$img" "encrypted qcow2 is not supported"
 fresh; poke "$img" 72 0000000000000400;        must_refuse "unknown incompatible bit" "$img" "incompatible feature bit 10"
-fresh; poke "$img" 72 0000000000000004;        must_refuse "external data file" "$img" "external data file"
+fresh; poke "$img" 72 0000000000000004;        must_refuse "data file bit, no name" "$img" "external data file"
 fresh; poke "$img" 72 0000000000000008;        must_refuse "zstd bit without type" "$img" "compression"
 fresh; poke "$img" 104 05;                     must_refuse "compression type 5" "$img" "compression type"
 fresh; poke "$img" 96 00000007;                must_refuse "refcount_order 7" "$img" refcount_order

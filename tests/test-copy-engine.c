@@ -187,7 +187,6 @@ rec_target(uint32_t cluster, bool ordered, bool encode)
     t->writable = true;
     t->size = SIZE;
     t->cluster_size = cluster;
-    t->fd = -1;
     return t;
 }
 

@@ -19,6 +19,7 @@
 
 static struct vmc_handle *h;
 static struct vmc_image img;
+static int fd = -1;
 static char path[] = "/tmp/test-vhdx-overlay.XXXXXX";
 
 static void
@@ -30,11 +31,13 @@ setup(void)
     h = vmc_new();
     img.h = h;
     img.path = path;
-    img.fd = mkstemp(path);
-    ck_assert_int_ge(img.fd, 0);
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
     for (i = 0; i < FILE_BYTES; i++)
         buf[i] = (uint8_t) (i * 7 + 3);
-    ck_assert_int_eq(pwrite(img.fd, buf, FILE_BYTES, 0), FILE_BYTES);
+    ck_assert_int_eq(pwrite(fd, buf, FILE_BYTES, 0), FILE_BYTES);
+    img.file = vmc_file_posix_fdopen(h, path, dup(fd), false);
+    ck_assert_ptr_nonnull(img.file);
     img.file_size = FILE_BYTES;
     free(buf);
 }
@@ -42,7 +45,8 @@ setup(void)
 static void
 teardown(void)
 {
-    close(img.fd);
+    vmc_file_close(img.file);
+    close(fd);
     unlink(path);
     vmc_free(h);
 }
@@ -89,7 +93,7 @@ START_TEST(test_overlay_later_wins)
     memset(sector[0], 0xaa, 4096);
     memset(sector[1], 0xbb, 4096);
     memset(sector[2], 0xcc, 4096);
-    ck_assert_int_eq(pread(img.fd, ref, FILE_BYTES, 0), FILE_BYTES);
+    ck_assert_int_eq(pread(fd, ref, FILE_BYTES, 0), FILE_BYTES);
     for (i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (items[i].data)
             memcpy(ref + items[i].start, items[i].data,
@@ -118,7 +122,7 @@ START_TEST(test_overlay_random_against_naive_replay)
     unsigned seed = 42;
     size_t i;
 
-    ck_assert_int_eq(pread(img.fd, ref, FILE_BYTES, 0), FILE_BYTES);
+    ck_assert_int_eq(pread(fd, ref, FILE_BYTES, 0), FILE_BYTES);
     for (i = 0; i < N; i++) {
         uint64_t s = (uint64_t) (rand_r(&seed) % 95) * 4096;
 

@@ -109,6 +109,25 @@ open_flags(bool allow_outside, bool ignore_parent)
            (ignore_parent ? VMC_IMAGE_IGNORE_PARENT_ID : 0);
 }
 
+/* True if the source NAME is an NBD URI (nbd://, nbds://, nbd+unix://,
+ * nbds+unix://), not a file.
+ */
+static bool
+source_is_uri(const char *name)
+{
+    return strncmp(name, "nbd", 3) == 0 && strstr(name, "://") != NULL;
+}
+
+/* Open the source image NAME: an NBD URI or a file. */
+static struct vmc_image *
+open_source(struct vmc_handle *h, const char *name, const char *fmt,
+            unsigned flags)
+{
+    if (source_is_uri(name))
+        return vmc_image_open_uri(h, name, fmt, flags);
+    return vmc_image_open(h, name, fmt, flags);
+}
+
 static int
 bad_usage(const char *cmd)
 {
@@ -234,8 +253,8 @@ disk_info(int argc, char **argv)
         return bad_usage("info");
     }
     h = cli_handle();
-    img = vmc_image_open(h, argv[optind], fmt,
-                         open_flags(outside, ignore_parent));
+    img = open_source(h, argv[optind], fmt,
+                      open_flags(outside, ignore_parent));
     if (img == NULL) {
         cli_print_error(h);
         vmc_free(h);
@@ -399,6 +418,7 @@ convert_run(struct vmc_handle *h, const struct convert_args *a)
     job.verify = a->verify;
     job.fsync = a->fsync;
     job.stats = &stats;
+    job.src_is_uri = source_is_uri(a->in);
     prog.start = now_seconds();
     vmc_set_event_handler(h, convert_event, &prog);
     r = vmc_disk_convert(h, &job);
@@ -569,10 +589,10 @@ disk_compare(int argc, char **argv)
     }
     h = cli_handle();
     cli_catch_signals(h);
-    a = vmc_image_open(h, argv[optind], fa, open_flags(outside, ignore_parent));
+    a = open_source(h, argv[optind], fa, open_flags(outside, ignore_parent));
     if (a)
-        b = vmc_image_open(h, argv[optind + 1], fb,
-                           open_flags(outside, ignore_parent));
+        b = open_source(h, argv[optind + 1], fb,
+                        open_flags(outside, ignore_parent));
     if (a == NULL || b == NULL) {
         cli_print_error(h);
         goto out;
@@ -661,7 +681,7 @@ disk_check(int argc, char **argv)
     }
     h = cli_handle();
     /* Check one file: its backing chain is not opened. */
-    img = vmc_image_open(h, argv[optind], fmt, VMC_IMAGE_NO_BACKING);
+    img = open_source(h, argv[optind], fmt, VMC_IMAGE_NO_BACKING);
     if (img == NULL || vmc_image_check(img, &res) == -1) {
         cli_print_error(h);
         vmc_image_close(img);
@@ -815,7 +835,7 @@ disk_map(int argc, char **argv)
         return bad_usage("map");
     }
     h = cli_handle();
-    img = vmc_image_open(h, argv[optind], fmt, 0);
+    img = open_source(h, argv[optind], fmt, 0);
     if (img == NULL) {
         cli_print_error(h);
         vmc_free(h);

@@ -58,6 +58,10 @@ struct vmc_disk_job {
     bool no_zero_detect;         /* write all-zero data too */
     int disk_index;              /* reported in events; -1 for none */
     struct vmc_disk_stats *stats; /* filled on success, or NULL */
+    /* Version 2: */
+    bool src_is_uri;             /* SRC is an NBD URI (nbd://,
+                                    nbd+unix://...) opened with
+                                    vmc_image_open_uri, not a file */
 };
 
 #define VMC_DISK_JOB_INIT \

@@ -5,10 +5,13 @@
  *
  * Safety rules every call keeps:
  *  - an image opened without VMC_IMAGE_RDWR is opened O_RDONLY, and so
- *    is every file it refers to (backing files, extents, parents);
+ *    is every file it refers to (backing files, extents, parents, data
+ *    files);
  *  - names read from an image (backing files, extents, parent
- *    locators) are refused when they lead outside the directory of the
- *    image the caller opened, unless VMC_IMAGE_ALLOW_OUTSIDE is given;
+ *    locators, data files) are refused when they lead outside the
+ *    directory of the image the caller opened, unless
+ *    VMC_IMAGE_ALLOW_OUTSIDE is given, and are never followed from an
+ *    image opened from a byte range or a URI;
  *  - an image made by vmc_image_create appears under its final name
  *    only when vmc_image_commit succeeds; otherwise nothing is left.
  */
@@ -43,6 +46,37 @@ struct vmc_image;
  */
 struct vmc_image *vmc_image_open(struct vmc_handle *h, const char *path,
                                  const char *format, unsigned flags);
+
+/* Open the image stored in the bytes [OFFSET, OFFSET + LENGTH) of the
+ * local file PATH: a disk inside a container, such as a VMDK member of
+ * an uncompressed OVA (tar) file.  Nothing outside the range is read;
+ * the range must lie inside the file.  FORMAT as for vmc_image_open.
+ * Read-only: VMC_IMAGE_RDWR is refused.
+ *
+ * Messages and vmc_image_path() name the image "PATH@OFFSET", and the
+ * offsets in messages count from OFFSET.  Names read from such an
+ * image (backing files, parents, extents, data files) are refused, not
+ * resolved: a member of a container has no directory of its own, and
+ * the files beside the container are not its siblings.  Open it with
+ * VMC_IMAGE_NO_BACKING to read just this layer of a differencing
+ * image.  Returns NULL with an error set on H.
+ */
+struct vmc_image *vmc_image_open_range(struct vmc_handle *h, const char *path,
+                                       uint64_t offset, uint64_t length,
+                                       const char *format, unsigned flags);
+
+/* Open the image served at URI over NBD: "nbd://HOST[:PORT]/EXPORT",
+ * "nbd+unix:///EXPORT?socket=PATH", and the TLS forms "nbds://" and
+ * "nbds+unix://".  The export's bytes are read as FORMAT (or probed
+ * when NULL), so an export of a qcow2 file is read as qcow2, and a raw
+ * export's block status (base:allocation) tells holes from data.
+ * Read-only: VMC_IMAGE_RDWR is refused.  Names read from the image are
+ * refused, as for vmc_image_open_range.  Needs vmconv built with
+ * libnbd; without it this fails saying so.  Returns NULL with an error
+ * set on H.
+ */
+struct vmc_image *vmc_image_open_uri(struct vmc_handle *h, const char *uri,
+                                     const char *format, unsigned flags);
 
 /* Close IMG and every image of its backing chain.  For an image made
  * by vmc_image_create and not committed, removes what was written.
