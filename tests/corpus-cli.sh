@@ -36,6 +36,9 @@ for c in "${cases[@]}"; do
     IFS='|' read -r rel companions want <<<"$c"
     n=$((n + 1))
     d=$tmp/c$n
+    files=("images/$rel")
+    for comp in $companions; do files+=("images/$comp"); done
+    corpus_has "${files[@]}" || continue
     img=$(corpus_get "images/$rel" "$d")
     for comp in $companions; do corpus_get "images/$comp" "$d" >/dev/null; done
     before=$(fingerprint "$img")

@@ -31,10 +31,47 @@ requires_qemu_img() {
 }
 qemu_img() { "$QEMU_IMG_BIN" "$@"; }
 
-# Skip unless the shared corpus is present.
+# Test files made by others live in two places: tests/data/corpus/
+# (those whose license lets them travel with this LGPL project, some
+# bzip2'd to keep the clone small) and the shared corpus beside the
+# clone ($VMCONV_CORPUS: all of them, AGPL ones included).  A path is
+# relative to the corpus root ("images/dfvfs/ext2.vmdk").
+VMCONV_TEST_DATA=${top_srcdir:-..}/tests/data/corpus
+
+# corpus_src REL: the stored file for REL (tests/data first, then the
+# shared corpus), or nothing (status 1) if neither has it.
+corpus_src() {
+    local rel=$1
+    if [ -f "$VMCONV_TEST_DATA/$rel" ]; then
+        echo "$VMCONV_TEST_DATA/$rel"
+    elif [ -f "$VMCONV_TEST_DATA/$rel.bz2" ]; then
+        echo "$VMCONV_TEST_DATA/$rel.bz2"
+    elif [ -f "$VMCONV_CORPUS/$rel" ]; then
+        echo "$VMCONV_CORPUS/$rel"
+    else
+        return 1
+    fi
+}
+
+# corpus_has REL...: true if every REL can be had.  When one cannot,
+# say so (the line starts with "SKIP:", which `make check` collects
+# into its summary of what was skipped and why).
+corpus_has() {
+    local rel
+    for rel in "$@"; do
+        if ! corpus_src "$rel" > /dev/null; then
+            echo "SKIP: part of the test: $rel is only in the shared corpus" \
+                 "(not redistributable here), not found at $VMCONV_CORPUS"
+            return 1
+        fi
+    done
+}
+
+# Skip unless some corpus is present (tests/data/corpus always is in a
+# clone; this guards a build from a tarball made without it).
 requires_corpus() {
-    if [ ! -d "$VMCONV_CORPUS/images" ]; then
-        echo "SKIP: corpus not found at $VMCONV_CORPUS"
+    if [ ! -d "$VMCONV_TEST_DATA/images" ] && [ ! -d "$VMCONV_CORPUS/images" ]; then
+        echo "SKIP: no corpus: neither $VMCONV_TEST_DATA nor $VMCONV_CORPUS"
         exit 77
     fi
 }
@@ -50,18 +87,21 @@ cleanup() {
 trap cleanup EXIT
 
 # corpus_get REL [DESTDIR]: copy a corpus file into DESTDIR (default
-# $tmp), decompressing .bz2/.gz; prints the path of the result.
+# $tmp) under its own name, decompressing .bz2/.gz; prints the path of
+# the result.
 corpus_get() {
     local rel=$1 dest=${2:-$tmp} src base
-    src=$VMCONV_CORPUS/$rel
-    [ -f "$src" ] || { echo "corpus file missing: $src" >&2; return 1; }
+    src=$(corpus_src "$rel") ||
+        { echo "corpus file missing: $rel (in neither $VMCONV_TEST_DATA" \
+               "nor $VMCONV_CORPUS)" >&2; return 1; }
     base=$(basename "$rel")
     mkdir -p "$dest"
-    case $base in
-        *.bz2) bzip2 -dc "$src" > "$dest/${base%.bz2}"; echo "$dest/${base%.bz2}" ;;
-        *.gz)  gzip -dc "$src" > "$dest/${base%.gz}"; echo "$dest/${base%.gz}" ;;
-        *)     cp "$src" "$dest/$base"; chmod u+w "$dest/$base"; echo "$dest/$base" ;;
+    case $src in
+        *.bz2) base=${base%.bz2}; bzip2 -dc "$src" > "$dest/$base" ;;
+        *.gz)  base=${base%.gz}; gzip -dc "$src" > "$dest/$base" ;;
+        *)     cp "$src" "$dest/$base"; chmod u+w "$dest/$base" ;;
     esac
+    echo "$dest/$base"
 }
 
 fail() {

@@ -193,12 +193,15 @@ else
 fi
 
 # Corpus images, multi-file sets kept together.
-if [ -d "$VMCONV_CORPUS/images" ] && command -v bzip2 >/dev/null 2>&1 &&
+if command -v bzip2 >/dev/null 2>&1 &&
        command -v gzip >/dev/null 2>&1; then
     cseed() {
         local name=$1 fmt=$2 open=$3
         shift 3
         local rel
+        for rel in "$@"; do
+            corpus_has "images/$rel" > /dev/null || return 0
+        done
         mkdir -p "$seeds/$name"
         for rel in "$@"; do
             corpus_get "images/$rel" "$seeds/$name" > /dev/null ||
@@ -238,7 +241,7 @@ if [ -d "$VMCONV_CORPUS/images" ] && command -v bzip2 >/dev/null 2>&1 &&
     cseed c-vmfs-vmdk vmdk vmfs_thick.vmdk \
         vmdk-rs/vmfs_thick.vmdk vmdk-rs/vmfs_thick-flat.vmdk
 else
-    echo "fuzz: corpus (or bzip2, gzip) not found: generated seeds only"
+    echo "fuzz: bzip2 or gzip not installed: generated seeds only"
 fi
 
 # FUZZ_PREPARE_ONLY=DIR: keep the seeds in DIR for long runs by hand:

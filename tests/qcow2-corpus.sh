@@ -31,12 +31,17 @@ if [ -n "${QEMU_IMG:-}" ] && [ "$QEMU_IMG" != no ] || command -v qemu-img >/dev/
 fi
 
 # The chain members must sit side by side under their own names.
-for n in 1 2 3; do
-    corpus_get "images/dissect/backing-chain-$n.qcow2.gz" "$tmp/chain" > /dev/null
-done
+have_chain=no
+if corpus_has images/dissect/backing-chain-{1,2,3}.qcow2.gz; then
+    have_chain=yes
+    for n in 1 2 3; do
+        corpus_get "images/dissect/backing-chain-$n.qcow2.gz" "$tmp/chain" > /dev/null
+    done
+fi
 
 while read -r rel sum; do
     [ -n "$rel" ] || continue
+    corpus_has "images/$rel" || continue
     case $rel in
         dissect/backing-chain-*) img=$tmp/chain/$(basename "${rel%.gz}") ;;
         *) img=$(corpus_get "images/$rel" "$tmp/img") ;;
@@ -56,28 +61,32 @@ while read -r rel sum; do
     rm -f "$tmp/ours.raw" "$tmp/qemu.raw"
 done <<< "$expected"
 
-# The chain's info names the backing file and its format at each level.
-"$IMGTOOL" info "$tmp/chain/backing-chain-1.qcow2" > "$tmp/info"
-grep -q '"backing-filename": "backing-chain-2.qcow2"' "$tmp/info" ||
-    { cat "$tmp/info"; fail "info: no backing-filename"; }
-grep -q '"backing-format": "qcow2"' "$tmp/info" ||
-    fail "info: no backing-format"
-grep -q '"backing-filename": "backing-chain-3.qcow2"' "$tmp/info" ||
-    fail "info: the chain is not described"
+if [ $have_chain = yes ]; then
+    # The chain's info names the backing file and its format at each level.
+    "$IMGTOOL" info "$tmp/chain/backing-chain-1.qcow2" > "$tmp/info"
+    grep -q '"backing-filename": "backing-chain-2.qcow2"' "$tmp/info" ||
+        { cat "$tmp/info"; fail "info: no backing-filename"; }
+    grep -q '"backing-format": "qcow2"' "$tmp/info" ||
+        fail "info: no backing-format"
+    grep -q '"backing-filename": "backing-chain-3.qcow2"' "$tmp/info" ||
+        fail "info: the chain is not described"
 
-# Without its backing files the top image still opens with nobacking,
-# and fails clearly without them.
-mkdir "$tmp/alone"
-cp "$tmp/chain/backing-chain-1.qcow2" "$tmp/alone/"
-expect_fail "missing backing file" "$IMGTOOL" read "$tmp/alone/backing-chain-1.qcow2" "$tmp/x.raw"
-grep -q "backing-chain-1.qcow2" "$tmp/expect_fail.out" ||
-    { cat "$tmp/expect_fail.out"; fail "missing backing: message does not name the image"; }
-IMGTOOL_FLAGS=nobacking "$IMGTOOL" read "$tmp/alone/backing-chain-1.qcow2" "$tmp/x.raw" ||
-    fail "nobacking: read failed"
+    # Without its backing files the top image still opens with nobacking,
+    # and fails clearly without them.
+    mkdir "$tmp/alone"
+    cp "$tmp/chain/backing-chain-1.qcow2" "$tmp/alone/"
+    expect_fail "missing backing file" "$IMGTOOL" read "$tmp/alone/backing-chain-1.qcow2" "$tmp/x.raw"
+    grep -q "backing-chain-1.qcow2" "$tmp/expect_fail.out" ||
+        { cat "$tmp/expect_fail.out"; fail "missing backing: message does not name the image"; }
+    IMGTOOL_FLAGS=nobacking "$IMGTOOL" read "$tmp/alone/backing-chain-1.qcow2" "$tmp/x.raw" ||
+        fail "nobacking: read failed"
+fi
 
-# Block status of the compressed image: qemu-img map's three runs.
-"$IMGTOOL" map "$(corpus_get images/dissect/basic.qcow2.gz "$tmp/map")" > "$tmp/map.out"
-[ "$(cat "$tmp/map.out")" = "0 1048576 hole
+if corpus_has images/dissect/basic.qcow2.gz; then
+    # Block status of the compressed image: qemu-img map's three runs.
+    "$IMGTOOL" map "$(corpus_get images/dissect/basic.qcow2.gz "$tmp/map")" > "$tmp/map.out"
+    [ "$(cat "$tmp/map.out")" = "0 1048576 hole
 1048576 266338304 data
 267386880 269484032 hole" ] || { cat "$tmp/map.out"; fail "map of basic.qcow2"; }
+fi
 exit 0

@@ -506,6 +506,7 @@ START_TEST(test_xml_utf16)
         "<r>\xe9</r>";
     uint8_t buf[2 * sizeof text + 2];
     const char *corpus = getenv("VMCONV_CORPUS");
+    const char *top = getenv("top_srcdir");
     char path[PATH_MAX];
     struct stat st;
     xmlNodePtr root;
@@ -526,11 +527,19 @@ START_TEST(test_xml_utf16)
     xmlFree(content);
     xmlFreeDoc(d);
 
-    /* Hyper-V 2012 R2 writes its configurations in UTF-16. */
-    if (corpus == NULL || *corpus == '\0')
+    /* Hyper-V 2012 R2 writes its configurations in UTF-16: the file is
+     * in tests/data/corpus, or in the shared corpus.
+     */
+    path[0] = '\0';
+    if (top != NULL && *top != '\0')
+        snprintf(path, sizeof path, "%s/tests/data/corpus/hyperv/"
+                 "nswanberg-2012R2Min-vm-utf16.XML", top);
+    if ((path[0] == '\0' || stat(path, &st) == -1) &&
+        corpus != NULL && *corpus != '\0')
+        snprintf(path, sizeof path,
+                 "%s/hyperv/nswanberg-2012R2Min-vm-utf16.XML", corpus);
+    if (path[0] == '\0')
         return;
-    snprintf(path, sizeof path, "%s/hyperv/nswanberg-2012R2Min-vm-utf16.XML",
-             corpus);
     if (stat(path, &st) == -1) {
         fprintf(stderr, "test-helpers: %s missing: UTF-16 corpus check "
                 "not run\n", path);

@@ -40,17 +40,19 @@ $IMGTOOL check "$img" || fail "check iotest-dynamic-1G"
 [ "$(fprint "$img")" = "$before" ] || fail "source changed"
 rm -f "$tmp"/*.raw
 
-# Windows 10 fixed, 10 MiB, 2 MiB blocks.
-img=$(corpus_get images/dissect/fixed.vhdx.gz) || fail "corpus"
-$IMGTOOL read "$img" "$tmp/ours.raw" || fail "read fixed.vhdx"
-[ "$(fastsha "$tmp/ours.raw")" = \
-  bc0be4623b15aa84216fb31ba24e3b621ec7f1c72d198c990ac0eced222d9f62 ] ||
-    fail "fixed.vhdx: guest data differs from the PROVENANCE sha256"
-qemu_img convert -f vhdx -O raw "$img" "$tmp/qemu.raw"
-cmp "$tmp/ours.raw" "$tmp/qemu.raw" || fail "fixed.vhdx: differs from qemu-img"
-$IMGTOOL info "$img" | grep -q '"subformat": "fixed"' || fail "info: fixed"
-$IMGTOOL check "$img" || fail "check fixed.vhdx"
-rm -f "$tmp"/*.raw
+if corpus_has images/dissect/fixed.vhdx.gz; then
+    # Windows 10 fixed, 10 MiB, 2 MiB blocks.
+    img=$(corpus_get images/dissect/fixed.vhdx.gz) || fail "corpus"
+    $IMGTOOL read "$img" "$tmp/ours.raw" || fail "read fixed.vhdx"
+    [ "$(fastsha "$tmp/ours.raw")" = \
+      bc0be4623b15aa84216fb31ba24e3b621ec7f1c72d198c990ac0eced222d9f62 ] ||
+        fail "fixed.vhdx: guest data differs from the PROVENANCE sha256"
+    qemu_img convert -f vhdx -O raw "$img" "$tmp/qemu.raw"
+    cmp "$tmp/ours.raw" "$tmp/qemu.raw" || fail "fixed.vhdx: differs from qemu-img"
+    $IMGTOOL info "$img" | grep -q '"subformat": "fixed"' || fail "info: fixed"
+    $IMGTOOL check "$img" || fail "check fixed.vhdx"
+    rm -f "$tmp"/*.raw
+fi
 
 # 10 GiB dynamic with an unreplayed log (qemu iotest 070).  qemu-img
 # refuses it read-only; repair a scratch copy with qemu-img check -r

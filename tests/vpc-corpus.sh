@@ -11,17 +11,19 @@ vsize() {
     "$IMGTOOL" info "$1" | sed -n 's/^ *"virtual-size": \([0-9]*\),$/\1/p'
 }
 
-# Dynamic VHD from Windows 10: data blocks padded to 4 KiB, holes.
-img=$(corpus_get images/dissect/dynamic.vhd.gz)
-[ "$("$IMGTOOL" probe "$img")" = vpc ] || fail "dynamic.vhd: not probed as vpc"
-"$IMGTOOL" read "$img" "$tmp/dyn.raw"
-[ "$(sha "$tmp/dyn.raw")" = ecff2ef6615a3cddc6a6885f1c6d9cf13a232697e1dc6575f2c2f01f57247784 ] ||
-    fail "dynamic.vhd: guest data differs from qemu-img's"
-[ "$(vsize "$img")" = 10485760 ] || fail "dynamic.vhd: wrong virtual size"
-"$IMGTOOL" map "$img" > "$tmp/dyn.map"
-grep -q '^4194304 2097152 hole$' "$tmp/dyn.map" ||
-    { cat "$tmp/dyn.map"; fail "dynamic.vhd: unallocated block 2 is not a hole"; }
-"$IMGTOOL" check "$img" || fail "dynamic.vhd: check found problems"
+if corpus_has images/dissect/dynamic.vhd.gz; then
+    # Dynamic VHD from Windows 10: data blocks padded to 4 KiB, holes.
+    img=$(corpus_get images/dissect/dynamic.vhd.gz)
+    [ "$("$IMGTOOL" probe "$img")" = vpc ] || fail "dynamic.vhd: not probed as vpc"
+    "$IMGTOOL" read "$img" "$tmp/dyn.raw"
+    [ "$(sha "$tmp/dyn.raw")" = ecff2ef6615a3cddc6a6885f1c6d9cf13a232697e1dc6575f2c2f01f57247784 ] ||
+        fail "dynamic.vhd: guest data differs from qemu-img's"
+    [ "$(vsize "$img")" = 10485760 ] || fail "dynamic.vhd: wrong virtual size"
+    "$IMGTOOL" map "$img" > "$tmp/dyn.map"
+    grep -q '^4194304 2097152 hole$' "$tmp/dyn.map" ||
+        { cat "$tmp/dyn.map"; fail "dynamic.vhd: unallocated block 2 is not a hole"; }
+    "$IMGTOOL" check "$img" || fail "dynamic.vhd: check found problems"
+fi
 
 # qemu-made dynamic VHD, creator "qemu": the CHS size is the virtual
 # size (4212736, not the 4 MiB of the ext2 file system inside).
