@@ -22,7 +22,7 @@ packages=(
     check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
     libarchive-dev nettle-dev libvirt-dev libguestfs-dev
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
-    libnbd-dev
+    libnbd-dev bash-completion
 )
 
 say() { printf '\n=== %s\n' "$*"; }
