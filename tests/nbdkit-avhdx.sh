@@ -10,7 +10,7 @@
 . "$srcdir/functions.sh"
 . "$srcdir/nbdkit-functions.sh"
 requires_qemu_img
-requires python3
+requires python3 qemu-io
 requires_nbdkit_plugin
 PY=$(python3 -c 'import sys; print(sys.executable)')
 gen() { "$PY" "$srcdir/vhdx-make-diff.py" "$@" || fail "vhdx-make-diff.py $*"; }
@@ -38,6 +38,18 @@ nbd_stop
 [ "$(for f in "$d"/*.*vhdx; do fingerprint "$f"; done)" = "$before" ] ||
     fail "chain of 3: a file of the chain changed"
 echo "ok   chain of 3 (base.vhdx <- mid.avhdx <- top.avhdx)"
+# With nbdkit's cow filter in front, a client may write (as a guest
+# booted from the chain would): the writes stay in nbdkit's overlay.
+if [ -f "$(nbdkit --dump-config | sed -n 's/^filterdir=//p')/nbdkit-cow-filter.so" ]; then
+    nbdkit -U - --filter=cow "$PLUGIN" file="$d/top.avhdx" --run '
+        qemu-io -f raw -c "write -P 0x5a 1M 64k" -c "read -P 0x5a 1M 64k" "$uri"
+    ' > "$tmp/cow.out" 2>&1 || { cat "$tmp/cow.out"; fail "cow filter: write"; }
+    echo "ok   written through the cow filter"
+else
+    echo "note: nbdkit's cow filter is not installed: not tried"
+fi
+[ "$(for f in "$d"/*.*vhdx; do fingerprint "$f"; done)" = "$before" ] ||
+    fail "chain of 3: a file of the chain changed"
 rm -rf "$d" "$tmp"/*.raw
 
 # 4 GiB + 8 MiB, 1 MiB blocks: FULLY, PARTIALLY, ZERO, UNMAPPED,
