@@ -23,6 +23,7 @@ packages=(
     libarchive-dev nettle-dev libvirt-dev libguestfs-dev
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
     libnbd-dev bash-completion
+    nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
 )
 
 say() { printf '\n=== %s\n' "$*"; }
