@@ -27,7 +27,7 @@ done
 python3 - "$tmp/vm.json" "$sample" <<'PY' || fail "inspect --json: wrong model"
 import json, sys
 vm = json.load(open(sys.argv[1]))
-assert vm["schema"] == "vmconv-vm/2"
+assert vm["schema"] == "vmconv-vm/3"
 assert vm["name"] == "demo" and vm["memory"] == 2 << 30, vm
 assert vm["source-plugin"] == "example" and vm["source-path"] == sys.argv[2]
 assert vm["firmware"] == "uefi" and vm["vcpus"] == 2
