@@ -17,6 +17,8 @@
 
 #include <vmconv/plugin.h>
 
+#include "vmx.h"
+
 enum vmware_kind {
     VMWARE_NONE,
     VMWARE_VMX,
@@ -139,9 +141,8 @@ vmware_read(struct vmc_handle *h, const char *source,
                   source);
         break;
     case VMWARE_VMX:
-        vmc_error(h, "%s: vmware plugin: reading .vmx is not implemented yet",
-                  source);
-        break;
+        vmc_probe_input_free(in);
+        return vmx_read(h, source, opts);
     case VMWARE_NONE:
         vmc_error(h, "%s: vmware plugin: not a .vmx, OVF or OVA file",
                   source);
