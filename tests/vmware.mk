@@ -6,3 +6,7 @@ check_PROGRAMS += test-vmx-parse
 test_vmx_parse_SOURCES = test-vmx-parse.c \
 	$(top_srcdir)/plugins/vmware/vmx-parse.c \
 	$(top_srcdir)/plugins/vmware/vmx-parse.h
+
+# vmx-roundtrip: .vmx -> model -> .vmx -> model (vmware-roundtrip.sh).
+check_PROGRAMS += vmx-roundtrip
+vmx_roundtrip_SOURCES = vmx-roundtrip.c
