@@ -144,10 +144,20 @@ vmware_read(struct vmc_handle *h, const char *source,
     case VMWARE_VMX:
         vmc_probe_input_free(in);
         return vmx_read(h, source, opts);
-    case VMWARE_NONE:
+    case VMWARE_NONE: {
+        size_t len = strlen(source);
+
+        /* Named .vmx but not recognised (binary bytes, no known key):
+         * the parser says which line is wrong.
+         */
+        if (len > 4 && strcasecmp(source + len - 4, ".vmx") == 0) {
+            vmc_probe_input_free(in);
+            return vmx_read(h, source, opts);
+        }
         vmc_error(h, "%s: vmware plugin: not a .vmx, OVF or OVA file",
                   source);
         break;
+    }
     }
     vmc_probe_input_free(in);
     return NULL;
