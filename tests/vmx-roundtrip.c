@@ -4,6 +4,12 @@
  * two models on every field a .vmx can carry.  Exit 0 when they agree,
  * 1 (printing both models) when not, 2 on an error.
  *
+ * vmx-roundtrip IN.json OUTDIR: write the vmconv-vm model IN.json (of
+ * any hypervisor) as OUTDIR/rt.vmx, read it back and print the model
+ * read as JSON: what the writer makes of devices VMware does not have.
+ *
+ * The writer's warnings are printed on stderr ("warning: ...").
+ *
  * Left out of the comparison, because the round trip changes them on
  * purpose: where the disks' images are (they are renamed and not
  * copied here, so they are missing on the way back), the source path,
@@ -53,6 +59,9 @@ blank(struct vmc_vm *vm, const struct vmc_vm *orig)
         struct vmc_disk *d = vm->disks[i];
         size_t j;
 
+        /* A medium found is written by its local path. */
+        if (d->device != VMC_DISK_DEVICE_DISK && d->path)
+            vmc_vm_set_string(vm, &d->source_ref, NULL);
         if (d->device != VMC_DISK_DEVICE_DISK)
             continue;
         vmc_vm_set_string(vm, &d->path, NULL);
@@ -75,6 +84,15 @@ blank(struct vmc_vm *vm, const struct vmc_vm *orig)
             vm->disks[i]->controller_model = VMC_CONTROLLER_MODEL_UNKNOWN;
 }
 
+/* Warnings of the writer go to stderr, for the tests to check. */
+static void
+log_warning(void *opaque, enum vmc_log_level level, const char *msg)
+{
+    (void) opaque;
+    if (level == VMC_LOG_WARNING)
+        fprintf(stderr, "warning: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -82,9 +100,13 @@ main(int argc, char **argv)
     struct vmc_loaded_plugin *p;
     struct vmc_vm *a = NULL, *b = NULL, *a0 = NULL;
     struct vmc_write_options wo = { ._struct_size = sizeof wo };
+    /* Media outside OUTDIR are referred to by absolute paths. */
+    struct vmc_read_options ro = { ._struct_size = sizeof ro,
+                                   .image_flags = VMC_IMAGE_ALLOW_OUTSIDE };
     char **paths = NULL, out[4096];
     char *ja = NULL, *jb = NULL;
     size_t i;
+    bool from_json;
     int ret = 2;
 
     if (argc != 3) {
@@ -98,7 +120,16 @@ main(int argc, char **argv)
                 h ? vmc_get_error(h) : "");
         return 2;
     }
-    a = vmc_plugin_read_opts(h, p, argv[1], NULL);
+    vmc_set_log_handler(h, log_warning, NULL);
+    from_json = strlen(argv[1]) > 5 &&
+                strcmp(argv[1] + strlen(argv[1]) - 5, ".json") == 0;
+    if (from_json) {
+        char *text = vmc_read_file(h, argv[1], VMC_VM_JSON_MAX);
+
+        a = text ? vmc_vm_from_json(h, text, argv[1]) : NULL;
+        free(text);
+    } else
+        a = vmc_plugin_read_opts(h, p, argv[1], &ro);
     if (a == NULL)
         goto err;
     paths = calloc(a->nr_disks + 1, sizeof *paths);
@@ -117,9 +148,17 @@ main(int argc, char **argv)
     if (vmc_plugin_write_opts(h, p, a, &wo) == -1)
         goto err;
     snprintf(out, sizeof out, "%s/rt.vmx", argv[2]);
-    b = vmc_plugin_read_opts(h, p, out, NULL);
+    b = vmc_plugin_read_opts(h, p, out, &ro);
     if (b == NULL)
         goto err;
+    if (from_json) {
+        jb = vmc_vm_to_json(b);
+        if (jb == NULL)
+            goto err;
+        fputs(jb, stdout);
+        ret = 0;
+        goto out;
+    }
     a0 = vmc_vm_copy(a);
     if (a0 == NULL)
         goto err;

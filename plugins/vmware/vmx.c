@@ -616,21 +616,32 @@ vmx_is_rdm(struct vmc_handle *h, const char *path)
 
 /* Resolve the file NAME of KEY against the .vmx's directory: *LOCAL is
  * the local path, or NULL when not found.  A host path found beside the
- * .vmx instead gets a note.  Returns 0 or -1.
+ * .vmx instead gets a note.  With MEDIUM (an ISO or floppy image, only
+ * referred to, never read), a name the path policy refuses is kept as
+ * written (*REFUSED set) instead of failing.  Returns 0 or -1.
  */
 static int
-vmx_resolve(struct vmx_ctx *c, const char *key, const char *name,
-            char **local)
+vmx_resolve2(struct vmx_ctx *c, const char *key, const char *name,
+             bool medium, char **local, bool *refused)
 {
     char what[512];
     unsigned fl = VMC_FOREIGN_MISSING_OK |
                   (c->opts->image_flags & VMC_FOREIGN_ALLOW_OUTSIDE);
 
     *local = NULL;
+    if (refused)
+        *refused = false;
     if (vmc_resolve_foreign_name(c->h, name, c->dir, fl,
                                  vmx_what(c, key, what, sizeof what),
-                                 local) == -1)
-        return -1;
+                                 local) == -1) {
+        if (!medium || vmc_get_error_hint(c->h) != VMC_HINT_ALLOW_OUTSIDE)
+            return -1;
+        vmc_clear_error(c->h);
+        *refused = true;
+        return vmx_note(c, "%s: '%s' is outside the VM's directory: "
+                        "referred to as written (allow files outside to "
+                        "resolve it)", key, name);
+    }
     if (*local && (name[0] == '/' || name[0] == '[' || name[0] == '\\' ||
                    (name[0] && name[1] == ':'))) {
         const char *base = strrchr(*local, '/');
@@ -642,6 +653,13 @@ vmx_resolve(struct vmx_ctx *c, const char *key, const char *name,
             return -1;
     }
     return 0;
+}
+
+static int
+vmx_resolve(struct vmx_ctx *c, const char *key, const char *name,
+            char **local)
+{
+    return vmx_resolve2(c, key, name, false, local, NULL);
 }
 
 /* Open the disk image at D->path read-only and fill its format, size
@@ -703,6 +721,7 @@ vmx_cdrom(struct vmx_ctx *c, const char *key, const char *name,
           struct vmc_disk *d)
 {
     char *local;
+    bool refused;
 
     d->device = VMC_DISK_DEVICE_CDROM;
     d->readonly = true;
@@ -721,8 +740,10 @@ vmx_cdrom(struct vmx_ctx *c, const char *key, const char *name,
                         name, type);
     }
     if (vmx_set(c, &d->source_ref, name) == -1 ||
-        vmx_resolve(c, key, name, &local) == -1)
+        vmx_resolve2(c, key, name, true, &local, &refused) == -1)
         return -1;
+    if (refused)
+        return 0;
     if (local == NULL) {
         d->missing = true;
         return vmx_note(c, "%s: ISO image '%s' not found", slot, name);
@@ -973,12 +994,13 @@ vmx_floppies(struct vmx_ctx *c)
             return -1;
         if (type && strcasecmp(type, "file") == 0) {
             char *local;
+            bool refused;
 
-            if (vmx_resolve(c, key, name, &local) == -1)
+            if (vmx_resolve2(c, key, name, true, &local, &refused) == -1)
                 return -1;
             d->path = local;
-            d->missing = local == NULL;
-            if (local == NULL &&
+            d->missing = local == NULL && !refused;
+            if (d->missing &&
                 vmx_note(c, "%s: floppy image '%s' not found", s, name) == -1)
                 return -1;
         } else if (vmx_note(c, "%s: the host's floppy drive '%s'", s,
