@@ -303,7 +303,7 @@ START_TEST(test_corpus)
     char path[4096];
     struct vmx_dict *d;
 
-    snprintf(path, sizeof path, "%s/data/vmx/virtv2v-test-i-vmx-6.vmx",
+    snprintf(path, sizeof path, "%s/data/corpus/vmx/virtv2v-test-i-vmx-6.vmx",
              srcdir ? srcdir : ".");
     if (access(path, R_OK) != 0 && corpus && *corpus)
         snprintf(path, sizeof path, "%s/vmx/virtv2v-test-i-vmx-6.vmx",

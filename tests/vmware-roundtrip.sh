@@ -8,7 +8,7 @@
 # memory size is unknown is refused with nothing written.
 . "$srcdir/functions.sh"
 
-for f in "$srcdir"/data/vmx/*.vmx; do
+for f in "$VMCONV_TEST_DATA"/vmx/*.vmx; do
     b=$(basename "$f" .vmx)
     mkdir "$tmp/$b"
     "$builddir/vmx-roundtrip" "$f" "$tmp/$b" > "$tmp/$b.diff" 2> "$tmp/$b.err" ||

@@ -1,7 +1,7 @@
 #!/bin/bash
-# The vmware plugin reads every .vmx of the test data (tests/data/vmx,
-# real files from libvirt, virt-v2v and virt-manager) and of the shared
-# corpus when present: the model (vmconv inspect --json) is pinned by a
+# The vmware plugin reads every .vmx of the test data
+# (tests/data/corpus/vmx: real files from libvirt, virt-v2v and
+# virt-manager) and of the shared corpus when present: the model (vmconv inspect --json) is pinned by a
 # golden file per .vmx (tests/expected/vmx/), and the facts that matter
 # most are asserted explicitly for a few.  The disks of these files are
 # not beside them, so every disk is listed as missing: the case of a
@@ -10,7 +10,7 @@
 . "$srcdir/functions.sh"
 requires python3
 
-data=$srcdir/data/vmx
+data=$VMCONV_TEST_DATA/vmx
 files=("$data"/*.vmx)
 [ -f "${files[0]}" ] || fail "no .vmx in $data"
 
@@ -23,7 +23,7 @@ for f in "${files[@]}"; do
 done
 
 # Corpus files not shipped in tests/data (licence): read from the
-# corpus when it is there.
+# shared corpus when it is there.
 if [ -d "$VMCONV_CORPUS/vmx" ]; then
     for f in "$VMCONV_CORPUS"/vmx/*.vmx; do
         b=$(basename "$f" .vmx)
@@ -32,13 +32,13 @@ if [ -d "$VMCONV_CORPUS/vmx" ]; then
         "$VMCONV" inspect --json "$f" > "$tmp/$b.json" ||
             fail "inspect corpus $b.vmx"
     done
-    f=$VMCONV_CORPUS/vmx/dissect-encrypted.vmx
-    if [ -f "$f" ]; then
-        expect_fail "encrypted corpus .vmx" "$VMCONV" inspect "$f"
-        grep -q "dissect-encrypted.vmx: the VM is encrypted (encryption.keySafe)" \
-            "$tmp/expect_fail.out" ||
-            { cat "$tmp/expect_fail.out"; fail "encrypted: wrong message"; }
-    fi
+fi
+if corpus_has vmx/dissect-encrypted.vmx; then
+    f=$(corpus_src vmx/dissect-encrypted.vmx)
+    expect_fail "encrypted corpus .vmx" "$VMCONV" inspect "$f"
+    grep -q "dissect-encrypted.vmx: the VM is encrypted (encryption.keySafe)" \
+        "$tmp/expect_fail.out" ||
+        { cat "$tmp/expect_fail.out"; fail "encrypted: wrong message"; }
 fi
 
 # An encrypted .vmx of our own, so the refusal is tested without the
