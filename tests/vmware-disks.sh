@@ -134,7 +134,7 @@ assert s[0]["created"] == 1699246514, s[0]["created"]
 assert s[0]["disks"] == [{"disk": 0, "path": vm + "/base.vmdk"}], s[0]["disks"]
 assert v["current-snapshot"] == "2"
 notes = "\n".join(v["notes"])
-assert "scsi0:0.filename: '/vmfs/volumes/datastore1/web01/delta2.vmdk' is not on this host: using delta2.vmdk, found beside the .vmx" in notes, notes
+assert "scsi0:0.fileName: '/vmfs/volumes/datastore1/web01/delta2.vmdk' is not on this host: using delta2.vmdk, found beside the .vmx" in notes, notes
 assert "scsi0:20: disk '[datastore1] web01/gone.vmdk' not found" in notes
 assert "distributed switch port group dvportgroup-42" in notes
 assert "NSX opaque network ls-1234 (nsx.LogicalSwitch)" in notes

@@ -50,6 +50,7 @@ vmx_dict_free(struct vmx_dict *d)
         return;
     for (i = 0; i < d->nr; i++) {
         free(d->e[i].key);
+        free(d->e[i].name);
         free(d->e[i].value);
     }
     free(d->e);
@@ -407,6 +408,7 @@ vmx_sort_dedup(struct vmx_dict *d)
     for (i = 0; i < d->nr; i++) {
         if (i + 1 < d->nr && strcmp(d->e[i].key, d->e[i + 1].key) == 0) {
             free(d->e[i].key);
+            free(d->e[i].name);
             free(d->e[i].value);
             continue;
         }
@@ -474,7 +476,10 @@ vmx_parse_text(struct vmc_handle *h, struct vmx_dict *d, const char *text,
         e = &d->e[d->nr];
         e->line = no;
         e->key = strndup(l.key, l.key_len);
-        if (e->key == NULL) {
+        e->name = strndup(l.key, l.key_len);
+        if (e->key == NULL || e->name == NULL) {
+            free(e->key);
+            free(e->name);
             vmc_error(h, "%s: out of memory", d->name);
             return -1;
         }
@@ -484,13 +489,14 @@ vmx_parse_text(struct vmc_handle *h, struct vmx_dict *d, const char *text,
         e->value = vmx_unescape(h, d->name, no, &l);
         if (e->value == NULL) {
             free(e->key);
+            free(e->name);
             return -1;
         }
         d->nr++;
         /* An escape may spell bytes that are not UTF-8. */
         if (!vmx_valid_utf8(e->value, strlen(e->value))) {
             vmc_error(h, "%s: line %u: %s: an escape in the value makes "
-                      "it invalid UTF-8", d->name, no, e->key);
+                      "it invalid UTF-8", d->name, no, e->name);
             return -1;
         }
     }
@@ -505,6 +511,7 @@ vmx_dict_clear(struct vmx_dict *d)
 
     for (i = 0; i < d->nr; i++) {
         free(d->e[i].key);
+        free(d->e[i].name);
         free(d->e[i].value);
     }
     d->nr = 0;

@@ -25,6 +25,7 @@ struct vmx_entry {
     char *key;                   /* lower case */
     char *value;                 /* UTF-8, unescaped, no NUL inside */
     unsigned line;               /* where it was (the last duplicate) */
+    char *name;                  /* the key as written there */
 };
 
 struct vmx_dict {

@@ -562,6 +562,9 @@ vmxw_disk(struct vmxw *w, size_t i, const struct vmxw_place *p)
     else if (p->bus == W_IDE)
         vmxw_dev(w, s, "deviceType", "ata-hardDisk");
     vmxw_dev(w, s, "fileName", file);
+    if (strlen(file) < 5 || strcasecmp(file + strlen(file) - 5, ".vmdk") != 0)
+        vmc_warning(w->h, "disk %zu: '%s' is not a VMDK: VMware reads only "
+                    "VMDK disks (convert it first)", i, file);
     if (d->independent)
         vmxw_dev(w, s, "mode", d->nonpersistent
                  ? "independent-nonpersistent" : "independent-persistent");

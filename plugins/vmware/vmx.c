@@ -57,10 +57,19 @@ vmx_what(const struct vmx_ctx *c, const char *key, char *buf, size_t len)
     const struct vmx_entry *e = vmx_find(c->d, key);
 
     if (e)
-        snprintf(buf, len, "%s: line %u: %s", c->path, e->line, key);
+        snprintf(buf, len, "%s: line %u: %s", c->path, e->line, e->name);
     else
         snprintf(buf, len, "%s: %s", c->path, key);
     return buf;
+}
+
+/* KEY as the file spells it ("scsi0:0.fileName"), or KEY. */
+static const char *
+vmx_name(const struct vmx_ctx *c, const char *key)
+{
+    const struct vmx_entry *e = vmx_find(c->d, key);
+
+    return e ? e->name : key;
 }
 
 static void
@@ -640,7 +649,7 @@ vmx_resolve2(struct vmx_ctx *c, const char *key, const char *name,
         *refused = true;
         return vmx_note(c, "%s: '%s' is outside the VM's directory: "
                         "referred to as written (allow files outside to "
-                        "resolve it)", key, name);
+                        "resolve it)", vmx_name(c, key), name);
     }
     if (*local && (name[0] == '/' || name[0] == '[' || name[0] == '\\' ||
                    (name[0] && name[1] == ':'))) {
@@ -648,7 +657,8 @@ vmx_resolve2(struct vmx_ctx *c, const char *key, const char *name,
 
         if (strcmp(*local, name) != 0 &&
             vmx_note(c, "%s: '%s' is not on this host: using %s, found "
-                     "beside the .vmx", key, name, base ? base + 1 : *local)
+                     "beside the .vmx", vmx_name(c, key), name,
+                     base ? base + 1 : *local)
             == -1)
             return -1;
     }
