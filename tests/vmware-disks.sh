@@ -162,3 +162,30 @@ grep -qx 'ethernet0.address = "00:50:56:01:02:03"' "$tmp/rt/rt.vmx" ||
     fail "static MAC"
 grep -qx 'displayName = "web|2201|22 café"' "$tmp/rt/rt.vmx" ||
     fail "escaped name"
+
+# A .vmsd naming a deleted parent and a current snapshot it lacks: both
+# dropped with notes; two snapshots with one uid: an error.
+mkdir "$tmp/snap"
+cp "$vm/web01.vmx" "$tmp/snap/web01.vmx"
+cp "$vm"/*.vmdk "$vm/install.iso" "$tmp/snap/"
+printf 'snapshot0.uid = "5"\nsnapshot0.parent = "4"\nsnapshot0.displayName = "x"\nsnapshot.current = "9"\n' \
+    > "$tmp/snap/web01.vmsd"
+"$VMCONV" inspect --json "$tmp/snap/web01.vmx" > "$tmp/snap.json" ||
+    fail "vmsd with dangling links"
+python3 - "$tmp/snap.json" <<'PY' || fail "vmsd links"
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert [(s["id"], s["parent"]) for s in v["snapshots"]] == [("5", None)]
+assert v["current-snapshot"] is None
+notes = "\n".join(v["notes"])
+assert "snapshot '5' names parent '4', which the file does not have" in notes
+assert "snapshot.current names snapshot '9'" in notes
+PY
+printf 'snapshot0.uid = "5"\nsnapshot1.uid = "5"\n' > "$tmp/snap/web01.vmsd"
+expect_fail "duplicate snapshot uid" "$VMCONV" inspect "$tmp/snap/web01.vmx"
+grep -q "web01.vmsd: two snapshots have the uid '5'" "$tmp/expect_fail.out" ||
+    { cat "$tmp/expect_fail.out"; fail "duplicate uid: message"; }
+printf 'snapshot0.uid = "5"\nsnapshot0.numDisks = "99999"\n' > "$tmp/snap/web01.vmsd"
+expect_fail "numDisks out of range" "$VMCONV" inspect "$tmp/snap/web01.vmx"
+grep -q "web01.vmsd: line 2: snapshot0.numDisks: '99999' is more than 1024" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "numDisks: message"; }

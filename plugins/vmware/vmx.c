@@ -1274,7 +1274,7 @@ vmx_snapshot(struct vmx_ctx *c, struct vmx_ctx *sc, unsigned idx)
     char key[64];
     uint64_t nd, hi, lo, i;
 
-    if (uid == NULL)
+    if (uid == NULL || *uid == '\0')
         return 0;
     snap = vmc_vm_add_snapshot(vm);
     if (snap == NULL ||
@@ -1289,6 +1289,10 @@ vmx_snapshot(struct vmx_ctx *c, struct vmx_ctx *sc, unsigned idx)
     if (snap->description && *snap->description == '\0') {
         free(snap->description);
         snap->description = NULL;
+    }
+    if (snap->parent && *snap->parent == '\0') {
+        free(snap->parent);
+        snap->parent = NULL;
     }
     /* Microseconds since the epoch, in two signed 32-bit halves. */
     snprintf(key, sizeof key, "snapshot%u.createtimehigh", idx);
@@ -1327,6 +1331,47 @@ vmx_snapshot(struct vmx_ctx *c, struct vmx_ctx *sc, unsigned idx)
         sd->path = local;
         if (local == NULL && vmx_set(c, &sd->path, file) == -1)
             return -1;
+    }
+    return 0;
+}
+
+static struct vmc_snapshot *
+vmx_snapshot_find(const struct vmc_vm *vm, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_snapshots; i++)
+        if (strcmp(vm->snapshots[i]->id, id) == 0)
+            return vm->snapshots[i];
+    return NULL;
+}
+
+/* Two snapshots with one uid are an error; a parent the file does not
+ * have is dropped with a note (its snapshot was deleted).
+ */
+static int
+vmx_snapshot_links(struct vmx_ctx *c, const struct vmx_ctx *sc)
+{
+    struct vmc_vm *vm = c->vm;
+    size_t i, j;
+
+    for (i = 0; i < vm->nr_snapshots; i++) {
+        struct vmc_snapshot *s = vm->snapshots[i];
+
+        for (j = 0; j < i; j++)
+            if (strcmp(vm->snapshots[j]->id, s->id) == 0) {
+                vmc_error(c->h, "%s: two snapshots have the uid '%s'",
+                          sc->path, s->id);
+                return -1;
+            }
+        if (s->parent && vmx_snapshot_find(vm, s->parent) == NULL) {
+            if (vmx_note(c, "%s: snapshot '%s' names parent '%s', which "
+                         "the file does not have", sc->path, s->id,
+                         s->parent) == -1)
+                return -1;
+            free(s->parent);
+            s->parent = NULL;
+        }
     }
     return 0;
 }
@@ -1373,9 +1418,16 @@ vmx_snapshots(struct vmx_ctx *c)
     for (idx = 0; idx < VMC_VM_MAX_SNAPSHOTS; idx++)
         if (vmx_snapshot(c, &sc, idx) == -1)
             goto out;
+    if (vmx_snapshot_links(c, &sc) == -1)
+        goto out;
     cur = vmx_get(sc.d, "snapshot.current");
-    if (cur && *cur && c->vm->nr_snapshots > 0 &&
-        vmx_set(c, &c->vm->current_snapshot, cur) == -1)
+    if (cur && *cur && vmx_snapshot_find(c->vm, cur) == NULL) {
+        if (vmx_note(c, "%s: snapshot.current names snapshot '%s', which "
+                     "the file does not have", vmsd, cur) == -1)
+            goto out;
+        cur = NULL;
+    }
+    if (cur && *cur && vmx_set(c, &c->vm->current_snapshot, cur) == -1)
         goto out;
     r = 0;
  out:
