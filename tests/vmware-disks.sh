@@ -189,3 +189,49 @@ printf 'snapshot0.uid = "5"\nsnapshot0.numDisks = "99999"\n' > "$tmp/snap/web01.
 expect_fail "numDisks out of range" "$VMCONV" inspect "$tmp/snap/web01.vmx"
 grep -q "web01.vmsd: line 2: snapshot0.numDisks: '99999' is more than 1024" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "numDisks: message"; }
+
+# A raw device mapping is a LUN, never opened as a disk; vmxnet with
+# features 15 is vmxnet2; host-only and NAT networks keep their vmnet.
+mkdir "$tmp/rdm"
+cat > "$tmp/rdm/rdm.vmdk" <<'VMDK'
+# Disk DescriptorFile
+version=1
+CID=fffffffe
+parentCID=ffffffff
+createType="vmfsRawDeviceMap"
+
+RW 41943040 VMFSRDM "rdm-rdm.vmdk"
+VMDK
+cat > "$tmp/rdm/rdm.vmx" <<'VMX'
+config.version = "8"
+virtualHW.version = "13"
+memsize = "1024"
+scsi0.present = "TRUE"
+scsi0.virtualDev = "lsilogic"
+scsi0:1.present = "TRUE"
+scsi0:1.fileName = "rdm.vmdk"
+ethernet0.present = "TRUE"
+ethernet0.virtualDev = "vmxnet"
+ethernet0.features = "15"
+ethernet0.connectionType = "hostonly"
+ethernet0.vnet = "/dev/vmnet1"
+ethernet0.generatedAddress = "00:0c:29:00:00:01"
+ethernet1.present = "TRUE"
+ethernet1.virtualDev = "vmxnet"
+ethernet1.connectionType = "nat"
+ethernet1.generatedAddress = "00:0c:29:00:00:02"
+ethernet2.present = "FALSE"
+ethernet2.virtualDev = "e1000"
+VMX
+"$VMCONV" inspect --json "$tmp/rdm/rdm.vmx" > "$tmp/rdm.json" || fail "rdm: inspect"
+python3 - "$tmp/rdm.json" <<'PY' || fail "rdm: model"
+import json, sys
+v = json.load(open(sys.argv[1]))
+d = v["disks"]
+assert len(d) == 1 and d[0]["device"] == "lun" and d[0]["reference-only"], d
+assert d[0]["format"] is None and d[0]["unit"] == 1
+assert any("raw device mapping (RDM)" in n for n in v["notes"])
+n = v["nics"]
+assert [(x["model"], x["network-type"], x["network"]) for x in n] == [
+    ("vmxnet2", "host-only", "vmnet1"), ("vmxnet", "nat", None)], n
+PY
