@@ -97,3 +97,43 @@ grep -q 'warning: nic 0: VMware has no hyperv-netvsc NIC: written as e1000e' "$t
     { cat "$tmp/rich.err"; fail "rich: NIC warning"; }
 grep -q 'warning: nic 0: MAC 00:15:5d:0a:0b:0c is outside the range' "$tmp/rich.err" ||
     fail "rich: MAC warning"
+
+# A Linux guest from KVM: rhel 9.2 becomes guestOS rhel9-64, virtio
+# disks PVSCSI, a virtio NIC vmxnet3; a 32-bit Debian debian12; an OS
+# VMware has no id for falls back with a warning.
+python3 - "$srcdir/data/vm/rich.json" "$tmp" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+v["disks"] = [d for d in v["disks"] if not d.get("missing")]
+for d in v["disks"]:
+    d["bus"] = "virtio"
+    d["controller-model"] = "unknown"
+    d["controller-ref"] = None
+v["controllers"] = []
+v["nics"] = [{"mac": "52:54:00:12:34:56", "model": "virtio",
+              "network-type": "network", "network": "default"}]
+v["serials"] = []
+for name, os_ in [("kvm-rhel", {"family": "linux", "distro": "rhel",
+                                "version": "9.2", "arch": "x86_64"}),
+                  ("kvm-debian32", {"family": "linux", "distro": "debian",
+                                    "version": "12", "arch": "i686"}),
+                  ("kvm-haiku", {"family": "other", "distro": "haiku",
+                                 "arch": "x86_64"})]:
+    v["os"] = os_
+    json.dump(v, open(f"{sys.argv[2]}/{name}.json", "w"))
+PY
+for m in kvm-rhel kvm-debian32 kvm-haiku; do
+    mkdir "$tmp/$m"
+    "$builddir/vmx-roundtrip" "$tmp/$m.json" "$tmp/$m" > "$tmp/$m.out" 2> "$tmp/$m.err" ||
+        { cat "$tmp/$m.err"; fail "$m: write"; }
+done
+grep -qx 'guestOS = "rhel9-64"' "$tmp/kvm-rhel/rt.vmx" || fail "kvm-rhel: guestOS"
+grep -qx 'scsi0.virtualDev = "pvscsi"' "$tmp/kvm-rhel/rt.vmx" || fail "kvm-rhel: pvscsi"
+grep -qx 'ethernet0.virtualDev = "vmxnet3"' "$tmp/kvm-rhel/rt.vmx" || fail "kvm-rhel: vmxnet3"
+grep -qx 'ethernet0.networkName = "default"' "$tmp/kvm-rhel/rt.vmx" || fail "kvm-rhel: network"
+grep -q 'warning: nic 0: VMware has no virtio NIC: written as vmxnet3' "$tmp/kvm-rhel.err" ||
+    fail "kvm-rhel: NIC warning"
+grep -qx 'guestOS = "debian12"' "$tmp/kvm-debian32/rt.vmx" || fail "kvm-debian32: guestOS"
+grep -qx 'guestOS = "other-64"' "$tmp/kvm-haiku/rt.vmx" || fail "kvm-haiku: guestOS"
+grep -q 'warning: VMware has no guestOS id for this guest OS: writing guestOS "other-64"' \
+    "$tmp/kvm-haiku.err" || { cat "$tmp/kvm-haiku.err"; fail "kvm-haiku: warning"; }

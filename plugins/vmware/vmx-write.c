@@ -711,6 +711,9 @@ vmxw_nic(struct vmxw *w, size_t i)
     default:
         if (net)
             vmxw_dev(w, s, "networkName", net);
+        else if (n->net_type != VMC_NET_TYPE_NONE)
+            vmc_warning(w->h, "nic %zu: no network named: connect it to a "
+                        "port group in VMware", i);
         break;
     }
     vmxw_connection(w, s, n->net_type == VMC_NET_TYPE_NONE
