@@ -30,6 +30,7 @@ cpuid.coresPerSocket = "2"
 firmware = "efi"
 uefi.secureBoot.enabled = "TRUE"
 vhv.enable = "TRUE"
+rtc.diffFromUTC = "-3600"
 uuid.bios = "56 4d 12 34 56 78 9a bc-de f0 12 34 56 78 9a bc"
 nvram = "web01.nvram"
 scsi0.present = "TRUE"
@@ -101,6 +102,7 @@ assert v["uuid"] == "564d1234-5678-9abc-def0-123456789abc"
 assert (v["vcpus"], v["cpu-sockets"], v["cpu-cores"], v["cpu-threads"]) == (4, 2, 2, 1)
 assert v["memory"] == 4 << 30 and v["firmware"] == "uefi"
 assert v["secure-boot"] and v["nested-virt"] and v["source-version"] == "vmx-19"
+assert v["clock-offset"] == -3600
 assert v["nvram-path"] == vm + "/web01.nvram" and v["nvram-kind"] == "vmware-nvram"
 assert v["os"] == {"family": "windows", "distro": "windows", "version": "2019",
                    "arch": "x86_64", "id": "windows2019srv-64"}, v["os"]

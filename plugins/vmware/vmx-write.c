@@ -463,6 +463,8 @@ vmxw_general(struct vmxw *w, unsigned hw)
     }
     if (vm->genid)
         vmxw_genid(w, vm->genid);
+    if (vm->clock_offset)
+        vmxw_kvf(w, "rtc.diffFromUTC", "%" PRId64, vm->clock_offset);
     if (vm->video == VMC_VIDEO_MODEL_NONE)
         vmxw_kv(w, "svga.present", "FALSE");
     else {

@@ -255,6 +255,10 @@ vmx_identity(struct vmx_ctx *c)
     }
     if (vmx_genid(c) == -1)
         return -1;
+    /* Seconds the guest's clock runs ahead of the host's. */
+    if (vmx_get(c->d, "rtc.difffromutc") &&
+        vmx_int64(c, "rtc.difffromutc", &vm->clock_offset) == -1)
+        return -1;
     s = vmx_get(c->d, "checkpoint.vmstate");
     if (s && *s &&
         vmx_note(c, "the VM is suspended (checkpoint.vmState = \"%s\"): "
