@@ -1,5 +1,5 @@
-/* The VM model as JSON: schema "vmconv-vm/2" (vmconv-vm-json(5)); the
- * reader also takes "vmconv-vm/1" documents.
+/* The VM model as JSON: schema "vmconv-vm/3" (vmconv-vm-json(5)); the
+ * reader also takes "vmconv-vm/1" and "vmconv-vm/2" documents.
  *
  * vmc_vm_to_json writes every key, always in the same order, so the
  * same VM gives the same text.  vmc_vm_from_json treats its input as
@@ -136,6 +136,8 @@ disk_to_json(const struct vmc_disk *d, bool *oom)
     add_bool(o, "shareable", d->shareable, oom);
     add_enum(o, "connection", &vmc_connection_table, d->connection, oom);
     add_bool(o, "reference-only", d->reference_only, oom);
+    add_bool(o, "independent", d->independent, oom);
+    add_bool(o, "nonpersistent", d->nonpersistent, oom);
     add_array(o, "backing", &b, oom);
     for (i = 0; i < d->nr_backing; i++)
         append(b, json_str(d->backing[i]), oom);
@@ -252,6 +254,7 @@ vm_to_json_object(const struct vmc_vm *vm, bool *oom)
     add_enum(o, "secure-boot-template", &vmc_secure_boot_template_table,
              vm->secure_boot_template, oom);
     add_bool(o, "tpm", vm->tpm, oom);
+    add_bool(o, "nested-virt", vm->nested_virt, oom);
     add_str(o, "nvram-path", vm->nvram_path, oom);
     add_enum(o, "nvram-kind", &vmc_nvram_kind_table, vm->nvram_kind, oom);
     add_str(o, "machine", vm->machine, oom);
@@ -339,7 +342,7 @@ vmc_vm_to_json(const struct vmc_vm *vm)
 struct jin {
     struct vmc_handle *h;
     const char *src;
-    int version;                 /* of the schema: 1 or 2 */
+    int version;                 /* of the schema: 1, 2 or 3 */
 };
 
 static void jerr(const struct jin *c, const char *path, const char *key,
@@ -727,7 +730,9 @@ disk_from_json(const struct jin *c, struct json_object *o, const char *path,
         /* schema 2 */
         "source-ref", "missing", "logical-block-size",
         "physical-block-size", "controller-ref", "connection",
-        "reference-only", NULL
+        "reference-only",
+        /* schema 3 */
+        "independent", "nonpersistent", NULL
     };
     struct vmc_disk *d;
     unsigned u;
@@ -755,6 +760,8 @@ disk_from_json(const struct jin *c, struct json_object *o, const char *path,
         return -1;
     d->connection = e;
     if (get_bool(c, o, path, "reference-only", &d->reference_only) == -1 ||
+        get_bool(c, o, path, "independent", &d->independent) == -1 ||
+        get_bool(c, o, path, "nonpersistent", &d->nonpersistent) == -1 ||
         get_index(c, o, path, "controller-ref", INT32_MAX, -1,
                   &d->controller_ref) == -1)
         return -1;
@@ -1089,7 +1096,9 @@ vm_from_json_object(struct jin *c, struct json_object *top,
         /* schema 2 */
         "source-version", "secure-boot-template", "nvram-path",
         "nvram-kind", "clock", "clock-offset", "memory-min", "memory-max",
-        "memory-reservation", "graphics", "controllers", "serials", NULL
+        "memory-reservation", "graphics", "controllers", "serials",
+        /* schema 3 */
+        "nested-virt", NULL
     };
     CLEANUP_FREE char *schema = NULL;
     int e;
@@ -1102,12 +1111,14 @@ vm_from_json_object(struct jin *c, struct json_object *top,
         return -1;
     }
     if (strcmp(schema, VMC_VM_JSON_SCHEMA) == 0)
+        c->version = 3;
+    else if (strcmp(schema, "vmconv-vm/2") == 0)
         c->version = 2;
     else if (strcmp(schema, "vmconv-vm/1") == 0)
         c->version = 1;
     else {
         jerr(c, "", "schema", "'%s' is not supported (this vmconv reads "
-             "vmconv-vm/1 and %s)", schema, VMC_VM_JSON_SCHEMA);
+             "vmconv-vm/1, vmconv-vm/2 and %s)", schema, VMC_VM_JSON_SCHEMA);
         return -1;
     }
     if (check_keys(c, top, "", keys) == -1)
@@ -1145,6 +1156,7 @@ vm_from_json_object(struct jin *c, struct json_object *top,
         return -1;
     if (get_bool(c, top, "", "secure-boot", &vm->secure_boot) == -1 ||
         get_bool(c, top, "", "tpm", &vm->tpm) == -1 ||
+        get_bool(c, top, "", "nested-virt", &vm->nested_virt) == -1 ||
         get_string(c, top, "", "machine", &vm->machine) == -1 ||
         get_unsigned(c, top, "", "vcpus", &vm->vcpus) == -1 ||
         get_unsigned(c, top, "", "cpu-sockets", &vm->cpu_sockets) == -1 ||

@@ -37,7 +37,7 @@ check_fail 3 "convert: -O $tmp/no/out: $tmp/no: No such file or directory" \
 check_fail 2 "$tmp/missing.vmx: No such file or directory" \
     "$VMCONV" convert "$tmp/missing.vmx" --to kvm -O "$out"
 printf 'config.version = "8"\nvirtualHW.version = "19"\n' > "$tmp/a.vmx"
-check_fail 2 "$tmp/a.vmx: vmware plugin: reading .vmx is not implemented yet" \
+check_fail 2 "convert: the conversion pipeline is not implemented yet" \
     "$VMCONV" convert "$tmp/a.vmx" --to kvm -O "$out"
 
 # A readable source: the pipeline is not there yet.

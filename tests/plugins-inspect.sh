@@ -27,7 +27,7 @@ done
 python3 - "$tmp/vm.json" "$sample" <<'PY' || fail "inspect --json: wrong model"
 import json, sys
 vm = json.load(open(sys.argv[1]))
-assert vm["schema"] == "vmconv-vm/2"
+assert vm["schema"] == "vmconv-vm/3"
 assert vm["name"] == "demo" and vm["memory"] == 2 << 30, vm
 assert vm["source-plugin"] == "example" and vm["source-path"] == sys.argv[2]
 assert vm["firmware"] == "uefi" and vm["vcpus"] == 2
@@ -50,10 +50,14 @@ not_yet() {
 }
 printf '.encoding = "UTF-8"\r\nconfig.version = "8"\r\nvirtualHW.version = "19"\r\ndisplayName = "web01"\r\n' \
     > "$tmp/web01.vmx"
-not_yet "$tmp/web01.vmx" vmware .vmx
-# The extension does not matter; the content does.
+# A .vmx is read (tests/vmware-*.sh test the reader); the extension
+# does not matter, the content does.
 cp "$tmp/web01.vmx" "$tmp/web01.cfg"
-not_yet "$tmp/web01.cfg" vmware .vmx
+for f in "$tmp/web01.vmx" "$tmp/web01.cfg"; do
+    "$VMCONV" inspect "$f" > "$tmp/web01.txt" || fail "inspect $f"
+    grep -qx 'name:        web01' "$tmp/web01.txt" || fail "inspect $f: name"
+    grep -q '(vmware plugin)' "$tmp/web01.txt" || fail "inspect $f: plugin"
+done
 cat > "$tmp/vm.ovf" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">

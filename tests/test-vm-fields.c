@@ -151,6 +151,8 @@ static const struct field disk_fields[] = {
     F(struct vmc_disk, controller_ref, K_INT, "controllers[0])"),
     F(struct vmc_disk, connection, K_ENUM, ", disconnected"),
     F(struct vmc_disk, reference_only, K_BOOL, "referenced (not converted)"),
+    F(struct vmc_disk, independent, K_BOOL, ", independent"),
+    F(struct vmc_disk, nonpersistent, K_BOOL, ", nonpersistent"),
 };
 TABLE(disk_table, struct vmc_disk, disk_fields);
 
@@ -245,6 +247,7 @@ static const struct field vm_fields[] = {
     L(struct vmc_vm, controllers, controller_table, "controller:"),
     F(struct vmc_vm, nr_serials, K_NR, NULL),
     L(struct vmc_vm, serials, serial_table, "serial 1:"),
+    F(struct vmc_vm, nested_virt, K_BOOL, ", nested virtualisation"),
 };
 TABLE(vm_table, struct vmc_vm, vm_fields);
 
@@ -320,6 +323,7 @@ full_vm(void)
     vm->video = VMC_VIDEO_MODEL_VMVGA;
     vm->vram = 16 << 20;
     vm->graphics = VMC_GRAPHICS_VNC;
+    vm->nested_virt = true;
 
     c = vmc_vm_add_controller(vm);
     ck_assert_ptr_nonnull(c);
@@ -342,6 +346,8 @@ full_vm(void)
     d->unit = 3;
     d->boot_order = 1;
     d->shareable = true;
+    d->independent = true;
+    d->nonpersistent = true;
     ck_assert_int_eq(vmc_disk_add_backing(vm, d,
                      "/vms/web01/web01-000001.vmdk"), 0);
     ck_assert_int_eq(vmc_disk_add_backing(vm, d, "/vms/web01/web01.vmdk"), 0);

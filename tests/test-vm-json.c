@@ -223,7 +223,7 @@ START_TEST(test_schema_keys)
     struct vmc_vm *vm = full_vm();
     char *j = vmc_vm_to_json(vm);
     static const char *const expect[] = {
-        "\"schema\": \"vmconv-vm/2\"",
+        "\"schema\": \"vmconv-vm/3\"",
         "\"firmware\": \"uefi\"",
         "\"secure-boot\": true",
         "\"memory\": 17179869184",
@@ -374,11 +374,11 @@ static const struct {
     { "{ \"schema\": \"vmconv-vm/1\" } x",
       "vm.json: invalid JSON at byte 28: unexpected character" },
     { "[ 1 ]", "vm.json: expected a JSON object, found an array" },
-    { "{ }", "vm.json: schema: missing (expected \"vmconv-vm/2\")" },
+    { "{ }", "vm.json: schema: missing (expected \"vmconv-vm/3\")" },
     { "{ \"schema\": 1 }",
       "vm.json: schema: expected a string or null, found an integer" },
-    { "{ \"schema\": \"vmconv-vm/3\" }",
-      "vm.json: schema: 'vmconv-vm/3' is not supported (this vmconv reads vmconv-vm/1 and vmconv-vm/2)" },
+    { "{ \"schema\": \"vmconv-vm/4\" }",
+      "vm.json: schema: 'vmconv-vm/4' is not supported (this vmconv reads vmconv-vm/1, vmconv-vm/2 and vmconv-vm/3)" },
     { "{ \"schema\": \"vmconv-vm/1\", \"memroy\": 1 }",
       "vm.json: unknown key 'memroy'" },
     { "{ \"schema\": \"vmconv-vm/1\", \"memory\": -1 }",
@@ -438,7 +438,10 @@ static const struct {
     { "{ \"schema\": \"vmconv-vm/1\", \"notes\": [ null ] }",
       "vm.json: notes[0]: expected a string, found null" },
     { "{ \"schema\": \"vmconv-vm/1\", \"x\": 1, \"x\": 1, \"schema\": \"b\" }",
-      "vm.json: schema: 'b' is not supported (this vmconv reads vmconv-vm/1 and vmconv-vm/2)" },
+      "vm.json: schema: 'b' is not supported (this vmconv reads vmconv-vm/1, vmconv-vm/2 and vmconv-vm/3)" },
+    /* Schema 3 members. */
+    { "{ \"schema\": \"vmconv-vm/3\", \"nested-virt\": 1 }",
+      "vm.json: nested-virt: expected true or false, found an integer" },
     /* Schema 2 members. */
     { "{ \"schema\": \"vmconv-vm/2\", \"clock\": \"local\" }",
       "vm.json: clock: 'local' is not a clock (unknown, utc, localtime)" },

@@ -49,6 +49,8 @@ print_cpus(FILE *fp, const struct vmc_vm *vm)
                 vm->cpu_sockets, plural(vm->cpu_sockets),
                 vm->cpu_cores, plural(vm->cpu_cores),
                 vm->cpu_threads, plural(vm->cpu_threads));
+    if (vm->nested_virt)
+        fputs(", nested virtualisation", fp);
     fputc('\n', fp);
 }
 
@@ -135,6 +137,10 @@ print_disk(FILE *fp, size_t i, const struct vmc_disk *d)
     print_connection(fp, d->connection);
     if (d->reference_only)
         fputs(", referenced (not converted)", fp);
+    if (d->independent)
+        fputs(", independent", fp);
+    if (d->nonpersistent)
+        fputs(", nonpersistent", fp);
     if (d->logical_block_size || d->physical_block_size)
         fprintf(fp, ", sectors %" PRIu32 "/%" PRIu32 " bytes",
                 d->logical_block_size, d->physical_block_size);

@@ -53,7 +53,7 @@ extern "C" {
  * plugin writing fields the library does not know would write past
  * them.  Plugins built for an older model keep working.
  */
-#define VMC_VM_MODEL_VERSION 2
+#define VMC_VM_MODEL_VERSION 3
 
 /* Limits: a model holding more is refused (hostile sources). */
 #define VMC_VM_MAX_DISKS      1024
@@ -311,6 +311,14 @@ struct vmc_disk {
                                     instead of converting it; a drive
                                     with neither PATH nor SOURCE_REF is
                                     empty (no medium) */
+    /* Model version 3. */
+    bool independent;            /* left out of the VM's snapshots
+                                    (VMware independent-persistent and
+                                    independent-nonpersistent) */
+    bool nonpersistent;          /* the guest's writes are discarded at
+                                    power off (VMware
+                                    independent-nonpersistent, libvirt
+                                    <transient/>) */
 };
 
 struct vmc_nic {
@@ -437,6 +445,11 @@ struct vmc_vm {
     struct vmc_controller **controllers;
     size_t nr_serials;
     struct vmc_serial **serials;
+
+    /* Model version 3. */
+    bool nested_virt;            /* hardware virtualisation is exposed to
+                                    the guest (VMware vhv.enable, Hyper-V
+                                    ExposeVirtualizationExtensions) */
 };
 
 /* A new empty VM (all zero) tied to H for error reporting.  Returns
@@ -541,10 +554,12 @@ int vmc_vm_set_string(struct vmc_vm *vm, char **field, const char *value);
 int vmc_vm_add_note(struct vmc_vm *vm, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* ---- JSON (schema "vmconv-vm/2", see vmconv-vm-json(5)) ------------ */
+/* ---- JSON (schema "vmconv-vm/3", see vmconv-vm-json(5)) ------------ */
 
-/* The schema written; vmc_vm_from_json also reads "vmconv-vm/1". */
-#define VMC_VM_JSON_SCHEMA "vmconv-vm/2"
+/* The schema written; vmc_vm_from_json also reads "vmconv-vm/1" and
+ * "vmconv-vm/2".
+ */
+#define VMC_VM_JSON_SCHEMA "vmconv-vm/3"
 /* The largest JSON text vmc_vm_from_json accepts. */
 #define VMC_VM_JSON_MAX (16u * 1024 * 1024)
 
@@ -555,7 +570,7 @@ int vmc_vm_add_note(struct vmc_vm *vm, const char *fmt, ...)
  */
 char *vmc_vm_to_json(const struct vmc_vm *vm);
 
-/* Parse TEXT (a vmconv-vm/1 or /2 document) into a new VM.  SOURCE_NAME
+/* Parse TEXT (a vmconv-vm/1, /2 or /3 document) into a new VM.  SOURCE_NAME
  * names the text in error messages ("vm.json: disks[1].bus: 'foo' is
  * not a disk bus (...)").  Returns the VM (free with vmc_vm_free) or
  * NULL with one error set on H.

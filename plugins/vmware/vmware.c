@@ -1,11 +1,12 @@
 /* vmconv vmware plugin: VMware VMs (.vmx, OVF, OVA).
  *
  * What works: probe recognises a .vmx (its keys), an OVF envelope and
- * an OVA (a tar whose first member is the .ovf), by content, and the
- * plugin declares what a VMware target can express.  Reading
- * and writing are not written yet and fail with a plain error; they
- * never return made-up data.  The formats are described in
- * ../shared/specs/vmx.md and ovf.md.
+ * an OVA (a tar whose first member is the .ovf), by content; a .vmx is
+ * read by vmx.c (with the parser of vmx-parse.c) and written by
+ * vmx-write.c, and the plugin declares what a VMware target can
+ * express.  Reading OVF and OVA is not written yet and fails with a
+ * plain error.  The formats are described in ../shared/specs/vmx.md
+ * and ovf.md.
  */
 #include <config.h>
 
@@ -16,6 +17,8 @@
 #include <strings.h>
 
 #include <vmconv/plugin.h>
+
+#include "vmx.h"
 
 enum vmware_kind {
     VMWARE_NONE,
@@ -139,13 +142,22 @@ vmware_read(struct vmc_handle *h, const char *source,
                   source);
         break;
     case VMWARE_VMX:
-        vmc_error(h, "%s: vmware plugin: reading .vmx is not implemented yet",
-                  source);
-        break;
-    case VMWARE_NONE:
+        vmc_probe_input_free(in);
+        return vmx_read(h, source, opts);
+    case VMWARE_NONE: {
+        size_t len = strlen(source);
+
+        /* Named .vmx but not recognised (binary bytes, no known key):
+         * the parser says which line is wrong.
+         */
+        if (len > 4 && strcasecmp(source + len - 4, ".vmx") == 0) {
+            vmc_probe_input_free(in);
+            return vmx_read(h, source, opts);
+        }
         vmc_error(h, "%s: vmware plugin: not a .vmx, OVF or OVA file",
                   source);
         break;
+    }
     }
     vmc_probe_input_free(in);
     return NULL;
@@ -155,9 +167,7 @@ static int
 vmware_write(struct vmc_handle *h, const struct vmc_vm *vm,
              const struct vmc_write_options *opts)
 {
-    vmc_error(h, "%s: vmware plugin: writing .vmx is not implemented yet",
-              opts->outdir);
-    return -1;
+    return vmx_write(h, vm, opts);
 }
 
 /* What ESXi / Workstation offer a converted guest.  Defaults are the
@@ -199,8 +209,8 @@ static const struct vmc_target_caps vmware_caps = {
 static struct vmc_plugin plugin = {
     .name        = "vmware",
     .version     = VMC_VERSION_STRING,
-    .description = "VMware .vmx, OVF and OVA (recognised; reading and "
-                   "writing not implemented yet)",
+    .description = "VMware: reads .vmx (+ .vmsd), writes .vmx + VMDK; "
+                   "OVF and OVA recognised (reading not implemented yet)",
     .probe2      = vmware_probe,
     .read2       = vmware_read,
     .write       = vmware_write,
