@@ -24,8 +24,12 @@ complete_words vmconv disk convert --ver | grep -qx -- --verify ||
     fail "'vmconv disk convert --ver' does not offer --verify"
 complete_words vmconv convert --t | grep -qx -- --to ||
     fail "'vmconv convert --t' does not offer --to"
-complete_words vmconv convert --to "" | grep -qx kvm ||
+if ! complete_words vmconv convert --to "" > "$tmp/to" || ! grep -qx kvm "$tmp/to"; then
+    cat "$tmp/to"
+    echo "vmconv plugins --json says:"
+    "$VMCONV" plugins --json 2>&1 | head -40
     fail "'vmconv convert --to' does not offer kvm"
+fi
 got=$(complete_words vmconv disk convert -O q)
 [ "$got" = qcow2 ] || fail "'vmconv disk convert -O q': got '$got'"
 echo "ok: bash completion"
