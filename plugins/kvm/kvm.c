@@ -1,17 +1,147 @@
 /* vmconv kvm plugin: KVM guests as libvirt domain XML.
  *
- * What works: probe recognises libvirt domain XML (a <domain> root
- * element) by content, and the plugin declares what a KVM target can
- * express (its capabilities).  Reading and writing are not written yet
- * and fail with a plain error; they never return made-up data.  The
- * target side is described in ../shared/specs/libvirt-domain.md.
+ * Reads a domain XML file (as `virsh dumpxml` prints it) or a domain
+ * of a libvirt connection (uri=URI, read-only) into the VM model, and
+ * writes a converted VM as the domain XML a libvirt user would write
+ * for it, defining it through libvirt in finish when a libvirt URI is
+ * given.  Notes on the target: ../shared/specs/libvirt-domain.md;
+ * what is read and written: vmconv-kvm-plugin(1).
  */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <libxml/tree.h>
 
 #include <vmconv/plugin.h>
+
+#include "kvm-internal.h"
+
+/* ---- Parameters ------------------------------------------------------ */
+
+/* KEY=VALUE in PARAM: *VALUE points into PARAM.  0 if KEY matches. */
+static bool
+param_is(const char *param, const char *key, const char **value)
+{
+    size_t n = strlen(key);
+
+    if (strncmp(param, key, n) != 0 || param[n] != '=')
+        return false;
+    *value = param + n + 1;
+    return true;
+}
+
+int
+kvm_read_params_parse(struct vmc_handle *h, const char *source,
+                      const struct vmc_read_options *opts,
+                      struct kvm_read_params *p)
+{
+    const char *v;
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    for (i = 0; opts && i < opts->nr_params; i++) {
+        const char *param = opts->params[i];
+
+        if (param_is(param, "uri", &v)) {
+            if (*v == '\0') {
+                vmc_error(h, "%s: kvm plugin: uri= needs a libvirt URI",
+                          source);
+                return -1;
+            }
+            p->uri = v;
+        }
+        else if (param_is(param, "allow-running", &v)) {
+            if (vmc_parse_bool(h, "kvm plugin: allow-running", v,
+                               &p->allow_running) == -1)
+                return -1;
+        }
+        else {
+            vmc_error(h, "%s: kvm plugin: unknown read parameter '%s' "
+                      "(it reads uri=URI and allow-running=on)", source,
+                      param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+kvm_write_params_parse(struct vmc_handle *h,
+                       const struct vmc_write_options *opts,
+                       struct kvm_write_params *p)
+{
+    const char *v;
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    p->domain_type = "kvm";
+    for (i = 0; i < opts->nr_params; i++) {
+        const char *param = opts->params[i];
+
+        if (param_is(param, "domain-type", &v)) {
+            if (strcmp(v, "kvm") != 0 && strcmp(v, "qemu") != 0) {
+                vmc_error(h, "kvm plugin: domain-type=%s: give kvm or qemu",
+                          v);
+                return -1;
+            }
+            p->domain_type = strcmp(v, "kvm") == 0 ? "kvm" : "qemu";
+        }
+        else if (param_is(param, "replace", &v)) {
+            if (vmc_parse_bool(h, "kvm plugin: replace", v, &p->replace) == -1)
+                return -1;
+        }
+        else {
+            vmc_error(h, "kvm plugin: unknown write parameter '%s' (it "
+                      "writes with domain-type=kvm|qemu and replace=on)",
+                      param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- Can KVM run guests here? --------------------------------------- */
+
+/* From <linux/kvm.h>: _IO(KVMIO, 0x00) and _IO(KVMIO, 0x01). */
+#define KVM_IOCTL_GET_API_VERSION 0xAE00
+#define KVM_IOCTL_CREATE_VM 0xAE01
+#define KVM_API_VERSION_EXPECTED 12
+
+int
+kvm_usable(const char **why)
+{
+    int fd, vm;
+
+    fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd == -1) {
+        *why = errno == ENOENT ? "/dev/kvm does not exist" :
+            "/dev/kvm cannot be opened";
+        return 0;
+    }
+    if (ioctl(fd, KVM_IOCTL_GET_API_VERSION, 0) != KVM_API_VERSION_EXPECTED) {
+        close(fd);
+        *why = "/dev/kvm speaks an unexpected KVM API version";
+        return 0;
+    }
+    vm = ioctl(fd, KVM_IOCTL_CREATE_VM, 0);
+    if (vm == -1) {
+        close(fd);
+        *why = "/dev/kvm refuses to create a virtual machine";
+        return 0;
+    }
+    close(vm);
+    close(fd);
+    *why = NULL;
+    return 1;
+}
+
+/* ---- Probe, read, write, finish -------------------------------------- */
 
 static bool
 kvm_is_domain(const struct vmc_probe_input *in)
@@ -30,26 +160,64 @@ static struct vmc_vm *
 kvm_read(struct vmc_handle *h, const char *source,
          const struct vmc_read_options *opts)
 {
-    struct vmc_probe_input *in = vmc_probe_input_new(h, source);
+    struct kvm_read_params p;
+    struct vmc_probe_input *in;
+    struct vmc_vm *vm;
+    xmlDocPtr doc;
+    char *base, *slash;
 
+    if (kvm_read_params_parse(h, source, opts, &p) == -1)
+        return NULL;
+    if (p.uri)
+        return kvm_virt_read(h, p.uri, source, p.allow_running);
+
+    in = vmc_probe_input_new(h, source);
     if (in == NULL)
         return NULL;
-    if (kvm_is_domain(in))
-        vmc_error(h, "%s: kvm plugin: reading libvirt domain XML is not "
-                  "implemented yet", source);
-    else
-        vmc_error(h, "%s: kvm plugin: not libvirt domain XML", source);
+    if (!kvm_is_domain(in)) {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: kvm plugin: not libvirt "
+                       "domain XML (its root element is not <domain>)%s",
+                       source, in->is_file ? "" :
+                       "; to read a domain of a libvirt connection, give "
+                       "uri=URI and its name");
+        vmc_probe_input_free(in);
+        return NULL;
+    }
     vmc_probe_input_free(in);
-    return NULL;
+    doc = vmc_xml_read_file(h, source, KVM_XML_MAX);
+    if (doc == NULL)
+        return NULL;
+    base = strdup(source);
+    if (base == NULL) {
+        xmlFreeDoc(doc);
+        vmc_error(h, "out of memory");
+        return NULL;
+    }
+    slash = strrchr(base, '/');
+    if (slash == NULL)
+        strcpy(base, ".");
+    else if (slash == base)
+        base[1] = '\0';
+    else
+        *slash = '\0';
+    vm = kvm_domain_to_vm(h, doc, source, base, NULL, p.allow_running);
+    free(base);
+    xmlFreeDoc(doc);
+    return vm;
 }
 
 static int
 kvm_write(struct vmc_handle *h, const struct vmc_vm *vm,
           const struct vmc_write_options *opts)
 {
-    vmc_error(h, "%s: kvm plugin: writing libvirt domain XML is not "
-              "implemented yet", opts->outdir);
-    return -1;
+    return kvm_write_domain(h, vm, opts);
+}
+
+static int
+kvm_finish(struct vmc_handle *h, const struct vmc_vm *vm,
+           const struct vmc_write_options *opts)
+{
+    return kvm_finish_domain(h, vm, opts);
 }
 
 /* What QEMU/KVM under libvirt offers a converted guest.  Defaults are
@@ -91,11 +259,21 @@ static const struct vmc_target_caps kvm_caps = {
 static struct vmc_plugin plugin = {
     .name        = "kvm",
     .version     = VMC_VERSION_STRING,
-    .description = "KVM / libvirt domain XML (recognised; reading and "
-                   "writing not implemented yet)",
+    .description = "KVM / libvirt: reads and writes domain XML, reads and "
+                   "defines domains through libvirt",
     .probe2      = kvm_probe,
     .read2       = kvm_read,
     .write       = kvm_write,
+    .finish      = kvm_finish,
+    .config_help =
+        "uri=URI            (read) SOURCE is the name or UUID of a domain "
+        "at this libvirt URI, read read-only\n"
+        "allow-running=on   (read) read a running domain (its disks are "
+        "changing)\n"
+        "domain-type=kvm|qemu  (write) the domain type: kvm (default) or "
+        "qemu (emulation, for hosts without usable KVM)\n"
+        "replace=on         (write) when defining, replace an existing "
+        "domain of the same name or UUID\n",
     .caps        = &kvm_caps,
 };
 
