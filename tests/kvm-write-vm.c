@@ -5,7 +5,7 @@
  *   kvm-write-vm [--json] [--from PLUGIN] [--read-param K=V]...
  *                [--guest virtio|novirtio] [--param K=V]...
  *                [--disk FINAL_PATH]... [--uri URI] [--finish]
- *                [--name NAME] SOURCE OUTDIR
+ *                [--name NAME] [--format FMT] SOURCE OUTDIR
  *
  * SOURCE is read with PLUGIN (default: the one probing best), or is a
  * vmconv-vm JSON document with --json.  The domain is written into
@@ -30,7 +30,7 @@ int
 main(int argc, char **argv)
 {
     enum { O_JSON = 256, O_FROM, O_RPARAM, O_GUEST, O_PARAM, O_DISK, O_URI,
-           O_FINISH, O_NAME };
+           O_FINISH, O_NAME, O_FORMAT };
     static const struct option lo[] = {
         { "json", no_argument, NULL, O_JSON },
         { "from", required_argument, NULL, O_FROM },
@@ -41,10 +41,11 @@ main(int argc, char **argv)
         { "uri", required_argument, NULL, O_URI },
         { "finish", no_argument, NULL, O_FINISH },
         { "name", required_argument, NULL, O_NAME },
+        { "format", required_argument, NULL, O_FORMAT },
         { NULL, 0, NULL, 0 }
     };
     const char *from = NULL, *rparams[MAXP], *params[MAXP], *uri = NULL;
-    const char *guest_kind = NULL, *name = NULL;
+    const char *guest_kind = NULL, *name = NULL, *format = NULL;
     const char **disks = NULL;
     size_t nr = 0, nw = 0, nd = 0;
     bool json = false, finish = false;
@@ -64,10 +65,11 @@ main(int argc, char **argv)
         case O_RPARAM: if (nr < MAXP) rparams[nr++] = optarg; break;
         case O_PARAM: if (nw < MAXP) params[nw++] = optarg; break;
         case O_GUEST: guest_kind = optarg; break;
-        case O_DISK: disks[nd++] = optarg; break;
+        case O_DISK: disks[nd++] = *optarg ? optarg : NULL; break;
         case O_URI: uri = optarg; break;
         case O_FINISH: finish = true; break;
         case O_NAME: name = optarg; break;
+        case O_FORMAT: format = optarg; break;
         default: return 2;
         }
     }
@@ -115,6 +117,14 @@ main(int argc, char **argv)
                 vm->nr_disks);
         goto out;
     }
+    /* As the pipeline does: the disks given are converted images of
+     * FORMAT.
+     */
+    for (size_t i = 0; i < nd; i++)
+        if (format && disks[i] &&
+            vm->disks[i]->device == VMC_DISK_DEVICE_DISK &&
+            vmc_vm_set_string(vm, &vm->disks[i]->format, format) == -1)
+            goto out;
     {
         struct vmc_write_options wo = {
             ._struct_size = sizeof wo,

@@ -71,12 +71,44 @@ end(struct wr *w)
         w->err = true;
 }
 
+/* S, or a copy with the control characters XML 1.0 cannot carry
+ * (C0 other than tab, newline, carriage return) made '?'.  *COPY is
+ * the copy to free, or NULL.  Returns NULL when out of memory.
+ */
+static const char *
+xml_safe(struct wr *w, const char *s, char **copy)
+{
+    const unsigned char *p;
+    char *c;
+
+    *copy = NULL;
+    for (p = (const unsigned char *) s; *p; p++)
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+            break;
+    if (*p == '\0')
+        return s;
+    c = strdup(s);
+    if (c == NULL)
+        return NULL;
+    for (p = (unsigned char *) c; *p; p++)
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+            *(unsigned char *) p = '?';
+    *copy = c;
+    return c;
+}
+
 static void
 at(struct wr *w, const char *name, const char *value)
 {
-    if (!w->err && value &&
+    char *copy;
+
+    if (w->err || value == NULL)
+        return;
+    value = xml_safe(w, value, &copy);
+    if (value == NULL ||
         xmlTextWriterWriteAttribute(w->w, BAD_CAST name, BAD_CAST value) < 0)
         w->err = true;
+    free(copy);
 }
 
 static void
@@ -91,8 +123,14 @@ atu(struct wr *w, const char *name, uint64_t v)
 static void
 txt(struct wr *w, const char *s)
 {
-    if (!w->err && xmlTextWriterWriteString(w->w, BAD_CAST s) < 0)
+    char *copy;
+
+    if (w->err)
+        return;
+    s = xml_safe(w, s, &copy);
+    if (s == NULL || xmlTextWriterWriteString(w->w, BAD_CAST s) < 0)
         w->err = true;
+    free(copy);
 }
 
 /* <EL>TEXT</EL> */
@@ -204,6 +242,8 @@ address_ok(const struct wdisk *wd)
     }
 }
 
+static const char *libvirt_format(const char *f);
+
 static int
 plan_disks(struct wr *w)
 {
@@ -239,6 +279,12 @@ plan_disks(struct wr *w)
         if (wd->path == NULL && d->device == VMC_DISK_DEVICE_DISK)
             vmc_warning(w->h, "disks[%zu]: the disk has no image: it is "
                         "written as a drive without one", i);
+        if (d->format && libvirt_format(d->format) == NULL) {
+            vmc_error(w->h, "%s: disks[%zu]: QEMU under libvirt cannot use "
+                      "a %s image: convert it (to qcow2 or raw)", o->outdir,
+                      i, d->format);
+            return -1;
+        }
         if (d->device == VMC_DISK_DEVICE_FLOPPY)
             wd->bus = VMC_DISK_BUS_FDC;
         else if (w->guest == NULL)
@@ -354,8 +400,8 @@ static const char *
 libvirt_format(const char *f)
 {
     static const char *const known[] = {
-        "raw", "qcow2", "qcow", "vmdk", "vpc", "vhdx", "qed", "vdi",
-        "iso", "dmg", "bochs", "cloop", "parallels", NULL,
+        "raw", "qcow2", "qcow", "vmdk", "vpc", "qed", "vdi", "iso", "dmg",
+        "bochs", "cloop", NULL,
     };
     size_t i;
 
@@ -383,9 +429,6 @@ write_disk(struct wr *w, const struct wdisk *wd)
     else if (d->device == VMC_DISK_DEVICE_LUN && block &&
              wd->bus == VMC_DISK_BUS_SCSI)
         device = "lun";
-    if (d->format && fmt == NULL)
-        vmc_warning(w->h, "disks[%zu]: format '%s' has no libvirt name: "
-                    "libvirt will take the image as raw", wd->i, d->format);
     start(w, "disk");
     at(w, "type", block ? "block" : "file");
     at(w, "device", device);

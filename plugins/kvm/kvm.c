@@ -266,14 +266,12 @@ static struct vmc_plugin plugin = {
     .write       = kvm_write,
     .finish      = kvm_finish,
     .config_help =
-        "uri=URI            (read) SOURCE is the name or UUID of a domain "
-        "at this libvirt URI, read read-only\n"
-        "allow-running=on   (read) read a running domain (its disks are "
-        "changing)\n"
-        "domain-type=kvm|qemu  (write) the domain type: kvm (default) or "
-        "qemu (emulation, for hosts without usable KVM)\n"
-        "replace=on         (write) when defining, replace an existing "
-        "domain of the same name or UUID\n",
+        "uri=URI               (read) SOURCE names a domain at this libvirt "
+        "URI\n"
+        "allow-running=on      (read) read a running domain anyway\n"
+        "domain-type=kvm|qemu  (write) kvm (default), or qemu: emulation\n"
+        "replace=on            (write) define over a domain of the same name "
+        "or UUID",
     .caps        = &kvm_caps,
 };
 
