@@ -26,6 +26,14 @@
 
 #define MAXP 16
 
+/* Warnings go to stderr ("warning: ..."), as vmconv prints them. */
+static void
+log_fn(void *opaque, enum vmc_log_level level, const char *msg)
+{
+    if (level == VMC_LOG_WARNING)
+        fprintf(stderr, "warning: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -78,7 +86,10 @@ main(int argc, char **argv)
         return 2;
     }
     h = vmc_new();
-    if (h == NULL || vmc_plugins_load(h, NULL) == -1)
+    if (h == NULL)
+        goto out;
+    vmc_set_log_handler(h, log_fn, NULL);
+    if (vmc_plugins_load(h, NULL) == -1)
         goto out;
     kvm = vmc_plugin_find(h, "kvm");
     if (kvm == NULL) {

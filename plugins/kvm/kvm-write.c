@@ -264,21 +264,33 @@ plan_disks(struct wr *w)
             nr_hard++;
     use_scsi = virtio && nr_hard > KVM_MAX_VIRTIO_BLK;
     for (i = 0; i < vm->nr_disks; i++) {
-        struct wdisk *wd = &w->disks[w->nr++];
+        struct wdisk *wd = &w->disks[w->nr];
         const struct vmc_disk *d = vm->disks[i];
+        const char *path = NULL;
 
+        if (o->nr_disks && o->disk_final_paths[i])
+            path = o->disk_final_paths[i];
+        else if (d->path)
+            path = d->path;
+        else if (d->source_ref && d->source_ref[0] == '/')
+            path = d->source_ref;
+        /* libvirt has no hard disk without an image (only removable
+         * media can be empty).
+         */
+        if (path == NULL && (d->device == VMC_DISK_DEVICE_DISK ||
+                             d->device == VMC_DISK_DEVICE_LUN)) {
+            vmc_warning(w->h, "disks[%zu]: the disk has no image here%s%s%s: "
+                        "it is left out of the domain", i,
+                        d->source_ref ? " (" : "",
+                        d->source_ref ? d->source_ref : "",
+                        d->source_ref ? ")" : "");
+            continue;
+        }
+        w->nr++;
         wd->d = d;
         wd->i = i;
+        wd->path = path;
         wd->controller = wd->unit = -1;
-        if (o->nr_disks && o->disk_final_paths[i])
-            wd->path = o->disk_final_paths[i];
-        else if (d->path)
-            wd->path = d->path;
-        else if (d->source_ref && d->source_ref[0] == '/')
-            wd->path = d->source_ref;
-        if (wd->path == NULL && d->device == VMC_DISK_DEVICE_DISK)
-            vmc_warning(w->h, "disks[%zu]: the disk has no image: it is "
-                        "written as a drive without one", i);
         if (d->format && libvirt_format(d->format) == NULL) {
             vmc_error(w->h, "%s: disks[%zu]: QEMU under libvirt cannot use "
                       "a %s image: convert it (to qcow2 or raw)", o->outdir,
