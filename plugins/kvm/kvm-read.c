@@ -751,6 +751,9 @@ read_disk(struct rd *r, const xmlNode *el, int i)
         else if (strncmp(dev, "fd", 2) == 0) b = VMC_DISK_BUS_FDC;
     }
     d->bus = b;
+    /* Every SATA controller of libvirt is an AHCI one. */
+    if (b == VMC_DISK_BUS_SATA)
+        d->controller_model = VMC_CONTROLLER_MODEL_AHCI;
     if ((s = attr(n, "tray")) != NULL)
         d->connection = strcmp(s, "open") == 0 ? VMC_CONNECTION_DISCONNECTED :
             VMC_CONNECTION_CONNECTED;

@@ -362,7 +362,10 @@ plan_disks(struct wr *w)
         }
         switch (wd->bus) {
         case VMC_DISK_BUS_IDE:
-            snprintf(wd->dev, sizeof wd->dev, "hd%c", 'a' + letter_hd++);
+            /* hda..hdd name the four IDE places. */
+            snprintf(wd->dev, sizeof wd->dev, "hd%c",
+                     'a' + wd->controller * 2 + wd->unit);
+            letter_hd++;
             break;
         case VMC_DISK_BUS_VIRTIO:
             if (letter_vd >= 26)
@@ -438,9 +441,12 @@ write_disk(struct wr *w, const struct wdisk *wd)
         device = "cdrom";
     else if (d->device == VMC_DISK_DEVICE_FLOPPY)
         device = "floppy";
-    else if (d->device == VMC_DISK_DEVICE_LUN && block &&
-             wd->bus == VMC_DISK_BUS_SCSI)
+    else if (d->device == VMC_DISK_DEVICE_LUN &&
+             (wd->bus == VMC_DISK_BUS_SCSI || wd->bus == VMC_DISK_BUS_VIRTIO)) {
+        /* A LUN passed through: always a host block device. */
         device = "lun";
+        block = true;
+    }
     start(w, "disk");
     at(w, "type", block ? "block" : "file");
     at(w, "device", device);
@@ -827,7 +833,7 @@ write_cpu_clock(struct wr *w)
     start(w, "acpi"), end(w);
     if (strcmp(w->arch, "aarch64") != 0)
         start(w, "apic"), end(w);
-    if (windows && kvm) {
+    if (windows && kvm && strcmp(w->arch, "aarch64") != 0) {
         start(w, "hyperv");
         at(w, "mode", "custom");
         el_attr(w, "relaxed", "state", "on");
