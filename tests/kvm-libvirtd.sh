@@ -206,6 +206,40 @@ grep -qxF "vmconv: $uri: no domain named 'no-such-domain'" "$tmp/expect_fail.out
     { cat "$tmp/expect_fail.out"; fail "inspect -ic unknown: wrong message"; }
 v undefine --nvram sql02 > /dev/null || fail "undefine sql02"
 
+# A disk named as a volume of a storage pool: resolved through the API.
+mkdir -p "$tmp/pool"
+v pool-define-as tpool dir --target "$tmp/pool" > /dev/null || fail "pool-define-as"
+v pool-start tpool > /dev/null || fail "pool-start"
+v vol-create-as tpool vol1.qcow2 16M --format qcow2 > /dev/null || fail "vol-create-as"
+cat > "$tmp/voldom.xml" <<'EOF2'
+<domain type='qemu'>
+  <name>voldom</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <disk type='volume' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source pool='tpool' volume='vol1.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+EOF2
+v define "$tmp/voldom.xml" > /dev/null || fail "define voldom"
+"$VMCONV" inspect -ic "$uri" --json voldom > "$tmp/voldom.json" ||
+    fail "inspect -ic voldom failed"
+python3 - "$tmp/voldom.json" "$tmp/pool/vol1.qcow2" <<'PY' || fail "voldom: volume not resolved"
+import json, sys
+d = json.load(open(sys.argv[1]))["disks"][0]
+assert d["path"] == sys.argv[2] and d["source-ref"] == sys.argv[2], d
+assert d["format"] == "qcow2" and d["bus"] == "virtio" and not d["missing"], d
+PY
+# From the file alone the volume cannot be resolved: said so.
+"$VMCONV" inspect "$tmp/voldom.xml" > "$tmp/voldom.txt" || fail "inspect voldom.xml"
+grep -qF "volume vol1.qcow2 of pool tpool is resolved only through libvirt (uri=URI)" "$tmp/voldom.txt" ||
+    { cat "$tmp/voldom.txt"; fail "voldom.xml: no note"; }
+v undefine voldom > /dev/null || fail "undefine voldom"
+
 # ---- Corpus domains: read, written again, defined, read back ---------
 # libvirt's own test domains (tests/data/libvirt, and the shared corpus
 # when present): every x86 one defines.
@@ -228,7 +262,8 @@ for x in "${corpus_xml[@]}"; do
     mkdir -p "$o"
     write --name dom --uri "$uri" --finish "$x" "$o" 2> "$tmp/c.err" ||
         { cat "$tmp/c.err"; fail "$b: defining it failed"; }
-    name=$(sed -n 's|^  <name>\(.*\)</name>$|\1|p' "$o/dom.xml")
+    name=$(python3 -c 'import sys, xml.etree.ElementTree as ET
+print(ET.parse(sys.argv[1]).getroot().find("name").text)' "$o/dom.xml")
     dumpxml "$name"
     # Every MAC and every disk source written is in libvirt's definition.
     for mac in $(sed -n "s|.*<mac address=\"\(.*\)\"/>|\1|p" "$o/dom.xml"); do
