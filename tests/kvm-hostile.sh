@@ -4,7 +4,7 @@
 # or network access.
 . "$srcdir/functions.sh"
 
-ok=$srcdir/data/libvirt/libvirt-qemuxml2argv-q35-acpi-uefi.xml
+ok=$VMCONV_TEST_DATA/libvirt/libvirt-qemuxml2argv-q35-acpi-uefi.xml
 # bad NAME EXPECTED-MESSAGE: $tmp/NAME.xml is refused with that message.
 bad() {
     local f=$tmp/$1.xml rc=0

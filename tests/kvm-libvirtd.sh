@@ -241,18 +241,20 @@ grep -qF "volume vol1.qcow2 of pool tpool is resolved only through libvirt (uri=
 v undefine voldom > /dev/null || fail "undefine voldom"
 
 # ---- Corpus domains: read, written again, defined, read back ---------
-# libvirt's own test domains (tests/data/libvirt, and the shared corpus
-# when present): every x86 one defines.
-corpus_xml=("$srcdir"/data/libvirt/*.xml)
+# The libvirt domains the tests read: vmconv's own (data/libvirt),
+# libvirt's test domains (data/corpus/libvirt, LGPL), and the shared
+# corpus's others (virt-manager's, GPL) when it is present.
+kvm_domains=("$srcdir"/data/libvirt/*.xml "$VMCONV_TEST_DATA"/libvirt/*.xml)
 if [ -d "$VMCONV_CORPUS/libvirt" ]; then
     for x in "$VMCONV_CORPUS"/libvirt/*.xml; do
-        [ -f "$srcdir/data/libvirt/$(basename "$x")" ] || corpus_xml+=("$x")
+        [ -f "$VMCONV_TEST_DATA/libvirt/$(basename "$x")" ] || kvm_domains+=("$x")
     done
 else
-    echo "note: no corpus at $VMCONV_CORPUS: only tests/data/libvirt is defined"
+    echo "SKIP: part of the test: the virt-manager domains are only in the" \
+         "shared corpus (not redistributable here), not found at $VMCONV_CORPUS"
 fi
 n=0
-for x in "${corpus_xml[@]}"; do
+for x in "${kvm_domains[@]}"; do
     b=$(basename "$x" .xml)
     if grep -q "arch=['\"]aarch64" "$x" && ! command -v qemu-system-aarch64 >/dev/null; then
         echo "note: $b is an aarch64 guest and qemu-system-aarch64 is not installed: not defined"

@@ -8,4 +8,4 @@ kvm_write_vm_SOURCES = kvm-write-vm.c
 
 TESTS += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh
 EXTRA_DIST += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh \
-	kvm-roundtrip.py kvm-bootdisk.py data/libvirt data/kvm data/README
+	kvm-roundtrip.py kvm-bootdisk.py data/libvirt data/kvm
