@@ -179,6 +179,26 @@ has sql02 "<mac address='00:15:5d:0a:0b:0c'/>"
 has sql02 "<memballoon model='none'/>"
 grep -q "bus='virtio'" "$tmp/sql02.dump.xml" && fail "sql02 replaced: still virtio disks"
 
+# A replacement libvirt refuses (more vCPUs than q35 can have): the
+# domain it was to replace is defined again, unchanged.
+python3 - "$srcdir/data/vm/rich.json" "$tmp/rich-huge.json" <<'PY'
+import json, sys
+vm = json.load(open(sys.argv[1]))
+vm["vcpus"], vm["cpu-sockets"], vm["cpu-cores"], vm["cpu-threads"] = 4000, 1, 4000, 1
+json.dump(vm, open(sys.argv[2], "w"))
+PY
+rm -f "$out/sql02.xml"
+expect_fail "replacing sql02 by a domain libvirt refuses" \
+    write --json --format qcow2 --disk "$out/sql02-os.qcow2" \
+        --disk "$out/sql02-data.qcow2" --disk "$out/sql02-logs.qcow2" \
+        --disk "" --uri "$uri" --finish --param domain-type=qemu \
+        --param replace=on "$tmp/rich-huge.json" "$out"
+grep -qF "libvirt refused the domain in $out/sql02.xml: " "$tmp/expect_fail.out" ||
+    { cat "$tmp/expect_fail.out"; fail "huge sql02: wrong message"; }
+dumpxml sql02
+has sql02 "<target dev='sda' bus='sata'/>"
+has sql02 "<vcpu placement='static'>8</vcpu>"
+
 # ---- Read through the API: the domain as a source --------------------
 "$VMCONV" inspect -ic "$uri" --json sql02 > "$tmp/api.json" 2> "$tmp/api.err" ||
     { cat "$tmp/api.err"; fail "inspect -ic $uri sql02 failed"; }
