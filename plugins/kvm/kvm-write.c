@@ -997,9 +997,9 @@ kvm_write_domain(struct vmc_handle *h, const struct vmc_vm *vm,
         return -1;
     }
     if (strcmp(w.params.domain_type, "kvm") == 0 && !kvm_usable(&why))
-        vmc_warning(h, "KVM is not usable on this host (%s): the domain "
-                    "(type kvm) will not start here; write it with "
-                    "domain-type=qemu to run it under emulation", why);
+        vmc_warning(h, "KVM is not usable here (%s): a domain of type kvm "
+                    "may not start or boot on this host; domain-type=qemu "
+                    "runs it under emulation", why);
     if (plan_disks(&w) == -1)
         goto out;
     if (w.pc && vm->secure_boot) {

@@ -10,10 +10,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/kvm.h>
 #include <unistd.h>
 
 #include <libxml/tree.h>
@@ -108,10 +110,43 @@ kvm_write_params_parse(struct vmc_handle *h,
 
 /* ---- Can KVM run guests here? --------------------------------------- */
 
-/* From <linux/kvm.h>: _IO(KVMIO, 0x00) and _IO(KVMIO, 0x01). */
-#define KVM_IOCTL_GET_API_VERSION 0xAE00
-#define KVM_IOCTL_CREATE_VM 0xAE01
-#define KVM_API_VERSION_EXPECTED 12
+/* The x86-64-v2 features current guest kernels need (RHEL 9 and its
+ * kin refuse to boot without them), in CPUID leaf 1 ECX: SSE3 (0),
+ * SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), POPCNT (23).
+ */
+#define KVM_X86_64_V2_ECX ((1u << 0) | (1u << 9) | (1u << 13) | \
+                           (1u << 19) | (1u << 20) | (1u << 23))
+#define KVM_CPUID_MAX_ENTRIES 256
+
+/* 1 if KVM offers guests the x86-64-v2 features, 0 if not, -1 if it
+ * cannot say (not x86, or the ioctl failed).
+ */
+static int
+kvm_has_x86_64_v2(int fd)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    struct kvm_cpuid2 *c;
+    uint32_t i;
+    int ret = -1;
+
+    c = calloc(1, sizeof *c +
+               KVM_CPUID_MAX_ENTRIES * sizeof (struct kvm_cpuid_entry2));
+    if (c == NULL)
+        return -1;
+    c->nent = KVM_CPUID_MAX_ENTRIES;
+    if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+        for (i = 0; i < c->nent; i++)
+            if (c->entries[i].function == 1) {
+                ret = (c->entries[i].ecx & KVM_X86_64_V2_ECX) ==
+                    KVM_X86_64_V2_ECX;
+                break;
+            }
+    free(c);
+    return ret;
+#else
+    return -1;
+#endif
+}
 
 int
 kvm_usable(const char **why)
@@ -124,18 +159,25 @@ kvm_usable(const char **why)
             "/dev/kvm cannot be opened";
         return 0;
     }
-    if (ioctl(fd, KVM_IOCTL_GET_API_VERSION, 0) != KVM_API_VERSION_EXPECTED) {
+    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
         close(fd);
         *why = "/dev/kvm speaks an unexpected KVM API version";
         return 0;
     }
-    vm = ioctl(fd, KVM_IOCTL_CREATE_VM, 0);
+    vm = ioctl(fd, KVM_CREATE_VM, 0);
     if (vm == -1) {
         close(fd);
         *why = "/dev/kvm refuses to create a virtual machine";
         return 0;
     }
     close(vm);
+    if (kvm_has_x86_64_v2(fd) == 0) {
+        close(fd);
+        *why = "KVM here does not offer guests the x86-64-v2 CPU features "
+            "(SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CX16) that current "
+            "guest kernels need";
+        return 0;
+    }
     close(fd);
     *why = NULL;
     return 1;
