@@ -126,6 +126,24 @@ has many '<controller type="scsi" index="0" model="virtio-scsi"/>'
 has many '<target dev="sdt" bus="scsi"/>'
 hasnt many 'bus="virtio"'
 
+# Nested virtualisation: vmx or svm, whichever the host has (type kvm);
+# a disk whose writes are dropped at power off is transient.
+python3 - "$rich" "$tmp/nested.json" <<'PY'
+import json, sys
+vm = json.load(open(sys.argv[1]))
+vm["nested-virt"] = True
+vm["disks"][1]["nonpersistent"] = True
+vm["disks"][1]["independent"] = True
+json.dump(vm, open(sys.argv[2], "w"))
+PY
+mkdir -p "$tmp/nested"
+write --json --guest virtio "${rich_disks[@]}" "$tmp/nested.json" "$tmp/nested" ||
+    fail "nested: write failed"
+virt-xml-validate "$tmp/nested/sql02.xml" domain > /dev/null || fail "nested: does not validate"
+has nested '<feature policy="optional" name="vmx"/>'
+has nested '<feature policy="optional" name="svm"/>'
+has nested '<transient/>'
+
 # Names and paths are escaped, never pasted.
 python3 - "$srcdir/data/kvm/ide-bios.json" "$tmp/esc.json" <<'PY'
 import json, sys

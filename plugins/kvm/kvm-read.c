@@ -311,6 +311,21 @@ read_cpu_memory(struct rd *r, const xmlNode *dom)
         r->vm->vcpus = (unsigned) v;
     }
     cpu = child(dom, "cpu");
+    /* Nested virtualisation: the guest is given vmx or svm. */
+    for (n = cpu ? cpu->children : NULL; n; n = n->next) {
+        char *fname, *policy;
+
+        if (!is_el(n, "feature"))
+            continue;
+        fname = attr(n, "name");
+        policy = attr(n, "policy");
+        if (fname && (strcmp(fname, "vmx") == 0 || strcmp(fname, "svm") == 0) &&
+            (policy == NULL || strcmp(policy, "require") == 0 ||
+             strcmp(policy, "force") == 0 || strcmp(policy, "optional") == 0))
+            r->vm->nested_virt = true;
+        xmlFree(fname);
+        xmlFree(policy);
+    }
     topo = child(cpu, "topology");
     if (topo) {
         if (attr_num(r, topo, "sockets", "<topology sockets>", KVM_MAX_VCPUS,
@@ -816,6 +831,8 @@ read_disk(struct rd *r, const xmlNode *el, int i)
     }
     d->readonly = child(el, "readonly") != NULL;
     d->shareable = child(el, "shareable") != NULL;
+    /* <transient/>: the guest's writes are dropped at power off. */
+    d->nonpersistent = child(el, "transient") != NULL;
     if ((n = child(el, "blockio")) != NULL) {
         uint64_t l = 0, p = 0;
 

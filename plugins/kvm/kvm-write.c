@@ -491,6 +491,14 @@ write_disk(struct wr *w, const struct wdisk *wd)
         start(w, "readonly"), end(w);
     if (d->shareable)
         start(w, "shareable"), end(w);
+    /* libvirt drops the writes only of a file-backed, unshared disk. */
+    if (d->nonpersistent && !block && !d->shareable)
+        start(w, "transient"), end(w);
+    else if (d->nonpersistent)
+        vmc_warning(w->h, "disks[%zu]: the guest's writes to it were "
+                    "dropped at power off; libvirt cannot do that for a "
+                    "%s disk: they are kept", wd->i,
+                    block ? "block device" : "shared");
     if (d->logical_block_size || d->physical_block_size) {
         start(w, "blockio");
         if (d->logical_block_size)
@@ -847,6 +855,10 @@ write_cpu_clock(struct wr *w)
     if (vm->secure_boot)
         el_attr(w, "smm", "state", "on");
     end(w);
+    if (vm->nested_virt && !kvm)
+        vmc_warning(w->h, "the source exposed hardware virtualisation to "
+                    "the guest (nested virtualisation): a domain of type "
+                    "qemu cannot");
     if (kvm || topo) {
         start(w, "cpu");
         if (kvm)
@@ -857,6 +869,19 @@ write_cpu_clock(struct wr *w)
             atu(w, "dies", 1);
             atu(w, "cores", vm->cpu_cores);
             atu(w, "threads", vm->cpu_threads);
+            end(w);
+        }
+        /* Nested virtualisation: whichever of Intel's vmx and AMD's svm
+         * the host has.
+         */
+        if (kvm && vm->nested_virt) {
+            start(w, "feature");
+            at(w, "policy", "optional");
+            at(w, "name", "vmx");
+            end(w);
+            start(w, "feature");
+            at(w, "policy", "optional");
+            at(w, "name", "svm");
             end(w);
         }
         end(w);
