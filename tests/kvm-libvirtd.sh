@@ -4,8 +4,10 @@
 # own validation), read back with virsh dumpxml to see that the MACs,
 # disks, firmware and CPU topology survived libvirt's parsing; an
 # existing domain is refused unless replace=on; a domain is read as a
-# source through the API (vmconv inspect -ic URI); and one converted
-# guest is started and reaches a known string on its serial console.
+# source through the API (vmconv inspect -ic URI) and converted to
+# VMware; every VMware guest of the test corpus is converted and
+# defined; and one converted guest is started and reaches a known
+# string on its serial console.
 #
 # The daemon is libvirtd in system mode, as root, in a private mount
 # and network namespace (its bridges and guests see no host network),
@@ -218,6 +220,18 @@ assert "00:15:5d:0a:0b:0c" in macs, macs
 assert vm["source-path"] == "sql02"
 print("read through the API:", vm["name"], len(vm["disks"]), "drives", macs)
 PY
+# ... and converted to VMware (the disks as the pipeline would have
+# converted them, to VMDK).
+mkdir -p "$tmp/tovmware"
+write --from kvm --read-param "uri=$uri" --to vmware --format vmdk \
+    --disk "$tmp/tovmware/os.vmdk" --disk "$tmp/tovmware/data.vmdk" \
+    --disk "$tmp/tovmware/logs.vmdk" --disk "" sql02 "$tmp/tovmware" 2> "$tmp/tovmware.err" ||
+    { cat "$tmp/tovmware.err"; fail "converting the API domain to VMware failed"; }
+grep -qx 'displayName = "sql02"' "$tmp/tovmware/sql02.vmx" || fail "sql02.vmx: no displayName"
+grep -qi '00:15:5d:0a:0b:0c' "$tmp/tovmware/sql02.vmx" || fail "sql02.vmx: MAC lost"
+grep -q "fileName = \"\(.*/\)\?os.vmdk\"" "$tmp/tovmware/sql02.vmx" || fail "sql02.vmx: OS disk lost"
+"$VMCONV" inspect "$tmp/tovmware/sql02.vmx" > /dev/null || fail "the VMware result does not read"
+echo "read through the API and written as $tmp/tovmware/sql02.vmx"
 # By UUID too; and an unknown name is one clear error.
 "$VMCONV" inspect -ic "$uri" 83f8638b-8dca-4152-9eda-2ca8b33039b4 > /dev/null ||
     fail "inspect -ic by UUID failed"
@@ -305,6 +319,54 @@ print(ET.parse(sys.argv[1]).getroot().find("name").text)' "$o/dom.xml")
 done
 echo "$n corpus domains defined and read back"
 [ "$n" -ge 4 ] || fail "only $n corpus domains were defined"
+
+# ---- VMware guests converted and defined -----------------------------
+# Every .vmx of the test corpus, read by the vmware plugin, written for
+# KVM without guest conversion (the source's device kinds, mapped) and
+# with virtio drivers (replacing it), each hard disk as the converted
+# qcow2 the pipeline would make.
+m=0
+for x in "$VMCONV_TEST_DATA"/vmx/*.vmx; do
+    b=$(basename "$x" .vmx)
+    o=$tmp/vmx/$b
+    mkdir -p "$o"
+    "$VMCONV" inspect --json "$x" > "$o/model.json" || fail "$b: inspect failed"
+    mapfile -t disk_args < <(python3 - "$o/model.json" "$o" <<'PY'
+import json, sys
+vm = json.load(open(sys.argv[1]))
+for i, d in enumerate(vm["disks"]):
+    print("--disk")
+    print("%s/disk%d.qcow2" % (sys.argv[2], i)
+          if d.get("device", "disk") == "disk" else "")
+PY
+)
+    for g in none virtio; do
+        rm -f "$o"/*.xml
+        ga=(); [ $g = virtio ] && ga=(--guest virtio --param replace=on)
+        write "${ga[@]}" --from vmware --format qcow2 "${disk_args[@]}" \
+            --name dom --param domain-type=qemu --uri "$uri" --finish \
+            "$x" "$o" 2> "$o/err" ||
+            { cat "$o/err"; fail "$b ($g): converting and defining failed"; }
+        virt-xml-validate "$o/dom.xml" domain > /dev/null || fail "$b: does not validate"
+        name=$(python3 -c 'import sys, xml.etree.ElementTree as ET
+print(ET.parse(sys.argv[1]).getroot().find("name").text)' "$o/dom.xml")
+        dumpxml "$name"
+        for mac in $(python3 -c 'import json, sys
+print(" ".join(n["mac"] for n in json.load(open(sys.argv[1]))["nics"] if n.get("mac")))' "$o/model.json"); do
+            has "$name" "<mac address='$mac'/>"
+        done
+        for i in $(seq 0 20); do
+            [ -n "$(grep -o "$o/disk$i.qcow2" "$o/dom.xml")" ] &&
+                has "$name" "<source file='$o/disk$i.qcow2'"
+        done
+        [ $g = virtio ] && ! grep -q "bus='sata'\|bus='ide'\|bus='scsi'" "$tmp/$name.dump.xml" &&
+            ! grep -q "device='cdrom'" "$o/dom.xml" && has "$name" "bus='virtio'"
+    done
+    v undefine --nvram "$name" > /dev/null || fail "undefine $name"
+    m=$((m + 1))
+done
+echo "$m VMware guests converted, defined and read back"
+[ "$m" -ge 10 ] || fail "only $m VMware guests were defined"
 
 # ---- A converted guest boots -----------------------------------------
 # A tiny BIOS guest whose boot sector prints a string on COM1, described

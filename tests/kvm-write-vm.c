@@ -5,11 +5,12 @@
  *   kvm-write-vm [--json] [--from PLUGIN] [--read-param K=V]...
  *                [--guest virtio|novirtio] [--param K=V]...
  *                [--disk FINAL_PATH]... [--uri URI] [--finish]
- *                [--name NAME] [--format FMT] SOURCE OUTDIR
+ *                [--name NAME] [--format FMT] [--to PLUGIN] SOURCE OUTDIR
  *
  * SOURCE is read with PLUGIN (default: the one probing best), or is a
  * vmconv-vm JSON document with --json.  The domain is written into
- * OUTDIR (which must exist), and with --finish defined at URI.
+ * OUTDIR (which must exist), and with --finish defined at URI.  --to
+ * PLUGIN writes with another target plugin instead (default: kvm).
  * --disk gives, in order, the final path of each disk (the converted
  * images), as the pipeline does; without it the VM's own paths are
  * written.  --guest says what guest conversion learnt (without it: no
@@ -38,7 +39,7 @@ int
 main(int argc, char **argv)
 {
     enum { O_JSON = 256, O_FROM, O_RPARAM, O_GUEST, O_PARAM, O_DISK, O_URI,
-           O_FINISH, O_NAME, O_FORMAT };
+           O_FINISH, O_NAME, O_FORMAT, O_TO };
     static const struct option lo[] = {
         { "json", no_argument, NULL, O_JSON },
         { "from", required_argument, NULL, O_FROM },
@@ -50,10 +51,12 @@ main(int argc, char **argv)
         { "finish", no_argument, NULL, O_FINISH },
         { "name", required_argument, NULL, O_NAME },
         { "format", required_argument, NULL, O_FORMAT },
+        { "to", required_argument, NULL, O_TO },
         { NULL, 0, NULL, 0 }
     };
     const char *from = NULL, *rparams[MAXP], *params[MAXP], *uri = NULL;
     const char *guest_kind = NULL, *name = NULL, *format = NULL;
+    const char *to = "kvm";
     const char **disks = NULL;
     size_t nr = 0, nw = 0, nd = 0;
     bool json = false, finish = false;
@@ -78,6 +81,7 @@ main(int argc, char **argv)
         case O_FINISH: finish = true; break;
         case O_NAME: name = optarg; break;
         case O_FORMAT: format = optarg; break;
+        case O_TO: to = optarg; break;
         default: return 2;
         }
     }
@@ -91,9 +95,9 @@ main(int argc, char **argv)
     vmc_set_log_handler(h, log_fn, NULL);
     if (vmc_plugins_load(h, NULL) == -1)
         goto out;
-    kvm = vmc_plugin_find(h, "kvm");
+    kvm = vmc_plugin_find(h, to);
     if (kvm == NULL) {
-        fprintf(stderr, "kvm-write-vm: no kvm plugin\n");
+        fprintf(stderr, "kvm-write-vm: no %s plugin\n", to);
         goto out;
     }
     if (json) {
