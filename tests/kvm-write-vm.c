@@ -12,9 +12,12 @@
  * OUTDIR (which must exist), and with --finish defined at URI.  --to
  * PLUGIN writes with another target plugin instead (default: kvm).
  * --disk gives, in order, the final path of each disk (the converted
- * images), as the pipeline does; without it the VM's own paths are
- * written.  --guest says what guest conversion learnt (without it: no
- * guest conversion ran).  Plugins come from $VMCONV_PLUGIN_DIR.
+ * images; "" for a drive without one), as the pipeline does; without
+ * it the VM's own paths are written.  --format FMT makes each hard disk
+ * given by --disk an image of FMT, as the pipeline converts them.
+ * --guest says what guest conversion learnt (without it: no guest
+ * conversion ran).  Plugins come from $VMCONV_PLUGIN_DIR; warnings go
+ * to stderr.
  */
 #include <config.h>
 
