@@ -24,6 +24,8 @@ packages=(
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
     libnbd-dev bash-completion
     nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
+    libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+    qemu-system-x86 ovmf swtpm swtpm-tools
 )
 
 say() { printf '\n=== %s\n' "$*"; }

@@ -49,7 +49,7 @@ assert "disk-dir=DIR" in plugins["example"]["config-help"]
 assert plugins["physical"]["caps"] is None
 assert plugins["physical"]["config-help"] is None
 for p in plugins.values():
-    assert p["finish"] is False, p
+    assert p["finish"] is (p["name"] == "kvm"), p
 PY
 
 "$VMCONV" plugins --help kvm > "$tmp/kvm.txt" || fail "plugins --help kvm failed"
@@ -57,11 +57,12 @@ model=$(sed -n 's/^#define VMC_VM_MODEL_VERSION \([0-9]*\).*/\1/p' \
         "$top_srcdir/include/vmconv/vm.h")
 for line in \
     "built for:    plugin ABI 1, VM model $model" \
-    "can:          probe, read (source), write (target)" \
+    "can:          probe, read (source), write (target), finish" \
     "disk buses:   ide, sata, scsi, virtio (default)" \
     "firmware:     bios (default), uefi" \
     "disk formats: qcow2 (default)" \
-    "parameters:   none"
+    "  uri=URI               (read) SOURCE names a domain at this libvirt URI" \
+    "  domain-type=kvm|qemu  (write) kvm (default), or qemu: emulation"
 do
     grep -qxF "$line" "$tmp/kvm.txt" || { cat "$tmp/kvm.txt"; fail "--help kvm: missing '$line'"; }
 done

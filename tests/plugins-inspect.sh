@@ -1,7 +1,8 @@
 #!/bin/bash
 # vmconv inspect: the example sample is read and shown (text and JSON);
 # every hypervisor source is recognised by the right plugin, which says
-# plainly that reading is not implemented yet; the source is untouched.
+# plainly that reading is not implemented yet (the kvm plugin reads its
+# domains: a broken one is one clear error); the source is untouched.
 . "$srcdir/functions.sh"
 requires python3
 
@@ -73,7 +74,11 @@ cat > "$tmp/guest.xml" <<'XML'
   <name>guest</name>
 </domain>
 XML
-not_yet "$tmp/guest.xml" kvm "libvirt domain XML"
+# The kvm plugin reads libvirt domains (tests/kvm-*.sh): this one lacks
+# its memory size.
+expect_fail "inspect $tmp/guest.xml" "$VMCONV" inspect "$tmp/guest.xml"
+grep -qxF "vmconv: $tmp/guest.xml: line 2: <domain> has no <memory>" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "inspect guest.xml: wrong message"; }
 printf '\x14\x20\x28\x01rest of a vmcx header' > "$tmp/vm.vmcx"
 not_yet "$tmp/vm.vmcx" hyperv .vmcx
 printf '<?xml version="1.0" encoding="UTF-16"?>\n<configuration>\n <manifest>\n </manifest>\n</configuration>\n' |

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vmconv/plugin.h>
 
@@ -16,7 +17,8 @@ static void
 inspect_usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: vmconv inspect [--from PLUGIN] [--json] SOURCE\n"
+            "Usage: vmconv inspect [--from PLUGIN] [--json] [-ic URI]\n"
+            "                      [-io KEY=VALUE]... SOURCE\n"
             "\n"
             "Read the VM SOURCE (a .vmx, a Hyper-V configuration, libvirt XML,\n"
             "...) with the plugin that recognises it and describe it: firmware,\n"
@@ -26,6 +28,10 @@ inspect_usage(FILE *fp)
             "      --from PLUGIN     read SOURCE with PLUGIN, not the one probing\n"
             "                        best\n"
             "      --json            print the model as JSON (vmconv-vm-json(5))\n"
+            "  -ic URI               SOURCE is a domain at this libvirt URI (the\n"
+            "                        source plugin's read parameter uri=URI)\n"
+            "  -io KEY=VALUE         a read parameter for the source plugin\n"
+            "                        ('vmconv plugins --help PLUGIN' lists them)\n"
             "      --plugin-dir DIR  load the plugins from DIR\n"
             "  -h, --help            print this help and exit\n");
 }
@@ -38,9 +44,14 @@ cmd_inspect(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "plugin-dir", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
+        { "ic", required_argument, NULL, 'c' },
+        { "io", required_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 }
     };
     const char *from = NULL;
+    char *ic_param = NULL;
+    const char **params = NULL;
+    size_t nr_params = 0;
     const char *source;
     struct vmc_handle *h;
     struct vmc_loaded_plugin *p;
@@ -49,8 +60,34 @@ cmd_inspect(int argc, char **argv)
     char *text;
     int c, code = EXIT_ERROR;
 
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+    /* getopt_long_only: -ic and -io are long options with one dash, as
+     * virt-v2v spells them.
+     */
+    params = calloc((size_t) argc + 1, sizeof *params);
+    if (params == NULL) {
+        cli_errorf("inspect: out of memory");
+        return EXIT_ERROR;
+    }
+    while ((c = getopt_long_only(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            free(ic_param);
+            if (asprintf(&ic_param, "uri=%s", optarg) == -1) {
+                ic_param = NULL;
+                cli_errorf("inspect: out of memory");
+                free(params);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'o':
+            if (strchr(optarg, '=') == NULL) {
+                cli_errorf("inspect: -io %s: give KEY=VALUE", optarg);
+                free(ic_param);
+                free(params);
+                return EXIT_USAGE;
+            }
+            params[nr_params++] = optarg;
+            break;
         case 'f':
             from = optarg;
             break;
@@ -62,18 +99,29 @@ cmd_inspect(int argc, char **argv)
             break;
         case 'h':
             inspect_usage(stdout);
+            free(ic_param);
+            free(params);
             return EXIT_OK;
         default:
             inspect_usage(stderr);
+            free(ic_param);
+            free(params);
             return EXIT_USAGE;
         }
     }
+    if (ic_param)
+        params[nr_params++] = ic_param;
     if (argc - optind != 1) {
         cli_errorf(argc == optind ? "inspect: no SOURCE given (see "
                    "'vmconv inspect --help')" : "inspect: give one SOURCE");
+        free(ic_param);
+        free(params);
         return EXIT_USAGE;
     }
     source = argv[optind];
+    /* A domain of a libvirt connection: the kvm plugin reads those. */
+    if (ic_param && from == NULL)
+        from = "kvm";
 
     h = cli_handle();
     if (cli_load_plugins(h) == -1)
@@ -81,7 +129,15 @@ cmd_inspect(int argc, char **argv)
     p = cli_source_plugin(h, "inspect", source, from, &code);
     if (p == NULL)
         goto out;
-    vm = vmc_plugin_read(h, p, source);
+    {
+        struct vmc_read_options ro = {
+            ._struct_size = sizeof ro,
+            .nr_params = nr_params,
+            .params = params,
+        };
+
+        vm = vmc_plugin_read_opts(h, p, source, &ro);
+    }
     if (vm == NULL) {
         cli_print_error(h);
         code = EXIT_ERROR;
@@ -106,6 +162,8 @@ cmd_inspect(int argc, char **argv)
     vmc_vm_free(vm);
  out:
     vmc_free(h);
+    free(ic_param);
+    free(params);
     if (code == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout))) {
         cli_errorf("inspect: write error on standard output");
         code = EXIT_ERROR;

@@ -1,17 +1,189 @@
 /* vmconv kvm plugin: KVM guests as libvirt domain XML.
  *
- * What works: probe recognises libvirt domain XML (a <domain> root
- * element) by content, and the plugin declares what a KVM target can
- * express (its capabilities).  Reading and writing are not written yet
- * and fail with a plain error; they never return made-up data.  The
- * target side is described in ../shared/specs/libvirt-domain.md.
+ * Reads a domain XML file (as `virsh dumpxml` prints it) or a domain
+ * of a libvirt connection (uri=URI, read-only) into the VM model, and
+ * writes a converted VM as the domain XML a libvirt user would write
+ * for it, defining it through libvirt in finish when a libvirt URI is
+ * given.  Notes on the target: ../shared/specs/libvirt-domain.md;
+ * what is read and written: vmconv-kvm-plugin(1).
  */
 #include <config.h>
 
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include <unistd.h>
+
+#include <libxml/tree.h>
 
 #include <vmconv/plugin.h>
+
+#include "kvm-internal.h"
+
+/* ---- Parameters ------------------------------------------------------ */
+
+/* KEY=VALUE in PARAM: *VALUE points into PARAM.  0 if KEY matches. */
+static bool
+param_is(const char *param, const char *key, const char **value)
+{
+    size_t n = strlen(key);
+
+    if (strncmp(param, key, n) != 0 || param[n] != '=')
+        return false;
+    *value = param + n + 1;
+    return true;
+}
+
+int
+kvm_read_params_parse(struct vmc_handle *h, const char *source,
+                      const struct vmc_read_options *opts,
+                      struct kvm_read_params *p)
+{
+    const char *v;
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    for (i = 0; opts && i < opts->nr_params; i++) {
+        const char *param = opts->params[i];
+
+        if (param_is(param, "uri", &v)) {
+            if (*v == '\0') {
+                vmc_error(h, "%s: kvm plugin: uri= needs a libvirt URI",
+                          source);
+                return -1;
+            }
+            p->uri = v;
+        }
+        else if (param_is(param, "allow-running", &v)) {
+            if (vmc_parse_bool(h, "kvm plugin: allow-running", v,
+                               &p->allow_running) == -1)
+                return -1;
+        }
+        else {
+            vmc_error(h, "%s: kvm plugin: unknown read parameter '%s' "
+                      "(it reads uri=URI and allow-running=on)", source,
+                      param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+kvm_write_params_parse(struct vmc_handle *h,
+                       const struct vmc_write_options *opts,
+                       struct kvm_write_params *p)
+{
+    const char *v;
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    p->domain_type = "kvm";
+    for (i = 0; i < opts->nr_params; i++) {
+        const char *param = opts->params[i];
+
+        if (param_is(param, "domain-type", &v)) {
+            if (strcmp(v, "kvm") != 0 && strcmp(v, "qemu") != 0) {
+                vmc_error(h, "kvm plugin: domain-type=%s: give kvm or qemu",
+                          v);
+                return -1;
+            }
+            p->domain_type = strcmp(v, "kvm") == 0 ? "kvm" : "qemu";
+        }
+        else if (param_is(param, "replace", &v)) {
+            if (vmc_parse_bool(h, "kvm plugin: replace", v, &p->replace) == -1)
+                return -1;
+        }
+        else {
+            vmc_error(h, "kvm plugin: unknown write parameter '%s' (it "
+                      "writes with domain-type=kvm|qemu and replace=on)",
+                      param);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- Can KVM run guests here? --------------------------------------- */
+
+/* The x86-64-v2 features current guest kernels need (RHEL 9 and its
+ * kin refuse to boot without them), in CPUID leaf 1 ECX: SSE3 (0),
+ * SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), POPCNT (23).
+ */
+#define KVM_X86_64_V2_ECX ((1u << 0) | (1u << 9) | (1u << 13) | \
+                           (1u << 19) | (1u << 20) | (1u << 23))
+#define KVM_CPUID_MAX_ENTRIES 256
+
+/* 1 if KVM offers guests the x86-64-v2 features, 0 if not, -1 if it
+ * cannot say (not x86, or the ioctl failed).
+ */
+static int
+kvm_has_x86_64_v2(int fd)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    struct kvm_cpuid2 *c;
+    uint32_t i;
+    int ret = -1;
+
+    c = calloc(1, sizeof *c +
+               KVM_CPUID_MAX_ENTRIES * sizeof (struct kvm_cpuid_entry2));
+    if (c == NULL)
+        return -1;
+    c->nent = KVM_CPUID_MAX_ENTRIES;
+    if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+        for (i = 0; i < c->nent; i++)
+            if (c->entries[i].function == 1) {
+                ret = (c->entries[i].ecx & KVM_X86_64_V2_ECX) ==
+                    KVM_X86_64_V2_ECX;
+                break;
+            }
+    free(c);
+    return ret;
+#else
+    return -1;
+#endif
+}
+
+int
+kvm_usable(const char **why)
+{
+    int fd, vm;
+
+    fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd == -1) {
+        *why = errno == ENOENT ? "/dev/kvm does not exist" :
+            "/dev/kvm cannot be opened";
+        return 0;
+    }
+    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+        close(fd);
+        *why = "/dev/kvm speaks an unexpected KVM API version";
+        return 0;
+    }
+    vm = ioctl(fd, KVM_CREATE_VM, 0);
+    if (vm == -1) {
+        close(fd);
+        *why = "/dev/kvm refuses to create a virtual machine";
+        return 0;
+    }
+    close(vm);
+    if (kvm_has_x86_64_v2(fd) == 0) {
+        close(fd);
+        *why = "KVM here does not offer guests the x86-64-v2 CPU features "
+            "(SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CX16) that current "
+            "guest kernels need";
+        return 0;
+    }
+    close(fd);
+    *why = NULL;
+    return 1;
+}
+
+/* ---- Probe, read, write, finish -------------------------------------- */
 
 static bool
 kvm_is_domain(const struct vmc_probe_input *in)
@@ -30,26 +202,64 @@ static struct vmc_vm *
 kvm_read(struct vmc_handle *h, const char *source,
          const struct vmc_read_options *opts)
 {
-    struct vmc_probe_input *in = vmc_probe_input_new(h, source);
+    struct kvm_read_params p;
+    struct vmc_probe_input *in;
+    struct vmc_vm *vm;
+    xmlDocPtr doc;
+    char *base, *slash;
 
+    if (kvm_read_params_parse(h, source, opts, &p) == -1)
+        return NULL;
+    if (p.uri)
+        return kvm_virt_read(h, p.uri, source, p.allow_running);
+
+    in = vmc_probe_input_new(h, source);
     if (in == NULL)
         return NULL;
-    if (kvm_is_domain(in))
-        vmc_error(h, "%s: kvm plugin: reading libvirt domain XML is not "
-                  "implemented yet", source);
-    else
-        vmc_error(h, "%s: kvm plugin: not libvirt domain XML", source);
+    if (!kvm_is_domain(in)) {
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: kvm plugin: not libvirt "
+                       "domain XML (its root element is not <domain>)%s",
+                       source, in->is_file ? "" :
+                       "; to read a domain of a libvirt connection, give "
+                       "uri=URI and its name");
+        vmc_probe_input_free(in);
+        return NULL;
+    }
     vmc_probe_input_free(in);
-    return NULL;
+    doc = vmc_xml_read_file(h, source, KVM_XML_MAX);
+    if (doc == NULL)
+        return NULL;
+    base = strdup(source);
+    if (base == NULL) {
+        xmlFreeDoc(doc);
+        vmc_error(h, "out of memory");
+        return NULL;
+    }
+    slash = strrchr(base, '/');
+    if (slash == NULL)
+        strcpy(base, ".");
+    else if (slash == base)
+        base[1] = '\0';
+    else
+        *slash = '\0';
+    vm = kvm_domain_to_vm(h, doc, source, base, NULL, p.allow_running);
+    free(base);
+    xmlFreeDoc(doc);
+    return vm;
 }
 
 static int
 kvm_write(struct vmc_handle *h, const struct vmc_vm *vm,
           const struct vmc_write_options *opts)
 {
-    vmc_error(h, "%s: kvm plugin: writing libvirt domain XML is not "
-              "implemented yet", opts->outdir);
-    return -1;
+    return kvm_write_domain(h, vm, opts);
+}
+
+static int
+kvm_finish(struct vmc_handle *h, const struct vmc_vm *vm,
+           const struct vmc_write_options *opts)
+{
+    return kvm_finish_domain(h, vm, opts);
 }
 
 /* What QEMU/KVM under libvirt offers a converted guest.  Defaults are
@@ -91,11 +301,19 @@ static const struct vmc_target_caps kvm_caps = {
 static struct vmc_plugin plugin = {
     .name        = "kvm",
     .version     = VMC_VERSION_STRING,
-    .description = "KVM / libvirt domain XML (recognised; reading and "
-                   "writing not implemented yet)",
+    .description = "KVM / libvirt: reads and writes domain XML, reads and "
+                   "defines domains through libvirt",
     .probe2      = kvm_probe,
     .read2       = kvm_read,
     .write       = kvm_write,
+    .finish      = kvm_finish,
+    .config_help =
+        "uri=URI               (read) SOURCE names a domain at this libvirt "
+        "URI\n"
+        "allow-running=on      (read) read a running domain anyway\n"
+        "domain-type=kvm|qemu  (write) kvm (default), or qemu: emulation\n"
+        "replace=on            (write) define over a domain of the same name "
+        "or UUID",
     .caps        = &kvm_caps,
 };
 
