@@ -154,9 +154,9 @@ compare_golden() {
 }
 
 # Replace the machine-dependent paths in FILE (the source and build
-# trees, as given and resolved, and the scratch directory) by
-# @top_srcdir@, @top_builddir@ and @tmp@, so that golden files are the
-# same everywhere.  The longest path is replaced first: the build tree
+# trees and the shared corpus, as given and resolved, and the scratch
+# directory) by @top_srcdir@, @top_builddir@, @corpus@ and @tmp@, so
+# that golden files are the same everywhere.  The longest path is replaced first: the build tree
 # is often inside the source tree, or top_srcdir is "BUILD/..".
 golden_paths() {
     local f=$1 from to
@@ -165,6 +165,10 @@ golden_paths() {
             "$(cd "${top_srcdir:-..}" && pwd -P)"
         printf '%s\t@top_builddir@\n' "${top_builddir:-..}" \
             "$(cd "${top_builddir:-..}" && pwd -P)"
+        if [ -d "$VMCONV_CORPUS" ]; then
+            printf '%s\t@corpus@\n' "$VMCONV_CORPUS" \
+                "$(cd "$VMCONV_CORPUS" && pwd -P)"
+        fi
         printf '%s\t@tmp@\n' "$tmp"
     } | awk -F '\t' '{ print length($1) "\t" $0 }' | sort -rn | cut -f2- |
     while IFS=$'\t' read -r from to; do
