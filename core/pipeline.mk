@@ -7,6 +7,9 @@ libvmconv_internal_la_SOURCES += \
 	core/plan.c \
 	core/verify.c \
 	core/disk-source.c
+vmconv_SOURCES += \
+	core/cli/convert-print.h \
+	core/cli/convert-print.c
 
 # vmconv-convert-json(5): the plan and report document of vmconv convert.
 man5_MANS += vmconv-convert-json.5

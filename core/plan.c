@@ -637,9 +637,10 @@ plan_devices(struct pipeline *p)
     if (json_object_array_length(p->devices) > 0 &&
         (p->o.no_guest_fix || vmc_pipeline_guest_fix == NULL))
         vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "drivers",
-                    "devices were changed for the target, and the guest was "
+                    "devices were chosen for the target, and the guest was "
                     "not checked for their drivers (the guest fix does not "
-                    "run): it may not boot or find its network");
+                    "run): without them it may not boot or find its "
+                    "network");
 }
 
 /* Point the target model's converted disks at their new images. */
@@ -975,6 +976,13 @@ vmc_pl_plan(struct pipeline *p)
 {
     size_t i;
 
+    static const char *const order[] = {
+        "target", "disks", "devices", "networks", "guest-fix", "space",
+    };
+
+    /* The document's keys in reading order (values come later). */
+    for (i = 0; i < sizeof order / sizeof order[0]; i++)
+        json_object_object_add(p->doc, order[i], NULL);
     p->caps = vmc_plugin_target_caps(p->target);
     if (plan_outdir(p) == -1 || plan_name(p) == -1 || plan_disks(p) == -1)
         return -1;

@@ -102,6 +102,11 @@ verify_slice(struct verify *v, uint8_t *ba, uint8_t *bb, uint64_t off,
             off += ra < rb ? ra : rb;
             continue;
         }
+        /* Both answers hold that far: read no more. */
+        if (ra < n)
+            n = ra;
+        if (rb < n)
+            n = rb;
         if (verify_read(v->a, ba, n, off) == -1 ||
             verify_read(v->b, bb, n, off) == -1)
             return -1;
