@@ -394,7 +394,6 @@ stage_verify(struct pipeline *p)
 {
     size_t i;
 
-    test_corrupt(p);
     for (i = 0; i < p->nr_disks; i++)
         if (p->disks[i].copied && verify_disk(p, &p->disks[i]) == -1) {
             /* Re-raise it as the pipeline job's own error. */
@@ -555,6 +554,7 @@ run_write_stages(struct pipeline *p, struct vmc_guest_info **guest)
     if (stage_end(p, &s, vmc_plugin_write_opts(p->h, p->target, p->tvm, &wo),
                   NULL) == -1)
         return -1;
+    test_corrupt(p);
     if (!p->o.no_verify) {
         stage_begin(p, &s, "verify");
         if (stage_end(p, &s, stage_verify(p), NULL) == -1)
