@@ -104,12 +104,12 @@ cp_draw_bar(struct convert_printer *pr, size_t disk)
 {
     struct convert_bar *b = &pr->bars_v[disk];
     double pct = b->total ? 100.0 * (double) b->done_bytes /
-                            (double) b->total : 100.0;
+                            (double) b->total : b->done ? 100.0 : 0.0;
     double secs = cp_now() - b->t0, rate = 0;
     int fill = (int) (pct * BAR_WIDTH / 100), i;
     char d[32], t[32], r[32], eta[32];
 
-    if (secs > 0.2)
+    if (secs > 0.2 || (b->done && secs > 0))
         rate = (double) b->done_bytes / secs;
     cli_format_size(d, sizeof d, b->done_bytes);
     cli_format_size(t, sizeof t, b->total);
