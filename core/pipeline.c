@@ -305,8 +305,12 @@ stage_guest_fix(struct pipeline *p, struct vmc_guest_info **guest,
         vmc_info(p->h, "%s", *note);
         return 0;
     }
-    return vmc_pipeline_guest_fix(p->h, p->tvm, p->tmp_paths,
-                                  p->guest_changes, guest);
+    if (vmc_pipeline_guest_fix(p->h, p->tvm, p->tmp_paths,
+                               p->guest_changes, guest) == -1)
+        return -1;
+    vmc_pl_json_str(json_object_object_get(p->doc, "guest-fix"), "status",
+                    "done");
+    return 0;
 }
 
 static void
@@ -717,6 +721,9 @@ pipeline_final_error(struct pipeline *p, bool committed)
         vmc_error_kind(h, k, "%s; the partial output was removed, nothing "
                        "was written to %s, and the source was not touched",
                        msg ? msg : "failed", p->o.outdir);
+    else if (k == VMC_ERR_INTERRUPTED)
+        vmc_error_kind(h, k, "interrupted before anything was written; "
+                       "the source was not touched");
     else
         vmc_error_kind(h, k, "%s", msg ? msg : "failed");
 }

@@ -11,3 +11,7 @@ EXTRA_DIST += \
 	convert-interrupt.sh \
 	convert-full.sh \
 	convert-verify.sh
+
+TESTS += test-pipeline
+check_PROGRAMS += test-pipeline
+test_pipeline_SOURCES = test-pipeline.c
