@@ -7,11 +7,14 @@
  *
  * It is used when --from disk is given, or when no plugin claims the
  * source.  Probing without --from accepts a raw image (which any file
- * is) only if its size is a non-zero multiple of 512 bytes.
+ * is) only if its size is a non-zero multiple of 512 bytes.  SOURCE
+ * may also be an NBD URI ("nbd://HOST/EXPORT", "nbd+unix:///?socket=
+ * PATH"): the export's bytes are read as the format they hold.
  */
 #include <config.h>
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,12 +35,44 @@ static const uint8_t disk_esp_guid[16] = {
 };
 
 bool
+vmc_pl_is_uri(const char *path)
+{
+    return strncmp(path, "nbd://", 6) == 0 ||
+        strncmp(path, "nbds://", 7) == 0 ||
+        strncmp(path, "nbd+unix://", 11) == 0 ||
+        strncmp(path, "nbds+unix://", 12) == 0;
+}
+
+struct vmc_image *
+vmc_pl_open_source(struct vmc_handle *h, const char *path,
+                   const char *format, unsigned flags)
+{
+    flags &= ~VMC_IMAGE_RDWR;
+    return vmc_pl_is_uri(path) ? vmc_image_open_uri(h, path, format, flags)
+                               : vmc_image_open(h, path, format, flags);
+}
+
+bool
 vmc_pl_disk_probe(struct vmc_handle *h, const char *source,
                   const char **format, bool any_format)
 {
     struct stat st;
     const char *f;
 
+    if (vmc_pl_is_uri(source)) {
+        struct vmc_image *img = vmc_image_open_uri(h, source, NULL, 0);
+
+        if (img == NULL) {
+            vmc_clear_error(h);
+            return false;
+        }
+        /* A static name, valid after the close. */
+        for (const char *const *v = vmc_image_formats(); *v; v++)
+            if (strcmp(*v, vmc_image_format(img)) == 0)
+                *format = *v;
+        vmc_image_close(img);
+        return true;
+    }
     if (stat(source, &st) == -1 || !S_ISREG(st.st_mode))
         return false;
     f = vmc_image_probe(h, source);
@@ -109,11 +144,13 @@ vmc_pl_disk_read(struct pipeline *p, const char *format)
     char real[PATH_MAX];
     struct vmc_image *b;
 
-    if (realpath(p->o.source, real) == NULL) {
+    if (vmc_pl_is_uri(p->o.source))
+        snprintf(real, sizeof real, "%s", p->o.source);
+    else if (realpath(p->o.source, real) == NULL) {
         vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %m", p->o.source);
         return NULL;
     }
-    img = vmc_image_open(h, real, format, p->o.image_flags & ~VMC_IMAGE_RDWR);
+    img = vmc_pl_open_source(h, real, format, p->o.image_flags);
     if (img == NULL)
         return NULL;
     vm = vmc_vm_new(h);

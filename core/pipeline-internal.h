@@ -116,6 +116,13 @@ struct vmc_vm *vmc_pl_disk_read(struct pipeline *p, const char *format);
 int vmc_pl_compare(struct vmc_image *src, struct vmc_image *dst,
                    unsigned threads, uint64_t *first_diff, uint64_t *bytes);
 
+/* Open a source disk read-only: PATH is a file, or an NBD URI
+ * ("nbd://...", "nbd+unix://...") opened with vmc_image_open_uri.
+ */
+struct vmc_image *vmc_pl_open_source(struct vmc_handle *h, const char *path,
+                                     const char *format, unsigned flags);
+bool vmc_pl_is_uri(const char *path);
+
 /* Small helpers. */
 double vmc_pl_now(void);
 void vmc_pl_json_str(struct json_object *o, const char *key, const char *s);

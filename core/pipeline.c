@@ -160,6 +160,7 @@ disk_one(struct disk_pool *dp, struct pl_disk *d)
     job.open_flags = p->o.image_flags;
     job.threads = p->o.threads;
     job.disk_index = (int) d->index;
+    job.src_is_uri = vmc_pl_is_uri(d->src_path);
     job.stats = &d->stats;
     if (vmc_disk_convert(p->h, &job) == -1) {
         disk_record_error(dp, d);
@@ -373,8 +374,8 @@ verify_disk(struct pipeline *p, struct pl_disk *d)
     vmc_job_init(&job, h, (int) d->index);
     prev = vmc_job_enter(&job);
     vmc_job_phase_start(h, "verify");
-    src = vmc_image_open(h, d->src_path, d->src_format,
-                         p->o.image_flags & ~VMC_IMAGE_RDWR);
+    src = vmc_pl_open_source(h, d->src_path, d->src_format,
+                             p->o.image_flags);
     if (src)
         dst = vmc_image_open(h, d->tmp_path, d->dst_format, 0);
     if (src && dst)

@@ -123,7 +123,10 @@ plan_choose_reader(struct pipeline *p, struct vmc_loaded_plugin **lp,
     *lp = NULL;
     if (from && strcmp(from, "disk") == 0) {
         if (!vmc_pl_disk_probe(h, src, disk_format, true)) {
-            if (stat(src, &st) == -1)
+            if (vmc_pl_is_uri(src))
+                vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: --from disk: "
+                               "cannot read a disk image there", src);
+            else if (stat(src, &st) == -1)
                 vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: %m", src);
             else
                 vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: --from disk: not "
@@ -425,8 +428,7 @@ plan_inspect_disk(struct pipeline *p, struct pl_disk *d,
     char id[32];
 
     snprintf(id, sizeof id, "disks[%zu]", d->index);
-    img = vmc_image_open(h, vd->path, vd->format,
-                         p->o.image_flags & ~VMC_IMAGE_RDWR);
+    img = vmc_pl_open_source(h, vd->path, vd->format, p->o.image_flags);
     if (img == NULL) {
         if (vmc_get_error_kind(h) == VMC_ERR_INTERRUPTED)
             return -1;

@@ -168,6 +168,23 @@ grep -q "nic 2 52:54:00:00:00:03: .* backup (kept)" "$tmp/stdout" ||
 grep -q "disk 2 (cdrom): .*not converted (empty drive)" "$tmp/stdout" ||
     { cat "$tmp/stdout"; fail "two: empty CD-ROM not shown"; }
 
+# A bare disk served over NBD (nbdkit, when installed).
+if command -v nbdkit >/dev/null 2>&1; then
+    nbdkit -U "$tmp/nbd.sock" -P "$tmp/nbd.pid" -r file "$tmp/src.qcow2"
+    stop_nbdkit() { kill "$(cat "$tmp/nbd.pid")" 2>/dev/null; }
+    cleanup_hooks+=(stop_nbdkit)
+    for i in $(seq 50); do [ -S "$tmp/nbd.sock" ] && break; sleep 0.1; done
+    "$V" convert "nbd+unix:///?socket=$tmp/nbd.sock" --to example \
+        -O "$tmp/out-nbd" --name nbd > "$tmp/stdout" 2> "$tmp/stderr" ||
+        fail "NBD source: $(cat "$tmp/stderr")"
+    qemu_img compare -q "$tmp/src.qcow2" "$tmp/out-nbd/nbd-disk1.qcow2" ||
+        fail "NBD source: the disk differs"
+    check_report "$tmp/out-nbd" nbd
+    stop_nbdkit
+else
+    echo "SKIP journey NBD -> example: nbdkit is not installed"
+fi
+
 # --machine-readable: JSON lines, progress with a rate, a result line.
 "$V" convert "$tmp/src.qcow2" --to example -O "$tmp/mr" --machine-readable \
     > "$tmp/mr.json" 2>/dev/null || fail "--machine-readable run"
