@@ -6,6 +6,7 @@
 #ifndef VMCONV_PIPELINE_INTERNAL_H
 #define VMCONV_PIPELINE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ extern vmc_guest_fix_fn vmc_pipeline_guest_fix;
 
 struct pipeline {
     struct vmc_handle *h;
+    pthread_mutex_t lock;                /* WARNINGS, from any thread */
     struct vmc_convert_options o;        /* the caller's, copied */
     const char *to;                      /* target plugin name */
     struct vmc_loaded_plugin *target;

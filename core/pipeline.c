@@ -111,9 +111,12 @@ pipeline_event(void *opaque, const struct vmc_event *ev)
 {
     struct pipeline *p = opaque;
 
-    if (ev->kind == VMC_EVENT_WARNING && ev->message)
+    if (ev->kind == VMC_EVENT_WARNING && ev->message) {
+        pthread_mutex_lock(&p->lock);
         json_object_array_add(p->warnings,
                               json_object_new_string(ev->message));
+        pthread_mutex_unlock(&p->lock);
+    }
     if (p->user_event_fn)
         p->user_event_fn(p->user_event_opaque, ev);
 }
@@ -642,6 +645,7 @@ pipeline_init(struct pipeline *p, struct vmc_handle *h,
         sizeof (void *);
 
     p->h = h;
+    pthread_mutex_init(&p->lock, NULL);
     if (opts == NULL || opts->_struct_size < v1) {
         vmc_error_kind(h, VMC_ERR_USAGE, "convert: struct "
                        "vmc_convert_options is smaller than its first "
@@ -746,7 +750,7 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
         return -1;
     }
     if (pipeline_init(p, h, opts) == -1) {
-        free(p);
+        pipeline_free(p);
         return -1;
     }
     pthread_mutex_lock(&h->lock);
@@ -852,6 +856,7 @@ pipeline_free(struct pipeline *p)
     json_object_put(p->stages);
     free(p->report_path);
     free(p->json_text);
+    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 

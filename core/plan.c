@@ -607,6 +607,37 @@ plan_disk_devices(struct pipeline *p)
     }
 }
 
+/* Drop the controllers of a bus the target does not have (their disks
+ * moved to another bus): the target would have to write them.
+ */
+static void
+plan_drop_controllers(struct pipeline *p)
+{
+    struct vmc_vm *t = p->tvm;
+    char what[64];
+    size_t i, j, n = 0;
+
+    if (p->caps == NULL)
+        return;
+    for (i = 0; i < t->nr_controllers; i++) {
+        struct vmc_controller *c = t->controllers[i];
+
+        if (c->bus == VMC_DISK_BUS_UNKNOWN ||
+            (p->caps->disk_buses & VMC_CAP(c->bus))) {
+            for (j = 0; j < t->nr_disks; j++)
+                if (t->disks[j]->controller_ref == (int) i)
+                    t->disks[j]->controller_ref = (int) n;
+            t->controllers[n++] = c;
+            continue;
+        }
+        snprintf(what, sizeof what, "controllers[%zu]", i);
+        plan_change(p, what, vmc_disk_bus_to_string(c->bus), "none",
+                    "the target has no such bus: its disks moved");
+        free(c);
+    }
+    t->nr_controllers = n;
+}
+
 static void
 plan_devices(struct pipeline *p)
 {
@@ -617,6 +648,7 @@ plan_devices(struct pipeline *p)
     int fw;
 
     plan_disk_devices(p);
+    plan_drop_controllers(p);
     for (i = 0; i < t->nr_nics; i++) {
         snprintf(what, sizeof what, "nics[%zu].model", i);
         t->nics[i]->model = (enum vmc_nic_model)
