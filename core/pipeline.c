@@ -617,7 +617,12 @@ run(struct pipeline *p)
     if (stage_end(p, &s, vmc_pl_plan(p), NULL) == -1)
         return -1;
     if (p->blocked) {
-        vmc_error_kind(h, p->block_kind, "%s", p->block_msg);
+        if (p->o.dry_run)
+            vmc_error_kind(h, p->block_kind, "%s", p->block_msg);
+        else
+            vmc_error_kind(h, p->block_kind, "%s; stopped before writing "
+                           "anything, the source was not touched",
+                           p->block_msg);
         return -1;
     }
     if (p->o.dry_run)

@@ -134,7 +134,7 @@ verify_worker(void *arg)
     if (ba == NULL || bb == NULL)
         verify_set(v, -1, 0);
     while (!atomic_load(&v->stop)) {
-        uint64_t off = atomic_fetch_add(&v->next, VERIFY_CHUNK), len, diff;
+        uint64_t off = atomic_fetch_add(&v->next, VERIFY_CHUNK), len, diff = 0;
         int r;
 
         if (off >= v->size)

@@ -34,7 +34,7 @@ rc=0
 "$V" convert "$tmp/src.raw" --to example -O "$mnt/out" -of raw \
     > "$tmp/out" 2> "$tmp/err" || rc=$?
 [ $rc -eq 3 ] || fail "plan: exit $rc, expected 3: $(cat "$tmp/err")"
-grep -q "^vmconv: $mnt: the conversion needs about [0-9]* MiB and the filesystem has [0-9]* MiB free\$" \
+grep -q "^vmconv: $mnt: the conversion needs about [0-9]* MiB and the filesystem has [0-9]* MiB free; stopped before writing anything, the source was not touched\$" \
     "$tmp/err" || fail "plan: message: $(cat "$tmp/err")"
 nothing_left "plan"
 

@@ -1,7 +1,7 @@
 /* The conversion pipeline through its API (vmc_convert): the options
  * struct's size, the stages' events in order, a dry run writing
  * nothing, the guest-fix stage's contract (what issue 16 plugs in),
- * cancellation, and the allocation names.
+ * two disks at once, cancellation, and the allocation names.
  */
 #include <config.h>
 
@@ -196,6 +196,33 @@ START_TEST(test_stages_and_guest_fix)
 }
 END_TEST
 
+/* Two disks converted at once (--jobs 2), both verified. */
+START_TEST(test_two_disks_at_once)
+{
+    struct vmc_convert_options o;
+    struct vmc_conversion *c = NULL;
+    char desc[160];
+    FILE *fp;
+
+    snprintf(desc, sizeof desc, "%s/two.vmconv-example", dir);
+    fp = fopen(desc, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "vmconv-example 1\nname = two\n"
+            "[disk]\nfile = in.raw\nformat = raw\n"
+            "[disk]\nfile = in.raw\nformat = raw\nbus = sata\n");
+    fclose(fp);
+    options(&o);
+    o.source = desc;
+    o.jobs = 2;
+    o.threads = 2;
+    ck_assert_int_eq(vmc_convert(h, &o, &c), 0);
+    ck_assert_ptr_nonnull(strstr(vmc_conversion_json(c, false),
+                                 "\"file\":\"two-disk2.qcow2\""));
+    vmc_conversion_free(c);
+    ck_assert_int_eq(entries(out), 4);   /* 2 disks, description, report */
+}
+END_TEST
+
 START_TEST(test_cancelled)
 {
     struct vmc_convert_options o;
@@ -232,6 +259,7 @@ pipeline_suite(void)
     tcase_add_test(tc, test_struct_size);
     tcase_add_test(tc, test_dry_run);
     tcase_add_test(tc, test_stages_and_guest_fix);
+    tcase_add_test(tc, test_two_disks_at_once);
     tcase_add_test(tc, test_cancelled);
     tcase_add_test(tc, test_allocation_names);
     suite_add_tcase(s, tc);
