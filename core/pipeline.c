@@ -738,6 +738,29 @@ pipeline_final_error(struct pipeline *p, bool committed)
         vmc_error_kind(h, k, "%s", msg ? msg : "failed");
 }
 
+/* The end of the document: results per disk, stages, risks, warnings
+ * and the outcome R of the conversion that began at T0.
+ */
+static void
+pipeline_result(struct pipeline *p, int r, double t0)
+{
+    struct json_object *res = json_object_new_object();
+    struct vmc_handle *h = p->h;
+
+    report_disks(p, vmc_pl_now() - t0);
+    json_object_object_add(p->doc, "stages", json_object_get(p->stages));
+    json_object_object_add(p->doc, "risks", json_object_get(p->risks));
+    json_object_object_add(p->doc, "warnings", json_object_get(p->warnings));
+    json_object_object_add(res, "ok", json_object_new_boolean(r == 0));
+    vmc_pl_json_str(res, "error", r == 0 ? NULL : vmc_get_error(h));
+    vmc_pl_json_str(res, "error-kind", r == 0 ? NULL :
+                    vmc_error_kind_name(vmc_get_error_kind(h)));
+    json_object_object_add(res, "seconds",
+                           json_object_new_double(vmc_pl_now() - t0));
+    vmc_pl_json_str(res, "outdir", p->committed ? p->outdir : NULL);
+    json_object_object_add(p->doc, "result", res);
+}
+
 int
 vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
             struct vmc_conversion **result)
@@ -778,22 +801,7 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
     if (r == -1)
         pipeline_final_error(p, committed);
 
-    report_disks(p, vmc_pl_now() - t0);
-    json_object_object_add(p->doc, "stages", json_object_get(p->stages));
-    json_object_object_add(p->doc, "risks", json_object_get(p->risks));
-    json_object_object_add(p->doc, "warnings", json_object_get(p->warnings));
-    {
-        struct json_object *res = json_object_new_object();
-
-        json_object_object_add(res, "ok", json_object_new_boolean(r == 0));
-        vmc_pl_json_str(res, "error", r == 0 ? NULL : vmc_get_error(h));
-        vmc_pl_json_str(res, "error-kind", r == 0 ? NULL :
-                        vmc_error_kind_name(vmc_get_error_kind(h)));
-        json_object_object_add(res, "seconds",
-                               json_object_new_double(vmc_pl_now() - t0));
-        vmc_pl_json_str(res, "outdir", committed ? p->outdir : NULL);
-        json_object_object_add(p->doc, "result", res);
-    }
+    pipeline_result(p, r, t0);
     if (committed)
         report_write(p, p->outdir);
 
