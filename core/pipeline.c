@@ -713,9 +713,12 @@ pipeline_check_target(struct pipeline *p)
     return 0;
 }
 
-/* The final message of a failure: what failed, what was kept. */
+/* The final message of a failure: what failed, what was kept.
+ * COMMITTED: OUTDIR is in place; WROTE: a temporary directory was made
+ * (and is removed by now).
+ */
 static void
-pipeline_final_error(struct pipeline *p, bool committed)
+pipeline_final_error(struct pipeline *p, bool committed, bool wrote)
 {
     struct vmc_handle *h = p->h;
     CLEANUP_FREE char *msg = strdup(vmc_get_error(h) ? vmc_get_error(h)
@@ -727,7 +730,7 @@ pipeline_final_error(struct pipeline *p, bool committed)
     if (committed)
         vmc_error_kind(h, k, "%s; the converted VM is in %s (the source "
                        "was not touched)", msg ? msg : "failed", p->outdir);
-    else if (p->out)
+    else if (wrote)
         vmc_error_kind(h, k, "%s; the partial output was removed, nothing "
                        "was written to %s, and the source was not touched",
                        msg ? msg : "failed", p->o.outdir);
@@ -767,7 +770,7 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
 {
     struct pipeline *p = calloc(1, sizeof *p);
     struct vmc_job job, *prev;
-    bool committed;
+    bool committed, wrote;
     double t0 = vmc_pl_now();
     int r;
 
@@ -797,9 +800,11 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
     vmc_job_finish(&job);
 
     committed = p->committed;
+    wrote = p->out != NULL;
     vmc_outdir_abort(p->out);       /* removes it unless committed */
+    p->out = NULL;
     if (r == -1)
-        pipeline_final_error(p, committed);
+        pipeline_final_error(p, committed, wrote);
 
     pipeline_result(p, r, t0);
     if (committed)
