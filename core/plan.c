@@ -224,6 +224,13 @@ vmc_pl_read_source(struct pipeline *p)
 
     if (plan_choose_reader(p, &lp, &disk_format) == -1)
         return -1;
+    if (lp == NULL && p->o.nr_read_params > 0) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: a bare disk image takes no "
+                       "source parameters (%s): --vm, -ic, --allow-running "
+                       "and -io are for plugins", p->o.source,
+                       p->o.read_params[0]);
+        return -1;
+    }
     if (lp) {
         ro.image_flags = p->o.image_flags;
         ro.workdir = p->o.tmpdir;

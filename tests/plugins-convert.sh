@@ -55,6 +55,10 @@ check_fail 2 "-O $tmp/full/x: exists and is not a directory" \
 check_fail 2 "-O $tmp/no/out: $tmp/no: No such file or directory" \
     "$VMCONV" convert "$sample" --to example -O "$tmp/no/out"
 
+truncate -s 1M "$tmp/disk.img"
+check_fail 2 "$tmp/disk.img: a bare disk image takes no source parameters (vm=web): --vm, -ic, --allow-running and -io are for plugins" \
+    "$VMCONV" convert "$tmp/disk.img" --to example --vm web -O "$out"
+
 # Sources: missing, recognised but not readable yet, not a VM at all.
 check_fail 1 "$tmp/missing.vmx: No such file or directory" \
     "$VMCONV" convert "$tmp/missing.vmx" --to example -O "$out"
