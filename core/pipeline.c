@@ -724,6 +724,7 @@ pipeline_final_error(struct pipeline *p, bool committed, bool wrote)
     CLEANUP_FREE char *msg = strdup(vmc_get_error(h) ? vmc_get_error(h)
                                                       : "failed");
     enum vmc_error_kind k = vmc_get_error_kind(h);
+    enum vmc_error_hint hint = vmc_get_error_hint(h);
 
     if (k == VMC_ERR_INTERRUPTED)
         msg = (free(msg), strdup("interrupted"));
@@ -739,6 +740,7 @@ pipeline_final_error(struct pipeline *p, bool committed, bool wrote)
                        "the source was not touched");
     else
         vmc_error_kind(h, k, "%s", msg ? msg : "failed");
+    vmc_set_error_hint(h, hint);
 }
 
 /* The end of the document: results per disk, stages, risks, warnings

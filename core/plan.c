@@ -353,6 +353,27 @@ plan_format(struct pipeline *p, const char **format)
     return 0;
 }
 
+/* Refuse unknown create options now, before anything is written (their
+ * values are checked when the disk is created).
+ */
+static int
+plan_check_options(struct pipeline *p, struct pl_disk *d)
+{
+    const struct vmc_format_ops *ops = vmc_format_lookup(d->dst_format);
+    struct vmc_opts *o;
+
+    if (d->create_options == NULL || ops == NULL)
+        return 0;
+    o = vmc_opts_parse(p->h, d->dst_format, d->create_options,
+                       ops->create_opts);
+    if (o == NULL) {
+        vmc_set_error_kind(p->h, VMC_ERR_USAGE);
+        return -1;
+    }
+    vmc_opts_free(o);
+    return 0;
+}
+
 /* The create options of one target disk: -o, and what -oa preallocated
  * needs of the format.
  */
@@ -386,7 +407,7 @@ plan_create_options(struct pipeline *p, struct pl_disk *d)
         vmc_error(h, "%m");
         return -1;
     }
-    return 0;
+    return plan_check_options(p, d);
 }
 
 /* ---- Disks -------------------------------------------------------- */

@@ -56,8 +56,13 @@ check_fail 2 "-O $tmp/no/out: $tmp/no: No such file or directory" \
     "$VMCONV" convert "$sample" --to example -O "$tmp/no/out"
 
 truncate -s 1M "$tmp/disk.img"
+check_fail 2 "qcow2: unknown option 'colour' (-o help lists the options of this format)" \
+    "$VMCONV" convert "$tmp/disk.img" --to example -o colour=red -O "$out"
 check_fail 2 "$tmp/disk.img: a bare disk image takes no source parameters (vm=web): --vm, -ic, --allow-running and -io are for plugins" \
     "$VMCONV" convert "$tmp/disk.img" --to example --vm web -O "$out"
+
+"$VMCONV" convert "$tmp/disk.img" --to example -of vmdk -o help -O "$out" |
+    grep -q "^  subformat " || fail "convert -o help"
 
 # Sources: missing, recognised but not readable yet, not a VM at all.
 check_fail 1 "$tmp/missing.vmx: No such file or directory" \

@@ -52,7 +52,8 @@ convert_usage(FILE *fp)
 "                           as for 'vmconv disk convert'\n"
 "Target disks:\n"
 "  -of FORMAT               disk format (default: the target's first)\n"
-"  -o KEY=VALUE[,...]       options of that format (repeatable)\n"
+"  -o KEY=VALUE[,...]       options of that format (repeatable; -o help\n"
+"                           lists them)\n"
 "  -oa sparse|preallocated  host allocation (default sparse)\n"
 "Target configuration:\n"
 "      --network SRC:DST    NICs on network SRC go to network DST; DST alone:\n"
@@ -366,6 +367,33 @@ parse_args(struct convert_args *a, int argc, char **argv)
 
 /* ---- Running ------------------------------------------------------ */
 
+/* -o help: the create options of the target disk format (-of, else the
+ * target's default).
+ */
+static int
+convert_options_help(struct vmc_handle *h, const struct convert_args *a)
+{
+    const char *fmt = a->o.disk_format, *to = a->o.to ? a->o.to : "kvm";
+    const struct vmc_target_caps *caps;
+    struct vmc_loaded_plugin *p;
+    char *help;
+
+    if (fmt == NULL) {
+        p = vmc_plugin_find(h, to);
+        caps = p ? vmc_plugin_target_caps(p) : NULL;
+        fmt = caps && caps->disk_formats && caps->disk_formats[0].format
+            ? caps->disk_formats[0].format : "qcow2";
+    }
+    help = vmc_image_create_help(strcmp(fmt, "vhd") == 0 ? "vpc" : fmt);
+    if (help == NULL) {
+        cli_errorf("convert: -of %s: not a disk format vmconv writes", fmt);
+        return EXIT_USAGE;
+    }
+    printf("Options of the %s format (-o KEY=VALUE,...):\n%s", fmt, help);
+    free(help);
+    return EXIT_OK;
+}
+
 static int
 convert_run(struct convert_args *a)
 {
@@ -380,6 +408,11 @@ convert_run(struct convert_args *a)
     vmc_set_event_handler(h, convert_print_event, &pr);
     if (cli_load_plugins(h) == -1) {
         code = cli_exit_for_error(h);
+        vmc_free(h);
+        return code;
+    }
+    if (a->disk_options && strcmp(a->disk_options, "help") == 0) {
+        code = convert_options_help(h, a);
         vmc_free(h);
         return code;
     }
