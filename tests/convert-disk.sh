@@ -6,10 +6,11 @@
 # the report must describe what was written; the source is untouched
 # and no temporary directory is left.
 #
-# Journeys: bare disk -> example now.  Targets whose plugin does not
-# write yet (kvm, vmware, hyperv) are listed as skipped journeys; when
-# they write, they run here with no change (add their configuration
-# check to check_config).
+# Journeys: a bare disk and an example VM to every target, the VMware
+# sample VM to every target, a bare disk over NBD.  A target whose
+# plugin does not write yet (hyperv today) is listed as a skipped
+# journey; once it writes, it runs here with no change (add its
+# configuration check to check_config).
 . "$srcdir/functions.sh"
 requires_qemu_img
 requires python3
@@ -39,7 +40,20 @@ check_config() {
             grep -qxF "file = $2/$3-disk1.${4:-qcow2}" "$f" ||
                 { cat "$f"; fail "$1: the disk is not named by its final path"; }
             ;;
-        *) grep -rqF "$2/$3-disk1" "$2" || fail "$1: the disk is not named" ;;
+        kvm)
+            local f=$2/$3.xml
+            grep -qF "<source file=\"$2/$3-disk1.${4:-qcow2}\"/>" "$f" ||
+                { cat "$f"; fail "$1: the disk is not named by its final path"; }
+            if command -v virt-xml-validate >/dev/null 2>&1; then
+                virt-xml-validate "$f" domain >/dev/null || fail "$1: $f is not valid"
+            fi
+            ;;
+        vmware)
+            local f=$2/$3.vmx
+            grep -qF "fileName = \"$3-disk1.${4:-vmdk}\"" "$f" ||
+                { cat "$f"; fail "$1: the disk is not named"; }
+            ;;
+        *) grep -rqF "$3-disk1" "$2" || fail "$1: the disk is not named" ;;
     esac
 }
 
@@ -76,7 +90,7 @@ journey() {
     "$V" convert "$src" --to "$to" -O "$out" --name "$name" "$@" \
         > "$tmp/stdout" 2> "$tmp/stderr" || rc=$?
     if [ $rc -ne 0 ] && grep -q "plugin: writing .* not implemented yet" "$tmp/stderr"; then
-        echo "SKIP journey $(basename "$src") -> $to: $(cat "$tmp/stderr")"
+        echo "SKIP journey $(basename "$src") -> $to: $(tail -n1 "$tmp/stderr")"
         [ $rc -eq 1 ] || fail "$to: not implemented: exit $rc, expected 1"
         [ ! -e "$out" ] || fail "$to: output left after a failure"
         return 1
@@ -167,6 +181,44 @@ grep -q "nic 2 52:54:00:00:00:03: .* backup (kept)" "$tmp/stdout" ||
     fail "two: kept NIC not shown"
 grep -q "disk 2 (cdrom): .*not converted (empty drive)" "$tmp/stdout" ||
     { cat "$tmp/stdout"; fail "two: empty CD-ROM not shown"; }
+
+# The same VM for KVM, when the kvm plugin writes: the mapped networks
+# and both disks in the domain.  (A network no option maps keeps its
+# name in the model; the kvm plugin connects such a foreign network to
+# 'default', with a warning.)
+if journey "$tmp/vm.vmconv-example" kvm two --network lan:prod \
+        --bridge dmz:br0; then
+    x=$tmp/out-kvm-two/two.xml
+    for l in '<source network="prod"/>' '<source bridge="br0"/>' \
+             "<source file=\"$tmp/out-kvm-two/two-disk1.qcow2\"/>" \
+             "<source file=\"$tmp/out-kvm-two/two-disk2.qcow2\"/>"; do
+        grep -qF "$l" "$x" || { cat "$x"; fail "kvm two: no $l"; }
+    done
+fi
+
+# The VMware sample VM (samples/vmware/demo.vmx and its VMDK) for every
+# target that writes, when the vmware plugin reads .vmx files.
+vmx=$top_srcdir/samples/vmware/demo.vmx
+if [ -f "$vmx" ]; then
+    fp_vmx=$(fingerprint "$vmx"); fp_vmdk=$(fingerprint "${vmx%.vmx}.vmdk")
+    # (not example: its format holds no multi-line description)
+    for to in kvm vmware; do
+        rc=0
+        "$V" convert "$vmx" --dry-run -O "$tmp/x" > /dev/null 2>&1 || rc=$?
+        if [ $rc -ne 0 ]; then
+            echo "SKIP journey demo.vmx -> $to: the vmware plugin does not read it"
+            break
+        fi
+        if journey "$vmx" "$to" demo; then
+            qemu_img compare -q "${vmx%.vmx}.vmdk" "$(ls "$tmp/out-$to-demo"/demo-disk1.*)" ||
+                fail "demo.vmx -> $to: the disk differs"
+            ext=$(ls "$tmp/out-$to-demo"/demo-disk1.*); ext=${ext##*.}
+            check_config "$to" "$tmp/out-$to-demo" demo "$ext"
+        fi
+    done
+    [ "$(fingerprint "$vmx")" = "$fp_vmx" ] || fail "demo.vmx modified"
+    [ "$(fingerprint "${vmx%.vmx}.vmdk")" = "$fp_vmdk" ] || fail "demo.vmdk modified"
+fi
 
 # A bare disk served over NBD (nbdkit, when installed).
 if command -v nbdkit >/dev/null 2>&1; then

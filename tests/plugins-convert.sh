@@ -67,9 +67,9 @@ check_fail 2 "$tmp/disk.img: a bare disk image takes no source parameters (vm=we
 # Sources: missing, recognised but not readable yet, not a VM at all.
 check_fail 1 "$tmp/missing.vmx: No such file or directory" \
     "$VMCONV" convert "$tmp/missing.vmx" --to example -O "$out"
-printf 'config.version = "8"\nvirtualHW.version = "19"\n' > "$tmp/a.vmx"
-check_fail 1 "$tmp/a.vmx: vmware plugin: reading .vmx is not implemented yet" \
-    "$VMCONV" convert "$tmp/a.vmx" --to example -O "$out"
+printf '\x14\x20\x28\x01rest of a vmcx header' > "$tmp/vm.vmcx"
+check_fail 1 "$tmp/vm.vmcx: hyperv plugin: reading .vmcx is not implemented yet" \
+    "$VMCONV" convert "$tmp/vm.vmcx" --to example -O "$out"
 printf 'just some text\n' > "$tmp/notes.txt"
 check_fail 1 "$tmp/notes.txt: no plugin recognises this source, and it is not a disk image vmconv reads (a raw image must be a non-empty multiple of 512 bytes; --from disk reads any file as one)" \
     "$VMCONV" convert "$tmp/notes.txt" --to example -O "$out"

@@ -43,7 +43,8 @@ convert_usage(FILE *fp)
 "  -O, --output OUTDIR      where the new VM goes\n"
 "      --name NAME          the new VM's name and file names\n"
 "      --vm NAME            the VM to read from a source holding several\n"
-"  -ic URI                  the source's URI (read parameter uri=URI)\n"
+"  -ic URI                  SOURCE is a domain at this libvirt URI (read\n"
+"                           parameter uri=URI; implies --from kvm)\n"
 "      --allow-running      read a running VM (read parameter allow-running=on)\n"
 "  -io KEY=VALUE            a parameter of the source plugin (repeatable)\n"
 "      --vcpus N, --memory SIZE, --firmware bios|uefi\n"
@@ -143,6 +144,7 @@ struct convert_args {
     struct strv networks, bridges, rparams, wparams;
     char *disk_options;          /* -o joined with ',' */
     bool json, machine;
+    bool ic;                     /* -ic given */
 };
 
 static int
@@ -263,7 +265,10 @@ parse_one(struct convert_args *a, int c, const char *arg)
     case OPT_BRIDGE: r = strv_add(&a->bridges, arg, false); break;
     case OPT_LIBVIRT_URI: o->libvirt_uri = arg; break;
     case OPT_VM: r = strv_addkv(&a->rparams, "vm", arg); break;
-    case OPT_IC: r = strv_addkv(&a->rparams, "uri", arg); break;
+    case OPT_IC:
+        r = strv_addkv(&a->rparams, "uri", arg);
+        a->ic = true;
+        break;
     case OPT_ALLOW_RUNNING:
         r = strv_add(&a->rparams, "allow-running=on", false);
         break;
@@ -353,6 +358,9 @@ parse_args(struct convert_args *a, int argc, char **argv)
         return -1;
     }
     a->o.source = argv[optind];
+    /* A domain of a libvirt connection: the kvm plugin reads those. */
+    if (a->ic && a->o.from == NULL)
+        a->o.from = "kvm";
     a->o.disk_options = a->disk_options;
     a->o.nr_networks = a->networks.n;
     a->o.networks = a->networks.v;

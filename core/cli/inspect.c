@@ -66,7 +66,7 @@ cmd_inspect(int argc, char **argv)
     params = calloc((size_t) argc + 1, sizeof *params);
     if (params == NULL) {
         cli_errorf("inspect: out of memory");
-        return EXIT_ERROR;
+        return EXIT_IO;
     }
     while ((c = getopt_long_only(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (c) {
@@ -76,7 +76,7 @@ cmd_inspect(int argc, char **argv)
                 ic_param = NULL;
                 cli_errorf("inspect: out of memory");
                 free(params);
-                return EXIT_ERROR;
+                return EXIT_IO;
             }
             break;
         case 'o':
