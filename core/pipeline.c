@@ -433,8 +433,12 @@ report_file(struct pipeline *p, struct json_object *files, const char *dir,
     if ((uint64_t) st.st_size <= REPORT_SHA_MAX &&
         vmc_digest_file(p->h, VMC_DIGEST_SHA256, path, hex) == 0)
         vmc_pl_json_str(o, "sha256", hex);
-    else
+    else {
+        /* Only the report lacks it: not a failure of the conversion. */
+        if ((uint64_t) st.st_size <= REPORT_SHA_MAX)
+            vmc_clear_error(p->h);
         json_object_object_add(o, "sha256", NULL);
+    }
     json_object_array_add(files, o);
 }
 
