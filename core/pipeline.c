@@ -572,12 +572,12 @@ run_write_stages(struct pipeline *p, struct vmc_guest_info **guest)
         if (stage_end(p, &s, stage_verify(p), NULL) == -1)
             return -1;
     }
+    json_object_object_add(p->doc, "files",
+                           report_files(p, vmc_outdir_tmpdir(p->out)));
     if (vmc_cancelled(p->h)) {
         vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
         return -1;
     }
-    json_object_object_add(p->doc, "files",
-                           report_files(p, vmc_outdir_tmpdir(p->out)));
     stage_begin(p, &s, "commit");
     if (stage_end(p, &s, vmc_outdir_commit(p->out), NULL) == -1)
         return -1;
