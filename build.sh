@@ -84,7 +84,8 @@ demo() {
 # The tests whose code runs on several threads at once: the copy
 # engine, the writers and the readers shared by workers.
 tsan_tests="test-copy-engine test-vpc-threads test-qcow2-write test-qcow2-compress
-    test-qcow2-read test-vmdk-write test-vhdx-write test-vhdx-diff test-disk-job"
+    test-qcow2-read test-vmdk-write test-vhdx-write test-vhdx-diff test-disk-job
+    test-pipeline"
 
 check() {
     say "make check"

@@ -12,13 +12,13 @@ dd if=/dev/zero of="$tmp/in.raw" bs=1M count=2 seek=20 conv=notrunc status=none
 printf 'end' | dd of="$tmp/in.raw" bs=1 seek=$((64 * 1024 * 1024 - 3)) conv=notrunc status=none
 before=$(fingerprint "$tmp/in.raw")
 
-# Usage errors exit 3.
+# Usage errors exit 2.
 rc=0; $V disk convert "$tmp/in.raw" "$tmp/x" 2>/dev/null || rc=$?
-[ $rc -eq 3 ] || fail "missing -O: exit $rc, expected 3"
+[ $rc -eq 2 ] || fail "missing -O: exit $rc, expected 2"
 rc=0; $V disk frobnicate 2>/dev/null || rc=$?
-[ $rc -eq 3 ] || fail "unknown subcommand: exit $rc, expected 3"
+[ $rc -eq 2 ] || fail "unknown subcommand: exit $rc, expected 2"
 rc=0; $V nosuchcommand 2>/dev/null || rc=$?
-[ $rc -eq 3 ] || fail "unknown command: exit $rc, expected 3"
+[ $rc -eq 2 ] || fail "unknown command: exit $rc, expected 2"
 for c in convert info compare check create map; do
     $V disk $c --help | grep -q "Usage: vmconv disk $c" || fail "disk $c --help"
 done
@@ -37,17 +37,17 @@ alloc=$(stat -c %b "$tmp/out.raw")
 cp "$tmp/out.raw" "$tmp/diff.raw"
 printf 'X' | dd of="$tmp/diff.raw" bs=1 seek=12345678 conv=notrunc status=none
 rc=0; out=$($V disk compare "$tmp/in.raw" "$tmp/diff.raw") || rc=$?
-[ $rc -eq 1 ] || fail "compare different: exit $rc, expected 1"
+[ $rc -eq 4 ] || fail "compare different: exit $rc, expected 4"
 echo "$out" | grep -q 'Content mismatch at offset 12345678!' || fail "offset: $out"
 # Errors are 2.
 rc=0; $V disk compare "$tmp/in.raw" "$tmp/missing.raw" 2>"$tmp/err" || rc=$?
-[ $rc -eq 2 ] || fail "compare missing file: exit $rc, expected 2"
+[ $rc -eq 1 ] || fail "compare missing file: exit $rc, expected 1"
 grep -q "missing.raw" "$tmp/err" || fail "error does not name the file"
 # Sizes: extra zeros are equal unless -s.
 cp "$tmp/in.raw" "$tmp/longer.raw"; truncate -s 65M "$tmp/longer.raw"
 $V -q disk compare "$tmp/in.raw" "$tmp/longer.raw" || fail "zero tail should compare equal"
 rc=0; $V disk compare -s "$tmp/in.raw" "$tmp/longer.raw" >/dev/null || rc=$?
-[ $rc -eq 1 ] || fail "compare -s sizes: exit $rc"
+[ $rc -eq 4 ] || fail "compare -s sizes: exit $rc"
 
 # The output may not be the source: refused, source untouched.
 rc=0; $V disk convert -O raw "$tmp/in.raw" "$tmp/in.raw" 2>"$tmp/err" || rc=$?
@@ -61,7 +61,7 @@ rc=0; $V disk convert -O raw "$tmp/in.raw" "$tmp/alias.raw" 2>/dev/null || rc=$?
 rc=0
 (ulimit -f 2048; trap '' XFSZ; exec $V disk convert -O raw "$tmp/in.raw" "$tmp/full.raw") \
     2>"$tmp/err" || rc=$?
-[ $rc -eq 2 ] || fail "full disk: exit $rc, expected 2: $(cat "$tmp/err")"
+[ $rc -eq 3 ] || fail "full disk: exit $rc, expected 3: $(cat "$tmp/err")"
 grep -q "full.raw" "$tmp/err" || fail "full disk message: $(cat "$tmp/err")"
 [ ! -e "$tmp/full.raw" ] || fail "partial output left behind"
 ls -a "$tmp" | grep -q vmconv- && fail "temporary file left behind"

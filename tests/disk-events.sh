@@ -35,7 +35,7 @@ PY
 rc=0
 $V disk convert --machine-readable -O raw "$tmp/missing.raw" "$tmp/x.raw" \
     > "$tmp/err.json" 2>/dev/null || rc=$?
-[ $rc -eq 2 ] || fail "missing source: exit $rc"
+[ $rc -eq 1 ] || fail "missing source: exit $rc"
 tail -n1 "$tmp/err.json" | python3 -c '
 import json, sys
 e = json.loads(sys.stdin.read())
@@ -66,7 +66,7 @@ for i in $(seq 100); do
 done
 kill -INT $pid
 rc=0; wait $pid || rc=$?
-[ $rc -eq 4 ] || fail "SIGINT: exit $rc, expected 4: $(cat "$tmp/int.json")"
+[ $rc -eq 5 ] || fail "SIGINT: exit $rc, expected 5: $(cat "$tmp/int.json")"
 tail -n1 "$tmp/int.json" | python3 -c '
 import json, sys
 e = json.loads(sys.stdin.read())

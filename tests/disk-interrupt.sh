@@ -1,6 +1,6 @@
 #!/bin/bash
 # Interrupting a conversion (SIGINT, SIGTERM) stops it promptly with exit
-# status 4 and leaves nothing behind: no output, no temporary file.
+# status 5 and leaves nothing behind: no output, no temporary file.
 . "$srcdir/functions.sh"
 V=$VMCONV
 
@@ -12,7 +12,7 @@ for sig in INT TERM; do
     sleep 1
     kill -$sig $pid
     rc=0; wait $pid || rc=$?
-    [ $rc -eq 4 ] || fail "SIG$sig: exit $rc, expected 4: $(cat "$tmp/err")"
+    [ $rc -eq 5 ] || fail "SIG$sig: exit $rc, expected 5: $(cat "$tmp/err")"
     grep -q cancelled "$tmp/err" || fail "SIG$sig: message: $(cat "$tmp/err")"
     [ ! -e "$tmp/out.qcow2" ] || fail "SIG$sig: output left behind"
     if ls -a "$tmp" | grep -q vmconv-; then fail "SIG$sig: temporary file left behind"; fi
@@ -23,7 +23,7 @@ done
 rc=0
 (ulimit -f 4096; trap '' XFSZ; exec $V disk convert -O qcow2 "$tmp/in.raw" "$tmp/full.qcow2") \
     2>"$tmp/err" || rc=$?
-[ $rc -eq 2 ] || fail "full disk: exit $rc, expected 2: $(cat "$tmp/err")"
+[ $rc -eq 3 ] || fail "full disk: exit $rc, expected 3: $(cat "$tmp/err")"
 grep -q "full.qcow2.*File too large" "$tmp/err" || fail "full disk message: $(cat "$tmp/err")"
 [ ! -e "$tmp/full.qcow2" ] || fail "full disk: partial output left behind"
 if ls -a "$tmp" | grep -q vmconv-; then fail "full disk: temporary file left behind"; fi

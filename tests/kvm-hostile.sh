@@ -1,6 +1,6 @@
 #!/bin/bash
 # Hostile and broken domain XML: each is one clear error naming the file
-# (and the line where there is one), exit 2, no crash, no hang, no file
+# (and the line where there is one), exit 1 (bad input), no crash, no hang, no file
 # or network access.
 . "$srcdir/functions.sh"
 
@@ -9,7 +9,7 @@ ok=$VMCONV_TEST_DATA/libvirt/libvirt-qemuxml2argv-q35-acpi-uefi.xml
 bad() {
     local f=$tmp/$1.xml rc=0
     timeout 20 "$VMCONV" inspect "$f" > "$tmp/out" 2>&1 || rc=$?
-    [ $rc -eq 2 ] || { cat "$tmp/out"; fail "$1: exit $rc, expected 2"; }
+    [ $rc -eq 1 ] || { cat "$tmp/out"; fail "$1: exit $rc, expected 1"; }
     [ "$(wc -l < "$tmp/out")" -eq 1 ] || { cat "$tmp/out"; fail "$1: not one line"; }
     # "vmconv: FILE: [line N: ]MESSAGE"
     grep -q "^vmconv: $f: \(line [0-9]*: \)\?" "$tmp/out" && grep -qF -- "$2" "$tmp/out" ||
@@ -107,7 +107,7 @@ echo '<network><name>x</name></network>' > "$tmp/network.xml"
 for f in network empty; do
     rc=0
     "$VMCONV" inspect --from kvm "$tmp/$f.xml" > "$tmp/out" 2>&1 || rc=$?
-    [ $rc -eq 2 ] || { cat "$tmp/out"; fail "$f: exit $rc"; }
+    [ $rc -eq 1 ] || { cat "$tmp/out"; fail "$f: exit $rc"; }
     grep -qxF "vmconv: $tmp/$f.xml: kvm plugin: not libvirt domain XML (its root element is not <domain>)" "$tmp/out" ||
         { cat "$tmp/out"; fail "$f: wrong message"; }
 done
@@ -115,6 +115,6 @@ done
 { echo "<domain type='kvm'><description>"; head -c 9000000 /dev/zero | tr '\0' 'a'; echo "</description></domain>"; } > "$tmp/big.xml"
 rc=0
 "$VMCONV" inspect --from kvm "$tmp/big.xml" > "$tmp/out" 2>&1 || rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] || { cat "$tmp/out"; fail "big: exit $rc"; }
+[ $rc -eq 1 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] || { cat "$tmp/out"; fail "big: exit $rc"; }
 grep -q "$tmp/big.xml" "$tmp/out" || { cat "$tmp/out"; fail "big: file not named"; }
 echo "every hostile domain refused with one error"

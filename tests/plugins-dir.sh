@@ -46,19 +46,19 @@ grep -q "^vmconv: plugin directory $tmp/missing: No such file or directory\$" \
     "$tmp/expect_fail.out" || fail "missing dir: wrong message"
 
 # A bad file beside a good plugin: refused by name, the good one loads,
-# exit status 2 -- also with --quiet.
+# exit status 1 (bad input) -- also with --quiet.
 mkdir "$tmp/mixed"
 ln -s "$all/vmconv-example.so" "$tmp/mixed/"
 echo "not a plugin" > "$tmp/mixed/vmconv-notes.so"
 rc=0
 "$VMCONV" --plugin-dir "$tmp/mixed" plugins > "$tmp/out" 2> "$tmp/err" || rc=$?
-[ $rc = 2 ] || fail "bad plugin: exit $rc, expected 2"
+[ $rc = 1 ] || fail "bad plugin: exit $rc, expected 1"
 grep -q "^vmconv: warning: $tmp/mixed/vmconv-notes.so: plugin refused: not an ELF shared object\$" \
     "$tmp/err" || { cat "$tmp/err"; fail "bad plugin: no refusal"; }
 grep -q '^example ' "$tmp/out" || fail "bad plugin stopped the good one"
 rc=0
 "$VMCONV" -q --plugin-dir "$tmp/mixed" plugins > "$tmp/out" 2> "$tmp/err" || rc=$?
-[ $rc = 2 ] || fail "bad plugin -q: exit $rc"
+[ $rc = 1 ] || fail "bad plugin -q: exit $rc"
 grep -q "^vmconv: $tmp/mixed/vmconv-notes.so: plugin refused: not an ELF shared object\$" \
     "$tmp/err" || fail "bad plugin -q: refusal not shown"
 # Other commands go on with a warning.

@@ -47,7 +47,7 @@ not_yet() {
     grep -qxF "vmconv: $1: $2 plugin: reading $3 is not implemented yet" \
         "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "inspect $1: wrong message"; }
     rc=0; "$VMCONV" inspect "$1" 2>/dev/null || rc=$?
-    [ $rc = 2 ] || fail "inspect $1: exit $rc, expected 2"
+    [ $rc = 1 ] || fail "inspect $1: exit $rc, expected 1"
 }
 printf '.encoding = "UTF-8"\r\nconfig.version = "8"\r\nvirtualHW.version = "19"\r\ndisplayName = "web01"\r\n' \
     > "$tmp/web01.vmx"
@@ -105,7 +105,7 @@ expect_fail "unknown plugin" "$VMCONV" inspect --from nope "$sample"
 grep -qxF "vmconv: inspect: --from nope: no such plugin ('vmconv plugins' lists them)" \
     "$tmp/expect_fail.out" || fail "--from nope: message"
 rc=0; "$VMCONV" inspect --from nope "$sample" 2>/dev/null || rc=$?
-[ $rc = 3 ] || fail "--from nope: exit $rc, expected 3"
+[ $rc = 2 ] || fail "--from nope: exit $rc, expected 2"
 printf 'vmconv-example 1\nname = x\nmemory = lots\n' > "$tmp/bad.vmconv-example"
 expect_fail "bad example" "$VMCONV" inspect "$tmp/bad.vmconv-example"
 grep -qxF "vmconv: $tmp/bad.vmconv-example: line 3: memory: 'lots' is not a size (a number, optionally followed by K, M, G, T or P)" \

@@ -12,15 +12,22 @@
 
 struct vmc_loaded_plugin;
 
-/* Exit codes (documented in vmconv(1)). */
+/* Exit codes, one per class of failure, the same for every
+ * subcommand (vmconv(1), EXIT STATUS).  cli_exit_for_error maps an
+ * error's kind to its class.
+ */
 enum {
     EXIT_OK = 0,
-    EXIT_DIFFERENT = 1,          /* disk compare: images differ;
-                                    disk convert --verify: the output
-                                    differs from the source */
-    EXIT_ERROR = 2,              /* the operation failed */
-    EXIT_USAGE = 3,              /* bad command line */
-    EXIT_CANCELLED = 4,          /* interrupted by a signal */
+    EXIT_BAD_INPUT = 1,          /* the input is unreadable, damaged or
+                                    unsupported (and errors of no
+                                    other class) */
+    EXIT_USAGE = 2,              /* bad command line or options */
+    EXIT_IO = 3,                 /* reading or writing failed, or the
+                                    target is full */
+    EXIT_VERIFY = 4,             /* the output read back differs from
+                                    the source; disk compare: the
+                                    images differ */
+    EXIT_CANCELLED = 5,          /* interrupted by a signal */
 };
 
 /* Options every subcommand accepts (set by main before dispatch). */
@@ -56,7 +63,7 @@ void cli_print_safe(FILE *fp, const char *s, int indent);
 void cli_catch_signals(struct vmc_handle *h);
 
 /* The exit status for the last error on H, by its kind (vmconv(1),
- * EXIT STATUS): interrupted 4, verification failed 1, any other 2.
+ * EXIT STATUS).
  */
 int cli_exit_for_error(struct vmc_handle *h);
 
@@ -64,6 +71,11 @@ int cli_exit_for_error(struct vmc_handle *h);
  * vmconv(1)).
  */
 void cli_print_event_json(FILE *fp, const struct vmc_event *ev);
+/* The same, with "rate" (bytes a second) in progress lines when RATE
+ * is not negative.
+ */
+void cli_print_event_json_rate(FILE *fp, const struct vmc_event *ev,
+                               double rate);
 
 /* Load the plugins (from --plugin-dir, $VMCONV_PLUGIN_DIR or the
  * default).  Refused plugins were reported as warnings by the library.

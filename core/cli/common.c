@@ -87,13 +87,19 @@ cli_exit_for_error(struct vmc_handle *h)
 {
     switch (vmc_get_error_kind(h)) {
     case VMC_ERR_NONE:
-        return EXIT_OK;
+        /* A failure reported without an error on H. */
+        return EXIT_BAD_INPUT;
+    case VMC_ERR_USAGE:
+        return EXIT_USAGE;
+    case VMC_ERR_IO:
+    case VMC_ERR_NO_SPACE:
+        return EXIT_IO;
+    case VMC_ERR_VERIFY:
+        return EXIT_VERIFY;
     case VMC_ERR_INTERRUPTED:
         return EXIT_CANCELLED;
-    case VMC_ERR_VERIFY:
-        return EXIT_DIFFERENT;
-    default:
-        return EXIT_ERROR;
+    default:                    /* bad input, unsupported, other */
+        return EXIT_BAD_INPUT;
     }
 }
 
@@ -109,6 +115,12 @@ static const char *const event_names[VMC_EVENT_LAST] = {
 
 void
 cli_print_event_json(FILE *fp, const struct vmc_event *ev)
+{
+    cli_print_event_json_rate(fp, ev, -1);
+}
+
+void
+cli_print_event_json_rate(FILE *fp, const struct vmc_event *ev, double rate)
 {
     struct json_object *o = json_object_new_object();
 
@@ -132,6 +144,9 @@ cli_print_event_json(FILE *fp, const struct vmc_event *ev)
                                json_object_new_double(pct));
         json_object_object_add(o, "skipped",
                                json_object_new_int64((int64_t) ev->skipped));
+        if (rate >= 0)
+            json_object_object_add(o, "rate",
+                                   json_object_new_int64((int64_t) rate));
     }
     if (ev->message)
         json_object_object_add(o, "message",

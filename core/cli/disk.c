@@ -228,7 +228,7 @@ disk_info(int argc, char **argv)
     struct vmc_handle *h;
     struct vmc_image *img;
     char *text;
-    int c;
+    int c, r;
 
     while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
         switch (c) {
@@ -257,15 +257,17 @@ disk_info(int argc, char **argv)
                       open_flags(outside, ignore_parent));
     if (img == NULL) {
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         vmc_free(h);
-        return EXIT_ERROR;
+        return r;
     }
     text = vmc_image_info_json(img);
     if (text == NULL) {
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         vmc_image_close(img);
         vmc_free(h);
-        return EXIT_ERROR;
+        return r;
     }
     if (json)
         printf("%s\n", text);
@@ -541,8 +543,8 @@ disk_compare_usage(FILE *fp)
             "Usage: vmconv disk compare [-f FMT] [-F FMT] [-s] [-p] A B\n"
             "\n"
             "Compare the guest-visible contents of two images of any formats.\n"
-            "Exit status: 0 identical, 1 different (the first differing\n"
-            "offset is printed), 2 or more: error.\n"
+            "Exit status: 0 identical, 4 different (the first differing\n"
+            "offset is printed), others as in vmconv(1).\n"
             "\n"
             "  -f FMT        format of A (default: probe)\n"
             "  -F FMT        format of B (default: probe)\n"
@@ -569,7 +571,7 @@ disk_compare(int argc, char **argv)
     struct vmc_handle *h;
     struct vmc_image *a = NULL, *b = NULL;
     uint64_t diff = 0;
-    int c, r = EXIT_ERROR, cmp;
+    int c, r = EXIT_BAD_INPUT, cmp;
 
     while ((c = getopt_long(argc, argv, "f:F:sph", lo, NULL)) != -1) {
         switch (c) {
@@ -595,12 +597,13 @@ disk_compare(int argc, char **argv)
                         open_flags(outside, ignore_parent));
     if (a == NULL || b == NULL) {
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         goto out;
     }
     if (strict && vmc_image_size(a) != vmc_image_size(b)) {
         printf("Image size mismatch: %" PRIu64 " != %" PRIu64 "\n",
                vmc_image_size(a), vmc_image_size(b));
-        r = EXIT_DIFFERENT;
+        r = EXIT_VERIFY;
         goto out;
     }
     prog.start = now_seconds();
@@ -609,10 +612,10 @@ disk_compare(int argc, char **argv)
     vmc_set_progress_handler(h, NULL, NULL);
     if (cmp == -1) {
         cli_print_error(h);
-        r = vmc_cancelled(h) ? EXIT_CANCELLED : EXIT_ERROR;
+        r = cli_exit_for_error(h);
     } else if (cmp == 1) {
         printf("Content mismatch at offset %" PRIu64 "!\n", diff);
-        r = EXIT_DIFFERENT;
+        r = EXIT_VERIFY;
     } else {
         if (!cli.quiet)
             printf("Images are identical.\n");
@@ -750,7 +753,7 @@ disk_create(int argc, char **argv)
     struct vmc_handle *h;
     struct vmc_image *img;
     uint64_t size;
-    int c;
+    int c, r;
 
     while ((c = getopt_long(argc, argv, "f:o:h", lo, NULL)) != -1) {
         switch (c) {
@@ -788,9 +791,10 @@ disk_create(int argc, char **argv)
     img = vmc_image_create(h, argv[optind], fmt, size, options);
     if (img == NULL || vmc_image_commit(img) == -1) {
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         vmc_image_close(img);
         vmc_free(h);
-        return EXIT_ERROR;
+        return r;
     }
     vmc_image_close(img);
     vmc_free(h);
@@ -814,7 +818,7 @@ disk_map(int argc, char **argv)
     struct vmc_handle *h;
     struct vmc_image *img;
     uint64_t off = 0, size;
-    int c;
+    int c, r;
 
     while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
         switch (c) {
@@ -838,8 +842,9 @@ disk_map(int argc, char **argv)
     img = open_source(h, argv[optind], fmt, 0);
     if (img == NULL) {
         cli_print_error(h);
+        r = cli_exit_for_error(h);
         vmc_free(h);
-        return EXIT_ERROR;
+        return r;
     }
     size = vmc_image_size(img);
     if (json)
@@ -850,9 +855,10 @@ disk_map(int argc, char **argv)
 
         if (vmc_image_block_status(img, off, size - off, &t, &run) == -1) {
             cli_print_error(h);
+            r = cli_exit_for_error(h);
             vmc_image_close(img);
             vmc_free(h);
-            return EXIT_ERROR;
+            return r;
         }
         if (json)
             printf("%s\n{ \"start\": %" PRIu64 ", \"length\": %" PRIu64

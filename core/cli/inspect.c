@@ -58,7 +58,7 @@ cmd_inspect(int argc, char **argv)
     struct vmc_vm *vm;
     bool json = false;
     char *text;
-    int c, code = EXIT_ERROR;
+    int c, code = EXIT_BAD_INPUT;
 
     /* getopt_long_only: -ic and -io are long options with one dash, as
      * virt-v2v spells them.
@@ -66,7 +66,7 @@ cmd_inspect(int argc, char **argv)
     params = calloc((size_t) argc + 1, sizeof *params);
     if (params == NULL) {
         cli_errorf("inspect: out of memory");
-        return EXIT_ERROR;
+        return EXIT_IO;
     }
     while ((c = getopt_long_only(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (c) {
@@ -76,7 +76,7 @@ cmd_inspect(int argc, char **argv)
                 ic_param = NULL;
                 cli_errorf("inspect: out of memory");
                 free(params);
-                return EXIT_ERROR;
+                return EXIT_IO;
             }
             break;
         case 'o':
@@ -140,14 +140,14 @@ cmd_inspect(int argc, char **argv)
     }
     if (vm == NULL) {
         cli_print_error(h);
-        code = EXIT_ERROR;
+        code = cli_exit_for_error(h);
         goto out;
     }
     if (json) {
         text = vmc_vm_to_json(vm);
         if (text == NULL) {
             cli_print_error(h);
-            code = EXIT_ERROR;
+            code = cli_exit_for_error(h);
         }
         else {
             fputs(text, stdout);
@@ -166,7 +166,7 @@ cmd_inspect(int argc, char **argv)
     free(params);
     if (code == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout))) {
         cli_errorf("inspect: write error on standard output");
-        code = EXIT_ERROR;
+        code = EXIT_IO;
     }
     return code;
 }

@@ -114,7 +114,7 @@ cli_handle(void)
 
     if (h == NULL) {
         perror("vmconv");
-        exit(EXIT_ERROR);
+        exit(EXIT_IO);
     }
     vmc_set_log_handler(h, cli_log, NULL);
     vmc_set_verbose(h, cli.verbose);

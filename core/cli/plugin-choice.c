@@ -43,7 +43,7 @@ cli_source_plugin(struct vmc_handle *h, const char *cmd, const char *source,
     p = vmc_plugin_for_source(h, source);
     if (p == NULL) {
         cli_print_error(h);
-        *exit_code = EXIT_ERROR;
+        *exit_code = cli_exit_for_error(h);
     }
     return p;
 }

@@ -344,8 +344,9 @@ cmd_plugins(int argc, char **argv)
 
     h = cli_handle();
     if (cli_load_plugins(h) == -1) {
+        r = cli_exit_for_error(h);
         vmc_free(h);
-        return EXIT_ERROR;
+        return r;
     }
     if (help) {
         r = plugins_print_help(h, argv[optind]);
@@ -361,7 +362,8 @@ cmd_plugins(int argc, char **argv)
         for (i = 0; i < refused; i++)
             cli_errorf("%s", vmc_plugins_refused(h, i));
     vmc_free(h);
+    /* A file that is not a valid plugin is bad input. */
     if (r == -1 || refused > 0)
-        return EXIT_ERROR;
+        return EXIT_BAD_INPUT;
     return EXIT_OK;
 }

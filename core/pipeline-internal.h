@@ -1,0 +1,133 @@
+/* libvmconv internals: the conversion pipeline's state, shared by
+ * core/pipeline.c (the stages), core/plan.c (the plan), core/verify.c
+ * (reading target disks back) and core/disk-source.c (a bare disk
+ * image as a source).  Not installed.
+ */
+#ifndef VMCONV_PIPELINE_INTERNAL_H
+#define VMCONV_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include <vmconv/convert.h>
+#include <vmconv/pipeline.h>
+#include <vmconv/plugin.h>
+
+/* One drive of the source VM and what the plan does with it. */
+struct pl_disk {
+    size_t index;                /* in vm->disks */
+    bool convert;                /* an image to convert */
+    const char *skip_why;        /* else why not (static) */
+    char *src_path;
+    char *src_format;            /* probed */
+    uint64_t virtual_size;
+    uint64_t allocated;          /* host bytes of the chain's files */
+    uint64_t data;               /* guest bytes holding data (block status) */
+    struct json_object *chain;   /* [{path, format}], top first */
+    char *file;                  /* target file name ("web01-disk1.qcow2") */
+    char *tmp_path;              /* inside the temporary directory */
+    char *final_path;            /* inside OUTDIR */
+    const char *dst_format;      /* static (from caps or options) */
+    char *create_options;
+    uint64_t need;               /* host bytes the target will take */
+    /* Results. */
+    bool copied;
+    struct vmc_disk_stats stats;
+    uint64_t written;            /* host bytes of the target file(s) */
+    char *sha256;                /* of the target file (raw targets) */
+    bool verified;
+    double verify_seconds;
+    uint64_t verify_bytes;       /* bytes read back (both sides) */
+    char *error;                 /* its failure, if it failed */
+    enum vmc_error_kind error_kind;
+};
+
+/* The guest-fix stage (guest conversion, issue 16, fills it): inspect
+ * and fix the guest on the converted disks (TMP_PATHS, one per disk of
+ * VM, NULL for a drive without an image), adapt VM (the target model),
+ * append each change made to CHANGES (JSON strings), and set *GUEST
+ * (or leave it NULL).  Returns 0, or -1 with an error set on H.  NULL
+ * while guest conversion is not implemented.
+ */
+typedef int (*vmc_guest_fix_fn)(struct vmc_handle *h, struct vmc_vm *vm,
+                                const char *const *tmp_paths,
+                                struct json_object *changes,
+                                struct vmc_guest_info **guest);
+extern vmc_guest_fix_fn vmc_pipeline_guest_fix;
+
+struct pipeline {
+    struct vmc_handle *h;
+    pthread_mutex_t lock;                /* WARNINGS, from any thread */
+    struct vmc_convert_options o;        /* the caller's, copied */
+    const char *to;                      /* target plugin name */
+    struct vmc_loaded_plugin *target;
+    const struct vmc_target_caps *caps;  /* NULL if it declares none */
+    const char *source_kind;             /* plugin name or "disk" */
+    struct vmc_vm *vm;                   /* the source, as read */
+    struct vmc_vm *tvm;                  /* the target model */
+    char *name;
+    char *outdir;                        /* absolute */
+    size_t nr_disks;
+    struct pl_disk *disks;               /* one per vm->disks */
+    const char **tmp_paths;              /* per disk, NULL if none */
+    const char **final_paths;
+    struct vmc_outdir *out;
+    bool committed;                      /* OUTDIR is in place */
+    bool blocked;                        /* a risk stops the conversion */
+    enum vmc_error_kind block_kind;
+    char *block_msg;
+    /* The document (vmconv-convert/1). */
+    struct json_object *doc;
+    struct json_object *risks;           /* array */
+    struct json_object *warnings;        /* array of strings */
+    struct json_object *devices;         /* array: device changes */
+    struct json_object *guest_changes;   /* array of strings */
+    struct json_object *stages;          /* array */
+    char *report_path;
+    char *json_text;
+    /* The caller's event handler, called after ours. */
+    vmc_event_fn user_event_fn;
+    void *user_event_opaque;
+};
+
+/* plan.c */
+int vmc_pl_read_source(struct pipeline *p);
+int vmc_pl_plan(struct pipeline *p);
+/* Add a risk: SEVERITY "error" stops the conversion (the first one's
+ * KIND and message become the error), "warning" does not.
+ */
+void vmc_pl_risk(struct pipeline *p, const char *severity,
+                 enum vmc_error_kind kind, const char *id,
+                 const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* disk-source.c: a bare disk image as a one-disk VM.  *FORMAT is set
+ * to the probed format on success.
+ */
+bool vmc_pl_disk_probe(struct vmc_handle *h, const char *source,
+                       const char **format, bool any_format);
+struct vmc_vm *vmc_pl_disk_read(struct pipeline *p, const char *format);
+
+/* verify.c: compare the guest-visible contents of SRC and DST with
+ * THREADS workers.  Returns 0 (same), 1 (different, *FIRST_DIFF set)
+ * or -1 with an error set.  Adds the bytes read to *BYTES.
+ */
+int vmc_pl_compare(struct vmc_image *src, struct vmc_image *dst,
+                   unsigned threads, uint64_t *first_diff, uint64_t *bytes);
+
+/* Open a source disk read-only: PATH is a file, or an NBD URI
+ * ("nbd://...", "nbd+unix://...") opened with vmc_image_open_uri.
+ */
+struct vmc_image *vmc_pl_open_source(struct vmc_handle *h, const char *path,
+                                     const char *format, unsigned flags);
+bool vmc_pl_is_uri(const char *path);
+
+/* Small helpers. */
+double vmc_pl_now(void);
+void vmc_pl_json_str(struct json_object *o, const char *key, const char *s);
+void vmc_pl_json_u64(struct json_object *o, const char *key, uint64_t v);
+
+#endif /* VMCONV_PIPELINE_INTERNAL_H */
