@@ -575,26 +575,91 @@ plan_change(struct pipeline *p, const char *what, const char *from,
     json_object_array_add(p->devices, c);
 }
 
-/* Choose V if the target's MASK has it, else DEF; record a change. */
-static int
-plan_pick(struct pipeline *p, const char *what, int v, uint64_t mask,
-          int def, const char *(*name)(int))
-{
-    if (p->caps == NULL || (v != 0 && (mask & VMC_CAP(v))))
-        return v;
-    if (v == def)
-        return v;
-    plan_change(p, what, name(v), name(def),
-                v == 0 ? "unknown in the source: the target's default"
-                       : "the target has no such device: its default");
-    return def;
-}
-
 static const char *pl_bus(int v) { return vmc_disk_bus_to_string(v); }
 static const char *pl_ctrl(int v) { return vmc_controller_model_to_string(v); }
 static const char *pl_nic(int v) { return vmc_nic_model_to_string(v); }
 static const char *pl_video(int v) { return vmc_video_model_to_string(v); }
 static const char *pl_fw(int v) { return vmc_firmware_to_string(v); }
+
+/* Without the guest fix nobody has looked for paravirtual drivers in
+ * the guest (virtio, VMware pvscsi/vmxnet, Hyper-V synthetic devices),
+ * so a device the target lacks is replaced by an emulated one that
+ * every guest of the last fifteen years drives with what it has (AHCI,
+ * IDE, the LSI and BusLogic HBAs, Intel and Realtek NICs): a guest
+ * that boots and then gets its drivers, rather than a faster device it
+ * cannot use.  The lists are in order of preference.
+ */
+static const int pl_emulated_scsi[] = {
+    VMC_CONTROLLER_MODEL_LSILOGIC, VMC_CONTROLLER_MODEL_LSISAS1068,
+    VMC_CONTROLLER_MODEL_BUSLOGIC, -1
+};
+static const int pl_emulated_buses[] = {
+    VMC_DISK_BUS_SATA, VMC_DISK_BUS_IDE, -1
+};
+static const int pl_emulated_nics[] = {
+    VMC_NIC_MODEL_E1000E, VMC_NIC_MODEL_E1000, VMC_NIC_MODEL_RTL8139,
+    VMC_NIC_MODEL_PCNET, -1
+};
+
+/* True when the guest's drivers were not checked: choose emulated
+ * devices.
+ */
+static bool
+plan_emulated_only(const struct pipeline *p)
+{
+    return p->o.no_guest_fix || vmc_pipeline_guest_fix == NULL;
+}
+
+/* The first value of LIST the target's MASK has, or -1. */
+static int
+plan_first_in(const int *list, uint64_t mask)
+{
+    size_t i;
+
+    for (i = 0; list[i] != -1; i++)
+        if (mask & VMC_CAP(list[i]))
+            return list[i];
+    return -1;
+}
+
+/* The replacement for a device the target lacks: an emulated one from
+ * LIST when the guest's drivers are unknown and the target has one,
+ * else the target's default DEF.
+ */
+static int
+plan_fallback(const struct pipeline *p, const int *list, uint64_t mask,
+              int def, bool *emulated)
+{
+    int e;
+
+    *emulated = false;
+    if (plan_emulated_only(p) && (e = plan_first_in(list, mask)) != -1) {
+        *emulated = true;
+        return e;
+    }
+    return def;
+}
+
+/* Choose V if the target's MASK has it, else FALLBACK (EMULATED: one
+ * picked by plan_fallback from an emulated list, not the target's
+ * default); record a change.
+ */
+static int
+plan_pick(struct pipeline *p, const char *what, int v, uint64_t mask,
+          int fallback, bool emulated, const char *(*name)(int))
+{
+    if (p->caps == NULL || (v != 0 && (mask & VMC_CAP(v))))
+        return v;
+    if (v == fallback)
+        return v;
+    plan_change(p, what, name(v), name(fallback),
+                v == 0 ? "unknown in the source: the target's default"
+                : emulated
+                ? "the target has no such device: an emulated one the "
+                  "guest has drivers for"
+                : "the target has no such device: its default");
+    return fallback;
+}
 
 static void
 plan_disk_devices(struct pipeline *p)
@@ -606,14 +671,44 @@ plan_disk_devices(struct pipeline *p)
 
     for (i = 0; i < t->nr_controllers; i++) {
         struct vmc_controller *ct = t->controllers[i];
-        int m;
+        bool emulated;
+        int m, bus, fb;
 
-        if (ct->model == VMC_CONTROLLER_MODEL_UNKNOWN || c == NULL)
+        if (ct->model == VMC_CONTROLLER_MODEL_UNKNOWN || c == NULL ||
+            (c->controller_models & VMC_CAP(ct->model)))
             continue;
         snprintf(what, sizeof what, "controllers[%zu].model", i);
-        m = plan_pick(p, what, ct->model, c->controller_models,
-                      ct->bus == VMC_DISK_BUS_SCSI
-                      ? (int) c->default_scsi_controller : 0, pl_ctrl);
+        if (ct->bus == VMC_DISK_BUS_SCSI && plan_emulated_only(p) &&
+            plan_first_in(pl_emulated_scsi, c->controller_models) == -1 &&
+            (bus = plan_first_in(pl_emulated_buses, c->disk_buses)) != -1) {
+            /* No SCSI HBA the guest surely drives: its disks move to an
+             * emulated bus, and the emptied controller goes.
+             */
+            plan_change(p, what, pl_ctrl(ct->model), "none",
+                        "the target has no such SCSI controller nor an "
+                        "emulated one: its disks move to an emulated bus "
+                        "the guest has drivers for");
+            for (j = 0; j < t->nr_disks; j++) {
+                struct vmc_disk *d = t->disks[j];
+
+                if (d->controller_ref != (int) i)
+                    continue;
+                snprintf(what, sizeof what, "disks[%zu].bus", j);
+                plan_change(p, what, pl_bus(d->bus), pl_bus(bus),
+                            "its controller is not on the target");
+                d->bus = (enum vmc_disk_bus) bus;
+                d->controller = d->unit = d->controller_ref = -1;
+                d->controller_model = VMC_CONTROLLER_MODEL_UNKNOWN;
+            }
+            ct->bus = VMC_DISK_BUS_LAST;   /* dropped below, silently */
+            continue;
+        }
+        fb = ct->bus == VMC_DISK_BUS_SCSI
+             ? plan_fallback(p, pl_emulated_scsi, c->controller_models,
+                             (int) c->default_scsi_controller, &emulated)
+             : (emulated = false, 0);
+        m = plan_pick(p, what, ct->model, c->controller_models, fb,
+                      emulated, pl_ctrl);
         ct->model = (enum vmc_controller_model) m;
         for (j = 0; j < t->nr_disks; j++)
             if (t->disks[j]->controller_ref == (int) i)
@@ -621,11 +716,15 @@ plan_disk_devices(struct pipeline *p)
     }
     for (i = 0; i < t->nr_disks; i++) {
         struct vmc_disk *d = t->disks[i];
-        int b;
+        bool emulated = false;
+        int b, fb = 0;
 
         snprintf(what, sizeof what, "disks[%zu].bus", i);
-        b = plan_pick(p, what, d->bus, c ? c->disk_buses : 0,
-                      c ? (int) c->default_disk_bus : 0, pl_bus);
+        if (c != NULL)
+            fb = plan_fallback(p, pl_emulated_buses, c->disk_buses,
+                               (int) c->default_disk_bus, &emulated);
+        b = plan_pick(p, what, d->bus, c ? c->disk_buses : 0, fb, emulated,
+                      pl_bus);
         if (b != (int) d->bus) {
             /* Its old address means nothing on the new bus. */
             d->bus = (enum vmc_disk_bus) b;
@@ -651,16 +750,19 @@ plan_drop_controllers(struct pipeline *p)
         struct vmc_controller *c = t->controllers[i];
 
         if (c->bus == VMC_DISK_BUS_UNKNOWN ||
-            (p->caps->disk_buses & VMC_CAP(c->bus))) {
+            (c->bus != VMC_DISK_BUS_LAST &&
+             (p->caps->disk_buses & VMC_CAP(c->bus)))) {
             for (j = 0; j < t->nr_disks; j++)
                 if (t->disks[j]->controller_ref == (int) i)
                     t->disks[j]->controller_ref = (int) n;
             t->controllers[n++] = c;
             continue;
         }
-        snprintf(what, sizeof what, "controllers[%zu]", i);
-        plan_change(p, what, vmc_disk_bus_to_string(c->bus), "none",
-                    "the target has no such bus: its disks moved");
+        if (c->bus != VMC_DISK_BUS_LAST) {
+            snprintf(what, sizeof what, "controllers[%zu]", i);
+            plan_change(p, what, vmc_disk_bus_to_string(c->bus), "none",
+                        "the target has no such bus: its disks moved");
+        }
         free(c);
     }
     t->nr_controllers = n;
@@ -678,17 +780,23 @@ plan_devices(struct pipeline *p)
     plan_disk_devices(p);
     plan_drop_controllers(p);
     for (i = 0; i < t->nr_nics; i++) {
+        bool emulated = false;
+        int fb = 0;
+
         snprintf(what, sizeof what, "nics[%zu].model", i);
+        if (c != NULL)
+            fb = plan_fallback(p, pl_emulated_nics, c->nic_models,
+                               (int) c->default_nic_model, &emulated);
         t->nics[i]->model = (enum vmc_nic_model)
             plan_pick(p, what, t->nics[i]->model, c ? c->nic_models : 0,
-                      c ? (int) c->default_nic_model : 0, pl_nic);
+                      fb, emulated, pl_nic);
     }
     if (t->video != VMC_VIDEO_MODEL_NONE)
         t->video = (enum vmc_video_model)
             plan_pick(p, "video", t->video, c ? c->video_models : 0,
-                      c ? (int) c->default_video_model : 0, pl_video);
+                      c ? (int) c->default_video_model : 0, false, pl_video);
     fw = plan_pick(p, "firmware", t->firmware, c ? c->firmware : 0,
-                   c ? (int) c->default_firmware : 0, pl_fw);
+                   c ? (int) c->default_firmware : 0, false, pl_fw);
     if (fw != (int) t->firmware && t->firmware != VMC_FIRMWARE_UNKNOWN)
         vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "firmware",
                     "the %s target has no %s firmware: the guest may not "

@@ -1,12 +1,14 @@
 # vmconv convert: the conversion pipeline end to end.
 TESTS += \
 	convert-disk.sh \
+	convert-devices.sh \
 	convert-dry-run.sh \
 	convert-interrupt.sh \
 	convert-full.sh \
 	convert-verify.sh
 EXTRA_DIST += \
 	convert-disk.sh \
+	convert-devices.sh \
 	convert-dry-run.sh \
 	convert-interrupt.sh \
 	convert-full.sh \
