@@ -6,6 +6,6 @@
 check_PROGRAMS += kvm-write-vm
 kvm_write_vm_SOURCES = kvm-write-vm.c
 
-TESTS += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh
-EXTRA_DIST += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh \
+TESTS += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh convert-boot.sh
+EXTRA_DIST += kvm-read.sh kvm-write.sh kvm-hostile.sh kvm-libvirtd.sh convert-boot.sh libvirtd-functions.sh \
 	kvm-roundtrip.py kvm-bootdisk.py data/libvirt data/kvm
