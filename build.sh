@@ -65,20 +65,27 @@ build() {
 
 demo() {
     local v="$top/build/vmconv" out="$top/build/demo"
-    local in="$top/samples/disks/demo.vmdk"
+    local vmx="$top/samples/vmware/demo.vmx" disk="$top/samples/disks/demo.vmdk"
     export VMCONV_PLUGIN_DIR="$top/build/plugins/.libs-all"
+    # Only this script's own scratch directory is ever removed.
+    rm -rf "$out"
     mkdir -p "$out"
-    say "vmconv disk info $in"
-    "$v" disk info "$in"
-    say "vmconv disk convert -p -O qcow2 $in $out/demo.qcow2"
-    "$v" disk convert -p -O qcow2 "$in" "$out/demo.qcow2"
-    say "vmconv disk compare $in $out/demo.qcow2"
-    "$v" disk compare "$in" "$out/demo.qcow2"
-    say "qemu-img check $out/demo.qcow2 (qemu's own opinion of our output)"
-    qemu-img check "$out/demo.qcow2"
-    say "vmconv plugins"
-    "$v" plugins
-    say "done: $out/demo.qcow2 is ready for KVM"
+    say "vmconv inspect $vmx (a VMware Workstation VM)"
+    "$v" inspect "$vmx"
+    say "vmconv convert $vmx --to kvm -O $out/demo-kvm"
+    "$v" convert "$vmx" --to kvm -O "$out/demo-kvm"
+    say "virt-xml-validate $out/demo-kvm/demo.xml (libvirt's own schema)"
+    virt-xml-validate "$out/demo-kvm/demo.xml" domain
+    say "qemu-img check $out/demo-kvm/demo-disk1.qcow2 (qemu's own opinion of our output)"
+    qemu-img check "$out/demo-kvm/demo-disk1.qcow2"
+    say "vmconv disk convert -p -O vhdx $disk $out/demo.vhdx (a disk alone, as in pipelines)"
+    "$v" disk convert -p -O vhdx "$disk" "$out/demo.vhdx"
+    "$v" disk compare "$disk" "$out/demo.vhdx"
+    say "done: the KVM VM is in $out/demo-kvm"
+    echo "    define it:  virsh define $out/demo-kvm/demo.xml"
+    echo "    start it:   virsh start demo   (where KVM is unusable, convert"
+    echo "                again with --domain-type qemu)"
+    echo "    report:     $out/demo-kvm/demo.report.json"
 }
 
 # The tests whose code runs on several threads at once: the copy
