@@ -108,6 +108,18 @@ names = sorted(p["name"] for p in json.load(sys.stdin))
 want = ["example", "hyperv", "kvm", "physical", "vmware"]
 print("installed plugins:", " ".join(names))
 sys.exit(0 if names == want else "expected " + " ".join(want))'
+    # The man pages and the bash completion are installed too.
+    local f missing=
+    for f in man1/vmconv.1 man1/vmconv-disk.1 man3/vmconv-plugin.3 \
+             man5/vmconv-vm-json.5 man5/vmconv-convert-json.5 \
+             man1/vmconv-kvm-plugin.1 man1/vmconv-vmware-plugin.1 \
+             man1/vmconv-hyperv-plugin.1; do
+        [ -s "$top/build/install/share/man/$f" ] || missing+=" $f"
+    done
+    [ -s "$top/build/install/share/bash-completion/completions/vmconv" ] ||
+        missing+=" bash-completion/completions/vmconv"
+    [ -z "$missing" ] || { echo "not installed:$missing" >&2; exit 1; }
+    echo "man pages and bash completion installed"
 
     say "make check under AddressSanitizer and UndefinedBehaviorSanitizer"
     if [ ! -f "$top/build-asan/Makefile" ]; then
