@@ -10,7 +10,8 @@
 # The model (golden file) shows the chain, format, sizes, the missing
 # disk, the static MAC, secure boot, dynamic memory; the three ways to
 # name the source (folder, Virtual Machines/<GUID>.xml, the XML copied
-# elsewhere) agree; the current state converts to raw with the data
+# elsewhere, and the same configuration as a .vmcx) agree; the current
+# state converts to raw with the data
 # the chain's writer computed; the sources are not modified; a saved
 # state is refused.
 . "$srcdir/functions.sh"
@@ -146,6 +147,12 @@ line two</notes>
   </settings>
 </configuration>
 '''
+# Keys the model does not use, so that the .vmcx made from this file
+# spans several key tables and holds a file object (a long value).
+extra = '  <unused>\n' + ''.join(
+    '    <k%03d type="integer">%d</k%03d>\n' % (i, i * 7, i) for i in range(150)) + \
+    '    <long type="string">' + 'x' * 3000 + '</long>\n  </unused>\n'
+xml = xml.replace('</configuration>', extra + '</configuration>')
 open(sys.argv[1], 'wb').write(b'\xff\xfe' + xml.replace('\n', '\r\n').encode('utf-16-le'))
 PY
 
@@ -230,6 +237,32 @@ expect_fail "saved state" "$VMCONV" inspect "$exp"
 grep -q "$guid.xml: the VM is in a saved state (its memory is in .*/$guid/$guid.bin)" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "saved: message"; }
 rm -r "$exp/Virtual Machines/$guid"
+
+# The same VM as a Hyper-V 2016 export: the configuration as a .vmcx
+# container (written from the XML by hyperv-make-vmcx.py, with the
+# integers as Int keys, then as UInt keys): the same model.
+for kind in int uint; do
+    exp2=$tmp/export-vmcx-$kind
+    mkdir -p "$exp2/Virtual Machines"
+    cp -r "$vhd" "$exp/Snapshots" "$exp2/"
+    flag=()
+    [ $kind = uint ] && flag=(--uint)
+    "$PY" "$srcdir/hyperv-make-vmcx.py" "$cfg" \
+        "$exp2/Virtual Machines/$guid.vmcx" "${flag[@]}" ||
+        fail "hyperv-make-vmcx.py"
+    "$VMCONV" inspect --json "$exp2" > "$tmp/vmcx-$kind.json" ||
+        fail "inspect the .vmcx export ($kind)"
+    golden_paths "$tmp/vmcx-$kind.json"
+    sed -i "s|@tmp@/export-vmcx-$kind/|@tmp@/export/|" "$tmp/vmcx-$kind.json"
+    diff <(grep -v '"source-path"' "$tmp/folder.json") \
+         <(grep -v '"source-path"' "$tmp/vmcx-$kind.json") ||
+        fail "the .vmcx ($kind) and the XML give different models"
+    # A .vmrs holding the guest's memory beside it: a saved state.
+    head -c 2M /dev/zero > "$exp2/Virtual Machines/$guid.vmrs"
+    expect_fail "saved .vmcx" "$VMCONV" inspect "$exp2"
+    grep -q "$guid.vmcx: the VM is in a saved state (its memory is in .*/$guid.vmrs, 2097152 bytes)" \
+        "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "saved vmcx: message"; }
+done
 
 # Two configurations in one folder: say which to read.
 cp "$cfg" "$exp/Virtual Machines/other.xml"

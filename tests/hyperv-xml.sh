@@ -107,3 +107,13 @@ printf '%s\n<configuration><appSettings/></configuration>\n' "$head" > "$tmp/app
 expect_fail "app.config" "$VMCONV" inspect --from hyperv "$tmp/app.xml"
 grep -q "app.xml: hyperv plugin: not a Hyper-V export folder, .vmcx or XML configuration" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "app.config: message"; }
+
+# The corpus' .VMRS (AGPL: shared corpus only) is the container of a
+# .vmcx but holds runtime state, not a configuration: refused saying so
+# (its container is tested key by key in test-vmcx).
+if corpus_has hyperv/dissect-test.VMRS; then
+    f=$(corpus_src hyperv/dissect-test.VMRS)
+    expect_fail "VMRS" "$VMCONV" inspect "$f"
+    grep -qF "dissect-test.VMRS: the container has no configuration/properties/name: a runtime state file (.vmrs) or another Hyper-V file, not a VM configuration (.vmcx)" \
+        "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "VMRS: message"; }
+fi

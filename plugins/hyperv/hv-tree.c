@@ -10,6 +10,23 @@
 
 #include "hv.h"
 
+int
+hv_node_attach(struct hv_node *parent, struct hv_node *n)
+{
+    if (parent->nr_kids == parent->alloc_kids) {
+        size_t a = parent->alloc_kids ? parent->alloc_kids * 2 : 8;
+        struct hv_node **k = realloc(parent->kids, a * sizeof *k);
+
+        if (k == NULL)
+            return -1;
+        parent->kids = k;
+        parent->alloc_kids = a;
+    }
+    parent->kids[parent->nr_kids++] = n;
+    n->parent = parent;
+    return 0;
+}
+
 struct hv_node *
 hv_node_add(struct hv_node *parent, const char *name, size_t name_len)
 {
@@ -18,27 +35,12 @@ hv_node_add(struct hv_node *parent, const char *name, size_t name_len)
     if (n == NULL)
         return NULL;
     n->name = strndup(name, name_len);
-    if (n->name == NULL) {
+    if (n->name == NULL || (parent && hv_node_attach(parent, n) == -1)) {
+        free(n->name);
         free(n);
         return NULL;
     }
     n->type = HV_NODE;
-    if (parent) {
-        if (parent->nr_kids == parent->alloc_kids) {
-            size_t a = parent->alloc_kids ? parent->alloc_kids * 2 : 8;
-            struct hv_node **k = realloc(parent->kids, a * sizeof *k);
-
-            if (k == NULL) {
-                free(n->name);
-                free(n);
-                return NULL;
-            }
-            parent->kids = k;
-            parent->alloc_kids = a;
-        }
-        parent->kids[parent->nr_kids++] = n;
-        n->parent = parent;
-    }
     return n;
 }
 

@@ -46,6 +46,8 @@ struct hv_node {
     struct hv_node **kids;
     size_t nr_kids, alloc_kids;
     char where[40];              /* "line 12", "offset 0x3039": errors */
+    uint32_t seq;                /* .vmcx: insertion sequence among its */
+    size_t order;                /* siblings; ORDER: position in the file */
 };
 
 /* A new node named NAME (copied) appended to PARENT's children (PARENT
@@ -53,6 +55,10 @@ struct hv_node {
  */
 struct hv_node *hv_node_add(struct hv_node *parent, const char *name,
                             size_t name_len);
+/* Append the detached node N to PARENT's children.  Returns 0, or -1
+ * when out of memory.
+ */
+int hv_node_attach(struct hv_node *parent, struct hv_node *n);
 void hv_tree_free(struct hv_node *root);
 
 /* The first child of N named NAME (ASCII case-insensitive), or NULL. */

@@ -411,8 +411,8 @@ static const struct vmc_target_caps hyperv_caps = {
 static struct vmc_plugin plugin = {
     .name        = "hyperv",
     .version     = VMC_VERSION_STRING,
-    .description = "Hyper-V export folders and 2012 R2 XML configurations "
-                   "(read); .vmcx and writing not implemented yet",
+    .description = "Hyper-V export folders, .vmcx (2016+) and 2012 R2 XML "
+                   "configurations (read); writing not implemented yet",
     .probe2      = hyperv_probe,
     .read2       = hyperv_read,
     .write       = hyperv_write,
