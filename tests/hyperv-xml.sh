@@ -105,7 +105,7 @@ hostile badutf16 "badutf16.xml: invalid UTF-16 (unpaired surrogate d800 at byte 
 # Not a configuration at all (an app.config): not recognised.
 printf '%s\n<configuration><appSettings/></configuration>\n' "$head" > "$tmp/app.xml"
 expect_fail "app.config" "$VMCONV" inspect --from hyperv "$tmp/app.xml"
-grep -q "app.xml: hyperv plugin: not a Hyper-V export folder, .vmcx or XML configuration" \
+grep -q "app.xml: hyperv plugin: not a Hyper-V export folder, .vmcx or XML configuration, or the JSON of vmconv-hyperv-export.ps1" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "app.config: message"; }
 
 # The corpus' .VMRS (AGPL: shared corpus only) is the container of a

@@ -2,8 +2,8 @@
 # reader against the corpus
 # (golden models) and hostile XML; an export folder with a VHDX and an
 # AVHDX checkpoint chain.
-TESTS += test-vmcx hyperv-xml.sh hyperv-export.sh
-EXTRA_DIST += hyperv-xml.sh hyperv-export.sh hyperv-make-vmcx.py
+TESTS += test-vmcx hyperv-xml.sh hyperv-export.sh hyperv-json.sh
+EXTRA_DIST += hyperv-xml.sh hyperv-export.sh hyperv-json.sh data/hyperv hyperv-make-vmcx.py
 
 # The .vmcx container reader alone: the corpus' .VMRS, a container built
 # by the test, hostile, truncated and randomly damaged ones.

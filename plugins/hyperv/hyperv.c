@@ -36,6 +36,7 @@ enum hyperv_kind {
     HYPERV_VMCX,
     HYPERV_XML,
     HYPERV_DIR,
+    HYPERV_JSON,
 };
 
 /* True if NEEDLE (ASCII) is in BUF as 8-bit text or as UTF-16LE/BE. */
@@ -115,6 +116,27 @@ hyperv_vm_dir(const char *dir)
     return r;
 }
 
+/* Does BUF start (after a byte order mark and white space) with '{'? */
+static bool
+hyperv_json_start(const unsigned char *buf, size_t n)
+{
+    size_t i = 0, step = 1;
+
+    if (n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf)
+        i = 3;
+    else if (n >= 2 && buf[0] == 0xff && buf[1] == 0xfe) {
+        i = 2;
+        step = 2;
+    }
+    for (; i < n; i += step)
+        if (buf[i] == '{')
+            return step == 1 || (i + 1 < n && buf[i + 1] == 0);
+        else if (!strchr(" \t\r\n", buf[i]) || buf[i] == '\0' ||
+                 (step == 2 && (i + 1 >= n || buf[i + 1] != 0)))
+            return false;
+    return false;
+}
+
 static enum hyperv_kind
 hyperv_kind_of(const struct vmc_probe_input *in, int *score)
 {
@@ -142,6 +164,14 @@ hyperv_kind_of(const struct vmc_probe_input *in, int *score)
             *score = 90;
             return HYPERV_VMCX;
         }
+    }
+    /* The JSON of samples/hyperv/vmconv-hyperv-export.ps1, in UTF-8 or
+     * (Windows PowerShell's Out-File) UTF-16.
+     */
+    if (hyperv_json_start(buf, n) &&
+        hyperv_contains((const char *) buf, n, "\"hyperv-get-vm/")) {
+        *score = 90;
+        return HYPERV_JSON;
     }
     /* <configuration> alone is also .NET's app.config: ask for the
      * Hyper-V <manifest> too.
@@ -305,6 +335,50 @@ hyperv_read_config(struct vmc_handle *h, const char *path,
     return vm;
 }
 
+/* The JSON of samples/hyperv/vmconv-hyperv-export.ps1: its disks are
+ * looked for beside it (and in "Virtual Hard Disks", "Snapshots").
+ */
+static struct vmc_vm *
+hyperv_read_json(struct vmc_handle *h, const char *path,
+                 const struct vmc_read_options *opts)
+{
+    CLEANUP_FREE unsigned char *buf = NULL;
+    CLEANUP_FREE char *text = NULL;
+    struct hv_source src = { .opts = opts };
+    struct vmc_vm *vm = NULL;
+    size_t len;
+
+    if (hyperv_source(h, path, &src) == -1)
+        return NULL;
+    src.export_dir = strdup(src.dir);
+    if (src.export_dir == NULL) {
+        vmc_error(h, "%s: out of memory", path);
+        goto out;
+    }
+    buf = vmc_read_file_len(h, path, HYPERV_MAX_CONFIG, &len);
+    if (buf == NULL)
+        goto out;
+    if (len >= 2 && buf[0] == 0xff && buf[1] == 0xfe)
+        text = vmc_utf16_to_utf8(h, buf, len, VMC_UTF16_BOM_LE, 0, path,
+                                 NULL);
+    else if (memchr(buf, '\0', len))
+        vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: a NUL byte at offset %zu: "
+                       "not JSON text", path,
+                       (size_t) ((unsigned char *) memchr(buf, '\0', len) -
+                                 buf));
+    else
+        text = strdup(len >= 3 && buf[0] == 0xef && buf[1] == 0xbb &&
+                      buf[2] == 0xbf ? (char *) buf + 3 : (char *) buf);
+    if (text)
+        vm = hv_json_read(h, text, &src);
+    else if (vmc_get_error_kind(h) == VMC_ERR_NONE)
+        vmc_error(h, "%s: out of memory", path);
+ out:
+    free(src.dir);
+    free(src.export_dir);
+    return vm;
+}
+
 /* An export folder: its one configuration in "Virtual Machines". */
 static struct vmc_vm *
 hyperv_read_dir(struct vmc_handle *h, const char *dir,
@@ -360,11 +434,14 @@ hyperv_read(struct vmc_handle *h, const char *source,
         return hyperv_read_config(h, source, kind, opts);
     case HYPERV_DIR:
         return hyperv_read_dir(h, source, opts);
+    case HYPERV_JSON:
+        return hyperv_read_json(h, source, opts);
     case HYPERV_NONE:
         break;
     }
     vmc_error_kind(h, VMC_ERR_BAD_INPUT, "%s: hyperv plugin: not a Hyper-V "
-                   "export folder, .vmcx or XML configuration", source);
+                   "export folder, .vmcx or XML configuration, or the JSON "
+                   "of vmconv-hyperv-export.ps1", source);
     return NULL;
 }
 
