@@ -449,9 +449,7 @@ static int
 hyperv_write(struct vmc_handle *h, const struct vmc_vm *vm,
              const struct vmc_write_options *opts)
 {
-    vmc_error(h, "%s: hyperv plugin: writing a Hyper-V VM (VHDX and a "
-              "PowerShell script) is not implemented yet", opts->outdir);
-    return -1;
+    return hv_write(h, vm, opts);
 }
 
 /* What Hyper-V offers a converted guest.  Generation 2 (UEFI, the
@@ -463,8 +461,16 @@ static const char *const hyperv_vhdx_subformats[] = {
     "dynamic", "fixed", NULL
 };
 
+static const char *const hyperv_vpc_subformats[] = {
+    "dynamic", "fixed", NULL
+};
+
+/* VHDX by default; VHD (vpc) when asked, e.g. for Azure uploads
+ * (-o azure=on).
+ */
 static const struct vmc_target_format hyperv_formats[] = {
     { "vhdx", hyperv_vhdx_subformats },
+    { "vpc", hyperv_vpc_subformats },
     { NULL, NULL },
 };
 
@@ -488,8 +494,9 @@ static const struct vmc_target_caps hyperv_caps = {
 static struct vmc_plugin plugin = {
     .name        = "hyperv",
     .version     = VMC_VERSION_STRING,
-    .description = "Hyper-V export folders, .vmcx (2016+) and 2012 R2 XML "
-                   "configurations (read); writing not implemented yet",
+    .description = "Hyper-V: reads export folders, .vmcx (2016+) and 2012 "
+                   "R2 XML configurations; writes VHDX disks and a "
+                   "PowerShell script creating the VM",
     .probe2      = hyperv_probe,
     .read2       = hyperv_read,
     .write       = hyperv_write,
