@@ -156,6 +156,55 @@ xml = xml.replace('</configuration>', extra + '</configuration>')
 open(sys.argv[1], 'wb').write(b'\xff\xfe' + xml.replace('\n', '\r\n').encode('utf-16-le'))
 PY
 
+# Two checkpoints: their configurations name the disk as it was then
+# (the chain's base, then its middle), and their creation times.
+"$PY" - "$exp/Snapshots" <<'PY'
+import base64, struct, sys
+for guid, name, when, disk in (
+        ("9B1D3C55-0E2A-4F60-8B7C-111111111111", "before upgrade",
+         1709288430, "base.vhdx"),
+        ("9B1D3C55-0E2A-4F60-8B7C-222222222222", "after 'upgrade'",
+         1709366400, "mid.avhdx")):
+    ft = base64.b64encode(struct.pack("<Q", (when + 11644473600) * 10**7)).decode()
+    xml = f'''<?xml version="1.0" encoding="UTF-16" standalone="yes"?>
+<configuration>
+  <_0d2c8e51-8e3b-4f2a-b9a0-abcdefabcdef_>
+    <controller0>
+      <drive0>
+        <pathname type="string">\\?\Volume{{26a21bda-a627-11d7-9931-806e6f6e6963}}\web01\Snapshots\extra.vhdx</pathname>
+        <type type="string">VHD</type>
+      </drive0>
+    </controller0>
+  </_0d2c8e51-8e3b-4f2a-b9a0-abcdefabcdef_>
+  <_7c6e1c41-2c10-4a6b-8f2e-0123456789ab_>
+    <controller0>
+      <drive0>
+        <pathname type="string">C:\ClusterStorage\Volume1\web01\Virtual Hard Disks\{disk}</pathname>
+        <type type="string">VHD</type>
+      </drive0>
+    </controller0>
+  </_7c6e1c41-2c10-4a6b-8f2e-0123456789ab_>
+  <manifest>
+    <vdev004>
+      <device type="string">d422512d-2bf2-4752-809d-7b82b5fcb1b4</device>
+      <instance type="string">0D2C8E51-8E3B-4F2A-B9A0-ABCDEFABCDEF</instance>
+    </vdev004>
+    <vdev005>
+      <device type="string">d422512d-2bf2-4752-809d-7b82b5fcb1b4</device>
+      <instance type="string">7C6E1C41-2C10-4A6B-8F2E-0123456789AB</instance>
+    </vdev005>
+  </manifest>
+  <properties>
+    <creation_time type="bytes">{ft}
+</creation_time>
+    <name type="string">{name}</name>
+    <subtype type="integer">1</subtype>
+  </properties>
+</configuration>
+'''
+    open(f"{sys.argv[1]}/{guid}.xml", "wb").write(b"\xff\xfe" + xml.encode("utf-16-le"))
+PY
+
 before=$(for f in "$exp"/*/*; do fingerprint "$f"; done)
 
 "$VMCONV" inspect --json "$exp" > "$tmp/folder.json" 2> "$tmp/err" ||
@@ -202,7 +251,15 @@ assert n == [("00:15:5d:aa:bb:01", "static", "network", "LAN 'prod'", "connected
 notes = "\n".join(v["notes"])
 assert "D:\\elsewhere\\gone.vhdx' not found" in notes
 assert "dynamic MAC address not assigned yet" in notes
-assert "2 checkpoint(s)" in notes
+assert "2 checkpoint(s) read from the export's Snapshots folder" in notes
+s = [(x["id"], x["name"], x["parent"], x["created"],
+      [(y["disk"], y["path"]) for y in x["disks"]]) for x in v["snapshots"]]
+vhd = "@tmp@/export/Virtual Hard Disks/"
+assert s == [
+    ("9b1d3c55-0e2a-4f60-8b7c-111111111111", "before upgrade", None, 1709288430,
+     [(0, "@tmp@/export/Snapshots/extra.vhdx"), (1, vhd + "base.vhdx")]),
+    ("9b1d3c55-0e2a-4f60-8b7c-222222222222", "after 'upgrade'", None, 1709366400,
+     [(0, "@tmp@/export/Snapshots/extra.vhdx"), (1, vhd + "mid.avhdx")])], s
 assert "over 2 parent(s): the current state is converted" in notes
 PY
 
@@ -263,6 +320,14 @@ for kind in int uint; do
     grep -q "$guid.vmcx: the VM is in a saved state (its memory is in .*/$guid.vmrs, 2097152 bytes)" \
         "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "saved vmcx: message"; }
 done
+
+# A damaged checkpoint configuration: one error naming it.
+bad=$exp/Snapshots/9B1D3C55-0E2A-4F60-8B7C-333333333333.xml
+printf '<?xml version="1.0"?>\n<configuration><properties><name type="string">x</name><creation_time type="bytes">AAAA</creation_time></properties></configuration>\n' > "$bad"
+expect_fail "bad checkpoint" "$VMCONV" inspect "$exp"
+grep -q "9B1D3C55-0E2A-4F60-8B7C-333333333333.xml: line 2: configuration/properties/creation_time: not a FILETIME (8 bytes)" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "bad checkpoint: message"; }
+rm "$bad"
 
 # Two configurations in one folder: say which to read.
 cp "$cfg" "$exp/Virtual Machines/other.xml"

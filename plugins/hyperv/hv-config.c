@@ -17,7 +17,9 @@
  * not found is kept and marked missing, a found one is opened
  * read-only through formats/ for its format, size and backing chain
  * (an .avhdx checkpoint's parents, their locators resolved inside the
- * folder).
+ * folder).  The checkpoints are the configurations in the export's
+ * Snapshots folder, named by their GUID: their name, creation time
+ * (a FILETIME) and drives.
  */
 #include <config.h>
 
@@ -57,6 +59,8 @@ struct hv_ctx {
     const struct hv_node *cfg;
     struct vmc_vm *vm;
     int generation;
+    bool no_open;                /* a checkpoint's configuration: find
+                                    its disks, do not open them */
 };
 
 static int hv_note(struct hv_ctx *c, const char *fmt, ...)
@@ -562,7 +566,7 @@ hv_drive(struct hv_ctx *c, const struct hv_node *drv, enum vmc_disk_bus bus,
             return hv_note(c, "%s: disk '%s' not found in the export folder",
                            slot, path);
         }
-        return hv_open_disk(c->h, vm, c->src, d);
+        return c->no_open ? 0 : hv_open_disk(c->h, vm, c->src, d);
     }
     if (strcasecmp(type, "ISO") == 0 || strcasecmp(type, "VFD") == 0) {
         bool iso = strcasecmp(type, "ISO") == 0;
@@ -867,19 +871,202 @@ hv_nics(struct hv_ctx *c)
 
 /* ---- State ---------------------------------------------------------------- */
 
+/* ---- Checkpoints (Snapshots/<GUID>.xml or .vmcx) ------------------------- */
+
+#define HV_FILETIME_EPOCH 11644473600ll   /* 1601-01-01 to 1970-01-01, s */
+
+/* properties/creation_time: a FILETIME (100 ns since 1601), 8 bytes
+ * little-endian (base64 in the XML), or an integer.
+ */
+static int
+hv_creation_time(struct hv_ctx *c, const struct hv_node *props, int64_t *t)
+{
+    const struct hv_node *n = hv_get(props, "creation_time");
+    uint64_t ft = 0;
+    size_t i;
+
+    *t = 0;
+    if (n == NULL)
+        return 0;
+    if (n->type == HV_BYTES && n->len == 8)
+        for (i = 8; i > 0; i--)
+            ft = ft << 8 | n->bytes[i - 1];
+    else if (n->type == HV_UINT)
+        ft = n->u;
+    else if (n->type == HV_INT && n->i >= 0)
+        ft = (uint64_t) n->i;
+    else {
+        hv_bad(c, n, "not a FILETIME (8 bytes)");
+        return -1;
+    }
+    *t = (int64_t) (ft / 10000000) - HV_FILETIME_EPOCH;
+    return 0;
+}
+
+/* The index in VM of the disk at the same place as D, or -1. */
+static int
+hv_same_slot(const struct vmc_vm *vm, const struct vmc_disk *d)
+{
+    size_t i;
+
+    for (i = 0; i < vm->nr_disks; i++)
+        if (vm->disks[i]->bus == d->bus &&
+            vm->disks[i]->controller == d->controller &&
+            vm->disks[i]->unit == d->unit)
+            return (int) i;
+    return -1;
+}
+
+/* One checkpoint configuration PATH, of the checkpoint ID. */
+static int
+hv_snapshot(struct hv_ctx *c, const char *path, const char *id)
+{
+    CLEANUP_FREE void *buf = NULL;
+    CLEANUP_VMC_VM_FREE struct vmc_vm *tmp = NULL;
+    struct hv_source src = *c->src;
+    struct hv_ctx sc = { .h = c->h, .src = &src, .no_open = true };
+    struct hv_node *tree = NULL;
+    const struct hv_node *cfg, *props;
+    struct vmc_snapshot *s;
+    size_t len, i;
+    bool relabelled;
+    int r = -1;
+
+    src.path = path;
+    buf = vmc_read_file_len(c->h, path, 64u << 20, &len);
+    if (buf == NULL)
+        return -1;
+    if (len >= 4 && ((unsigned char *) buf)[0] == 0x14 &&
+        ((unsigned char *) buf)[1] == 0x20 &&
+        ((unsigned char *) buf)[2] == 0x28 && ((unsigned char *) buf)[3] == 1)
+        tree = vmcx_parse(c->h, buf, len, path);
+    else
+        tree = hv_xml_parse(c->h, buf, len, path, &relabelled);
+    if (tree == NULL)
+        return -1;
+    cfg = strcmp(tree->name, "configuration") == 0 ? tree
+          : hv_child(tree, "configuration");
+    props = hv_child(cfg, "properties");
+    if (cfg == NULL || props == NULL) {
+        vmc_error_kind(c->h, VMC_ERR_BAD_INPUT, "%s: no configuration/"
+                       "properties: not a Hyper-V checkpoint configuration",
+                       path);
+        goto out;
+    }
+    sc.cfg = cfg;
+    tmp = vmc_vm_new(c->h);
+    if (tmp == NULL)
+        goto out;
+    sc.vm = tmp;
+    sc.generation = c->generation;
+    if (hv_disks(&sc) == -1)
+        goto out;
+    s = vmc_vm_add_snapshot(c->vm);
+    if (s == NULL || vmc_vm_set_string(c->vm, &s->id, id) == -1 ||
+        vmc_vm_set_string(c->vm, &s->name, hv_str(props, "name")) == -1 ||
+        hv_creation_time(&sc, props, &s->created) == -1)
+        goto out;
+    for (i = 0; i < tmp->nr_disks; i++) {
+        const struct vmc_disk *d = tmp->disks[i];
+        struct vmc_snapshot_disk *sd;
+
+        if (d->device != VMC_DISK_DEVICE_DISK)
+            continue;
+        sd = vmc_snapshot_add_disk(c->vm, s);
+        if (sd == NULL ||
+            vmc_vm_set_string(c->vm, &sd->path,
+                              d->path ? d->path : d->source_ref) == -1)
+            goto out;
+        sd->disk = hv_same_slot(c->vm, d);
+    }
+    r = 0;
+ out:
+    hv_tree_free(tree);
+    return r;
+}
+
+static int
+cmp_snapshot(const void *a, const void *b)
+{
+    const struct vmc_snapshot *x = *(struct vmc_snapshot *const *) a;
+    const struct vmc_snapshot *y = *(struct vmc_snapshot *const *) b;
+
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* The checkpoint configurations in the export folder's Snapshots. */
+static int
+hv_snapshots(struct hv_ctx *c, size_t *found)
+{
+    CLEANUP_FREE char *dir = NULL;
+    struct dirent **ents = NULL;
+    int n, i, r = 0;
+
+    *found = 0;
+    if (c->src->export_dir == NULL ||
+        asprintf(&dir, "%s/Snapshots", c->src->export_dir) == -1) {
+        dir = NULL;
+        return 0;
+    }
+    n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        size_t len = strlen(name);
+        char g[VMC_UUID_LEN + 1], base[VMC_UUID_LEN + 8];
+        CLEANUP_FREE char *path = NULL;
+
+        if (r == -1)
+            continue;
+        if (!(len > 4 && strcasecmp(name + len - 4, ".xml") == 0) &&
+            !(len > 5 && strcasecmp(name + len - 5, ".vmcx") == 0))
+            continue;
+        snprintf(base, sizeof base, "%.*s", (int) (len - (name[len - 1] ==
+                 'l' || name[len - 1] == 'L' ? 4 : 5)), name);
+        if (vmc_uuid_normalize(base, g) == -1)
+            continue;
+        if (asprintf(&path, "%s/%s", dir, name) == -1) {
+            path = NULL;
+            vmc_error(c->h, "%s: out of memory", dir);
+            r = -1;
+            continue;
+        }
+        if (hv_snapshot(c, path, g) == -1)
+            r = -1;
+        else
+            (*found)++;
+    }
+    for (i = 0; i < n; i++)
+        free(ents[i]);
+    free(ents);
+    if (r == 0 && c->vm->nr_snapshots > 1)
+        qsort(c->vm->snapshots, c->vm->nr_snapshots,
+              sizeof *c->vm->snapshots, cmp_snapshot);
+    return r;
+}
+
 static int
 hv_state(struct hv_ctx *c)
 {
     const struct hv_node *gs = hv_child(c->cfg, "global_settings");
     uint64_t n;
+    size_t got;
     bool found, merge;
 
     if (hv_uint(c, gs, "snapshots/list/size", 0, UINT32_MAX, &n, &found) == -1)
         return -1;
-    if (n && hv_note(c, "the configuration lists %" PRIu64 " checkpoint(s): "
-                     "reading checkpoint configurations is not implemented "
-                     "yet; the disks are read in their current state", n)
-        == -1)
+    if (hv_snapshots(c, &got) == -1)
+        return -1;
+    if (got && hv_note(c, "%zu checkpoint(s) read from the export's "
+                       "Snapshots folder (their parent links are not read): "
+                       "the disks are read in their current state", got) == -1)
+        return -1;
+    if (n > got && hv_note(c, "the configuration lists %" PRIu64 " "
+                           "checkpoint(s), %zu found in the export; the disks "
+                           "are read in their current state", n, got) == -1)
         return -1;
     if (hv_bool(c, gs, "disk_merge_pending", false, &merge) == -1)
         return -1;
