@@ -1,11 +1,13 @@
 # hyperv plugin tests: the .vmcx container reader alone; the 2012 R2 XML
 # reader against the corpus (golden models) and hostile XML; export
 # folders with a VHDX and an AVHDX checkpoint chain (XML and .vmcx); the
-# JSON of samples/hyperv; the PowerShell script the target writes.
+# JSON of samples/hyperv; the PowerShell script the target writes;
+# conversions end to end.
 TESTS += test-vmcx hyperv-xml.sh hyperv-export.sh hyperv-json.sh \
-	hyperv-write.sh hyperv-ps1-syntax.sh
+	hyperv-write.sh hyperv-ps1-syntax.sh hyperv-convert.sh
 EXTRA_DIST += hyperv-xml.sh hyperv-export.sh hyperv-json.sh data/hyperv \
-	hyperv-write.sh hyperv-ps1-syntax.sh hyperv-ps1-check.py hyperv-make-vmcx.py
+	hyperv-write.sh hyperv-ps1-syntax.sh hyperv-convert.sh \
+	hyperv-ps1-check.py hyperv-make-vmcx.py
 
 # The .vmcx container reader alone: the corpus' .VMRS, a container built
 # by the test, hostile, truncated and randomly damaged ones.
