@@ -314,6 +314,15 @@ for kind in int uint; do
     diff <(grep -v '"source-path"' "$tmp/folder.json") \
          <(grep -v '"source-path"' "$tmp/vmcx-$kind.json") ||
         fail "the .vmcx ($kind) and the XML give different models"
+    # The guest state file beside it is the VM's firmware variables.
+    printf 'guest state' > "$exp2/Virtual Machines/$guid.vmgs"
+    "$VMCONV" inspect --json "$exp2" > "$tmp/vmgs.json" || fail "inspect with .vmgs"
+    "$PY" -c "
+import json, os
+v = json.load(open('$tmp/vmgs.json'))
+assert v['nvram-kind'] == 'hyperv-vmgs', v['nvram-kind']
+assert v['nvram-path'] == os.path.realpath('$exp2/Virtual Machines/$guid.vmgs'), v['nvram-path']" ||
+        fail ".vmgs not read"
     # A .vmrs holding the guest's memory beside it: a saved state.
     head -c 2M /dev/zero > "$exp2/Virtual Machines/$guid.vmrs"
     expect_fail "saved .vmcx" "$VMCONV" inspect "$exp2"

@@ -246,6 +246,34 @@ hyperv_refuse_saved(struct vmc_handle *h, const char *path)
     return -1;
 }
 
+/* The guest state file (UEFI variables, vTPM) beside a .vmcx:
+ * "<GUID>.vmgs".
+ */
+static int
+hyperv_vmgs(struct vmc_handle *h, struct vmc_vm *vm, const char *path)
+{
+    CLEANUP_FREE char *vmgs = NULL, *abs = NULL;
+    size_t len = strlen(path);
+    struct stat st;
+
+    if (len < 5 || strcasecmp(path + len - 5, ".vmcx") != 0)
+        return 0;
+    if (asprintf(&vmgs, "%.*s.vmgs", (int) (len - 5), path) == -1) {
+        vmgs = NULL;
+        vmc_error(h, "%s: out of memory", path);
+        return -1;
+    }
+    if (stat(vmgs, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    abs = realpath(vmgs, NULL);
+    if (abs == NULL) {
+        vmc_error(h, "%s: %m", vmgs);
+        return -1;
+    }
+    vm->nvram_kind = VMC_NVRAM_KIND_HYPERV_VMGS;
+    return vmc_vm_set_string(vm, &vm->nvram_path, abs);
+}
+
 /* Fill SRC for the configuration file PATH: its directory, and the
  * export folder when it sits in "Virtual Machines".
  */
@@ -325,6 +353,10 @@ hyperv_read_config(struct vmc_handle *h, const char *path,
     if (vm && relabelled &&
         vmc_vm_add_note(vm, "the XML declares UTF-16 but holds 8-bit text: "
                         "read as UTF-8") == -1) {
+        vmc_vm_free(vm);
+        vm = NULL;
+    }
+    if (vm && kind == HYPERV_VMCX && hyperv_vmgs(h, vm, path) == -1) {
         vmc_vm_free(vm);
         vm = NULL;
     }
