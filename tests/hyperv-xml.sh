@@ -9,6 +9,7 @@
 # VMCONV_TEST_REGENERATE=1 rewrites the golden files.
 . "$srcdir/functions.sh"
 requires python3
+PY=python3
 
 data=$VMCONV_TEST_DATA/hyperv
 for b in mwrock-2012R2-vm nswanberg-2012R2Min-vm-utf16; do
@@ -102,10 +103,14 @@ t = '<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<configuration><manifest/><pro
 b = b'\xff\xfe' + t.encode('utf-16-le').replace('X'.encode('utf-16-le'), b'\x00\xd8')
 sys.stdout.buffer.write(b)" > "$tmp/badutf16.xml"
 hostile badutf16 "badutf16.xml: invalid UTF-16 (unpaired surrogate d800 at byte offset 198)"
-# Not a configuration at all (an app.config): not recognised.
+# Not a Hyper-V configuration (an app.config): not recognised, and
+# refused when the hyperv plugin is asked to read it.
 printf '%s\n<configuration><appSettings/></configuration>\n' "$head" > "$tmp/app.xml"
+expect_fail "app.config probe" "$VMCONV" inspect "$tmp/app.xml"
+grep -q "app.xml: no plugin recognises this source" "$tmp/expect_fail.out" ||
+    { cat "$tmp/expect_fail.out"; fail "app.config: claimed"; }
 expect_fail "app.config" "$VMCONV" inspect --from hyperv "$tmp/app.xml"
-grep -q "app.xml: hyperv plugin: not a Hyper-V export folder, .vmcx or XML configuration, or the JSON of vmconv-hyperv-export.ps1" \
+grep -q "app.xml: the configuration has no properties: not a Hyper-V VM configuration" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "app.config: message"; }
 
 # The corpus' .VMRS (AGPL: shared corpus only) is the container of a
@@ -117,3 +122,27 @@ if corpus_has hyperv/dissect-test.VMRS; then
     grep -qF "dissect-test.VMRS: the container has no configuration/properties/name: a runtime state file (.vmrs) or another Hyper-V file, not a VM configuration (.vmcx)" \
         "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "VMRS: message"; }
 fi
+
+# Random damage to a corpus file (bytes changed, cut short): every run
+# ends with a model or one error line, never a crash.
+"$PY" - "$data/nswanberg-2012R2Min-vm-utf16.XML" "$tmp/fuzz" <<'PY'
+import os, random, sys
+src = open(sys.argv[1], "rb").read()
+os.makedirs(sys.argv[2], exist_ok=True)
+rnd = random.Random(17)
+for i in range(60):
+    b = bytearray(src)
+    for _ in range(rnd.randint(1, 6)):
+        b[rnd.randrange(len(b))] = rnd.randrange(256)
+    if i % 3 == 0:
+        b = b[:rnd.randrange(len(b))]
+    open(f"{sys.argv[2]}/f{i:02d}.xml", "wb").write(bytes(b))
+PY
+for f in "$tmp"/fuzz/*.xml; do
+    rc=0
+    "$VMCONV" inspect --from hyperv "$f" > /dev/null 2> "$tmp/fuzz.err" || rc=$?
+    [ $rc -lt 128 ] || fail "$f: crashed (exit $rc)"
+    if [ $rc -ne 0 ]; then
+        [ "$(wc -l < "$tmp/fuzz.err")" -eq 1 ] || { cat "$tmp/fuzz.err"; fail "$f: not one error line"; }
+    fi
+done

@@ -459,6 +459,12 @@ hyperv_read(struct vmc_handle *h, const char *source,
     if (in == NULL)
         return NULL;
     kind = hyperv_kind_of(in, &score);
+    /* Asked to read a <configuration> the probe did not take (its
+     * <manifest> cut off, say): the XML reader says what is wrong.
+     */
+    if (kind == HYPERV_NONE && in->is_file &&
+        vmc_probe_xml_root(in->head, in->head_len, "configuration"))
+        kind = HYPERV_XML;
     vmc_probe_input_free(in);
     switch (kind) {
     case HYPERV_VMCX:
