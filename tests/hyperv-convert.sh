@@ -68,5 +68,14 @@ grep -qF -- "-StaticMacAddress '00155DAABB01'" "$ps1" || fail "hyperv: MAC"
 "$PY" "$srcdir/vhdx-make-diff.py" cmp "$tmp/hv.raw" "$tmp/chain/top.raw" ||
     fail "hyperv: the VHDX is not the checkpoint chain's current state"
 
+# The plugin takes no parameters, and no libvirt URI.
+expect_fail "-io" "$VMCONV" inspect -io colour=red "$exp"
+grep -q "hyperv plugin: unknown read parameter 'colour=red' (it takes none)" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "-io: message"; }
+expect_fail "-oo" "$VMCONV" convert "$exp" --to hyperv -oo colour=red -O "$tmp/hv2"
+grep -q "hyperv plugin: unknown write parameter 'colour=red' (it takes none)" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "-oo: message"; }
+[ ! -e "$tmp/hv2" ] || fail "-oo: output left"
+
 after=$(for f in "$exp"/*/*; do fingerprint "$f"; done)
 [ "$before" = "$after" ] || fail "the export was modified"

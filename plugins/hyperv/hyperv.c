@@ -452,10 +452,17 @@ static struct vmc_vm *
 hyperv_read(struct vmc_handle *h, const char *source,
             const struct vmc_read_options *opts)
 {
-    struct vmc_probe_input *in = vmc_probe_input_new(h, source);
+    struct vmc_probe_input *in;
     enum hyperv_kind kind;
     int score;
 
+    if (opts && opts->nr_params) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: hyperv plugin: unknown read "
+                       "parameter '%s' (it takes none)", source,
+                       opts->params[0]);
+        return NULL;
+    }
+    in = vmc_probe_input_new(h, source);
     if (in == NULL)
         return NULL;
     kind = hyperv_kind_of(in, &score);
@@ -487,6 +494,17 @@ static int
 hyperv_write(struct vmc_handle *h, const struct vmc_vm *vm,
              const struct vmc_write_options *opts)
 {
+    if (opts->nr_params) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "hyperv plugin: unknown write "
+                       "parameter '%s' (it takes none)", opts->params[0]);
+        return -1;
+    }
+    if (VMC_WRITE_OPTION_HAS(opts, libvirt_uri) && opts->libvirt_uri) {
+        vmc_error_kind(h, VMC_ERR_USAGE, "hyperv plugin: a libvirt URI (%s) "
+                       "is for a KVM target: the Hyper-V target writes a "
+                       "script to run on the Hyper-V host", opts->libvirt_uri);
+        return -1;
+    }
     return hv_write(h, vm, opts);
 }
 
