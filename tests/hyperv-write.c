@@ -2,8 +2,8 @@
  * when it ends in ".model.json", else with the plugin that recognises
  * it) and write it with the hyperv plugin into OUTDIR, as the
  * conversion does: every disk that has an image gets the converted
- * image OUTDIR/NAME-diskN.vhdx (not created here: the script only names
- * it).  The writer's warnings go to stderr ("warning: ...").  Exit 0,
+ * image OUTDIR/NAME-diskN.vhdx, or .vhd when HYPERV_WRITE_EXT=vhd (not
+ * created here: the script only names it).  The writer's warnings go to stderr ("warning: ...").  Exit 0,
  * or 1 with the error on stderr.
  */
 #include <config.h>
@@ -61,8 +61,9 @@ main(int argc, char **argv)
     for (i = 0; i < vm->nr_disks; i++)
         if (vm->disks[i]->device == VMC_DISK_DEVICE_DISK &&
             vm->disks[i]->path &&
-            asprintf(&paths[i], "%s/%s-disk%zu.vhdx", argv[2], argv[3], i) ==
-            -1)
+            asprintf(&paths[i], "%s/%s-disk%zu.%s", argv[2], argv[3], i,
+                     getenv("HYPERV_WRITE_EXT") ? getenv("HYPERV_WRITE_EXT")
+                                                : "vhdx") == -1)
             goto out;
     wo.outdir = argv[2];
     wo.final_outdir = argv[2];

@@ -34,6 +34,14 @@ check "$tmp/sql02/sql02.ps1" sql02 prod-net || fail "sql02: quoting"
 grep -q "^warning: disk 2: no converted image (missing in the source): not attached" \
     "$tmp/sql02.err" || { cat "$tmp/sql02.err"; fail "sql02: missing disk warning"; }
 
+# VHD disks (for Azure): a generation 2 VM cannot boot from one.
+rm -rf "$tmp/vhd"; mkdir "$tmp/vhd"
+HYPERV_WRITE_EXT=vhd "$W" "$tmp/rich.model.json" "$tmp/vhd" sql02 2> "$tmp/vhd.err" ||
+    { cat "$tmp/vhd.err"; fail "write with VHD disks"; }
+grep -q "^warning: disk 0: a generation 2 (UEFI) VM boots only from VHDX, not from the VHD $tmp/vhd/sql02-disk0.vhd" \
+    "$tmp/vhd.err" || { cat "$tmp/vhd.err"; fail "vhd: warning"; }
+grep -qF "(Join-Path \$DiskPath 'sql02-disk0.vhd')" "$tmp/vhd/sql02.ps1" || fail "vhd: path"
+
 # 2. and 3. Linux guests from KVM: BIOS, then UEFI with virtio disks.
 "$PY" - "$srcdir/data/vm/rich.json" "$tmp" <<'PY'
 import json, sys

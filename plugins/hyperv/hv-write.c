@@ -413,6 +413,7 @@ hvw_drives(struct hvw *w, const struct hvw_slot *sl)
 {
     const struct vmc_vm *vm = w->vm;
     unsigned scsi = w->generation == 2 ? 1 : 0, need = 0;
+    bool warned_vhd = false;
     size_t i;
 
     for (i = 0; i < vm->nr_disks; i++)
@@ -488,6 +489,16 @@ hvw_drives(struct hvw *w, const struct hvw_slot *sl)
                             "converted: copy it beside the script", i, iso);
             }
             continue;
+        }
+        if (w->generation == 2 && !warned_vhd) {
+            const char *img = hvw_image(w, i);
+            size_t len = strlen(img);
+
+            if (len > 4 && strcasecmp(img + len - 4, ".vhd") == 0) {
+                vmc_warning(w->h, "disk %zu: a generation 2 (UEFI) VM boots "
+                            "only from VHDX, not from the VHD %s", i, img);
+                warned_vhd = true;
+            }
         }
         hvw_put(w, "$drive%zu = Add-VMHardDiskDrive -VM $vm -ControllerType "
                 "%s -ControllerNumber %u -ControllerLocation %u -Path ", i,
