@@ -38,8 +38,9 @@ assert hv["disk-buses"] == ["ide", "scsi"], hv
 assert hv["default-scsi-controller"] == "hyperv-scsi", hv
 assert hv["nic-models"] == ["hyperv-netvsc", "hyperv-legacy"], hv
 assert hv["default-firmware"] == "uefi", hv
-assert hv["disk-formats"] == [{"format": "vhdx",
-                               "subformats": ["dynamic", "fixed"]}], hv
+assert hv["disk-formats"] == [
+    {"format": "vhdx", "subformats": ["dynamic", "fixed"]},
+    {"format": "vpc", "subformats": ["dynamic", "fixed"]}], hv
 
 ex = caps("example")
 assert "usb" in ex["disk-buses"] and "unknown" not in ex["disk-buses"], ex

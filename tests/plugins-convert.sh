@@ -64,11 +64,11 @@ check_fail 2 "$tmp/disk.img: a bare disk image takes no source parameters (vm=we
 "$VMCONV" convert "$tmp/disk.img" --to example -of vmdk -o help -O "$out" |
     grep -q "^  subformat " || fail "convert -o help"
 
-# Sources: missing, recognised but not readable yet, not a VM at all.
+# Sources: missing, recognised but damaged, not a VM at all.
 check_fail 1 "$tmp/missing.vmx: No such file or directory" \
     "$VMCONV" convert "$tmp/missing.vmx" --to example -O "$out"
 printf '\x14\x20\x28\x01rest of a vmcx header' > "$tmp/vm.vmcx"
-check_fail 1 "$tmp/vm.vmcx: hyperv plugin: reading .vmcx is not implemented yet" \
+check_fail 1 "$tmp/vm.vmcx: offset 0x0: the file ends inside the header (and the second header at 0x1000: the file ends inside the header)" \
     "$VMCONV" convert "$tmp/vm.vmcx" --to example -O "$out"
 printf 'just some text\n' > "$tmp/notes.txt"
 check_fail 1 "$tmp/notes.txt: no plugin recognises this source, and it is not a disk image vmconv reads (a raw image must be a non-empty multiple of 512 bytes; --from disk reads any file as one)" \

@@ -79,11 +79,19 @@ XML
 expect_fail "inspect $tmp/guest.xml" "$VMCONV" inspect "$tmp/guest.xml"
 grep -qxF "vmconv: $tmp/guest.xml: line 2: <domain> has no <memory>" \
     "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "inspect guest.xml: wrong message"; }
+# A .vmcx header cut short: recognised by the hyperv plugin, which
+# reads it (tests/test-vmcx.c, tests/hyperv-*.sh) and says why not.
 printf '\x14\x20\x28\x01rest of a vmcx header' > "$tmp/vm.vmcx"
-not_yet "$tmp/vm.vmcx" hyperv .vmcx
+expect_fail "inspect vm.vmcx" "$VMCONV" inspect "$tmp/vm.vmcx"
+grep -qxF "vmconv: $tmp/vm.vmcx: offset 0x0: the file ends inside the header (and the second header at 0x1000: the file ends inside the header)" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "inspect vm.vmcx: wrong message"; }
 printf '<?xml version="1.0" encoding="UTF-16"?>\n<configuration>\n <manifest>\n </manifest>\n</configuration>\n' |
     iconv -f UTF-8 -t UTF-16 > "$tmp/hv2012.xml"
-not_yet "$tmp/hv2012.xml" hyperv "Hyper-V XML configuration"
+# Recognised by the hyperv plugin, which reads it (tests/hyperv-*.sh)
+# and finds it has no VM in it.
+expect_fail "inspect hv2012.xml" "$VMCONV" inspect "$tmp/hv2012.xml"
+grep -qxF "vmconv: $tmp/hv2012.xml: the configuration has no properties: not a Hyper-V VM configuration" \
+    "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "inspect hv2012.xml: wrong message"; }
 # .NET's app.config also has a <configuration> root: not Hyper-V.
 printf '<?xml version="1.0"?>\n<configuration><appSettings/></configuration>\n' > "$tmp/app.config"
 expect_fail "app.config" "$VMCONV" inspect "$tmp/app.config"
