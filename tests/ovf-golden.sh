@@ -110,3 +110,17 @@ m = json.load(open(sys.argv[1]))
 assert m["firmware"] == "uefi", m["firmware"]
 assert m["uuid"] == "0b4cbb7c-2e1b-4b2a-9a5e-5ad4e5d6a9f1", m["uuid"]
 PY
+
+# Nested virtualisation (vmw:Config nestedHVEnabled) and an independent
+# disk (backing.diskMode) reach the model.
+sed -e 's|vmw:key="nestedHVEnabled" vmw:value="false"|vmw:key="nestedHVEnabled" vmw:value="true"|' \
+    -e 's|<rasd:HostResource>ovf:/disk/|<vmw:Config ovf:required="false" vmw:key="backing.diskMode" vmw:value="independent_nonpersistent"/><rasd:HostResource>ovf:/disk/|' \
+    "$srcdir/data/corpus/ovf/govmomi-Ubuntu-12.04.2-64-Server-Tools.ovf" > "$tmp/vhv.ovf"
+"$VMCONV" inspect --json "$tmp/vhv.ovf" > "$tmp/vhv.json" || fail "inspect vhv.ovf"
+python3 - "$tmp/vhv.json" <<'PY' || fail "nestedHVEnabled or backing.diskMode not read"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["nested-virt"] is True
+d = [x for x in m["disks"] if x["device"] == "disk"][0]
+assert d["independent"] is True and d["nonpersistent"] is True, d
+PY

@@ -120,6 +120,7 @@ make_vm(void)
                      0);
     vm->video = VMC_VIDEO_MODEL_VMVGA;
     vm->vram = 8 * MiB;
+    vm->nested_virt = true;
 
     c = vmc_vm_add_controller(vm);
     c->bus = VMC_DISK_BUS_SCSI;
@@ -138,6 +139,7 @@ make_vm(void)
     d->controller_ref = 0;
     d->controller_model = VMC_CONTROLLER_MODEL_PVSCSI;
     d->virtual_size = DISK_SIZE;
+    d->independent = true;
     ck_assert_int_eq(vmc_vm_set_string(vm, &d->format, "vmdk"), 0);
     d = vmc_vm_add_disk(vm);
     d->device = VMC_DISK_DEVICE_CDROM;
@@ -262,6 +264,7 @@ START_TEST(test_write_read_back)
     ck_assert_str_eq(back->source_version, vm->source_version);
     ck_assert_int_eq(back->video, vm->video);
     ck_assert_uint_eq(back->vram, vm->vram);
+    ck_assert(back->nested_virt);
 
     ck_assert_uint_eq(back->nr_controllers, vm->nr_controllers);
     for (i = 0; i < vm->nr_controllers; i++) {
@@ -284,6 +287,8 @@ START_TEST(test_write_read_back)
         ck_assert_uint_eq(b->virtual_size, a->virtual_size);
         ck_assert(same_str(b->format, a->format));
         ck_assert_int_eq(b->readonly, a->readonly);
+        ck_assert_int_eq(b->independent, a->independent);
+        ck_assert_int_eq(b->nonpersistent, a->nonpersistent);
         if (a->device == VMC_DISK_DEVICE_CDROM)
             ck_assert_int_eq(b->connection, a->connection);
     }

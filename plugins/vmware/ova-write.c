@@ -275,6 +275,8 @@ ow_config(struct ow *w, xmlTextWriterPtr xo, const char *elem,
         xmlw_attribute("vmw:key", key);
         xmlw_attribute("vmw:value", value);
     }
+    return 0;
+}
 
 static int
 ow_item_disk(struct ow *w, xmlTextWriterPtr xo, size_t i, unsigned iid)
@@ -339,9 +341,6 @@ ow_item_nic(struct ow *w, xmlTextWriterPtr xo, size_t i, unsigned iid)
         rasd("ResourceSubType", ow_nic_subtype(n->model));
         rasd("ResourceType", "10");
     }
-    return 0;
-}
-
     return 0;
 }
 
