@@ -398,7 +398,7 @@ static const char vmware_config_help[] =
     "vm=NAME       (read) the virtual machine to read from an OVF/OVA\n"
     "              vApp (VirtualSystemCollection), by ovf:id or Name\n"
     "format=ova    (write) an OVA: OVF 1.0 envelope, SHA256 manifest and\n"
-    "              streamOptimized VMDKs (format=vmx, the default: a .vmx)\n";
+    "              streamOptimized VMDKs (format=vmx, the default: a .vmx)";
 
 static struct vmc_plugin plugin = {
     .name        = "vmware",
