@@ -1455,11 +1455,13 @@ ovf_pick_system(struct ovf_ctx *c, xmlNode *env, const char *vm_name)
         vmc_error(c->h, "%s: out of memory", c->name);
         return NULL;
     }
-    for (i = 0; i < nr; i++) {
+    for (i = 0; i < nr && i < 32; i++) {
         CLEANUP_FREE char *n = ovf_system_name(c, list[i]);
 
-        fprintf(fp, "%s'%s'", i ? ", " : "", n ? n : "?");
+        fprintf(fp, "%s'%.200s'", i ? ", " : "", n ? n : "?");
     }
+    if (nr > 32)
+        fprintf(fp, " and %zu more", nr - 32);
     fclose(fp);
     if (vm_name)
         vmc_error(c->h, "%s: no VirtualSystem called '%s' (the package "
