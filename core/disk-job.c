@@ -4,7 +4,6 @@
  */
 #include <config.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -49,46 +48,6 @@ job_same_file_as_chain(const char *path, struct vmc_image *img)
     return false;
 }
 
-/* A source named "range:OFFSET:LENGTH:PATH" is the image stored in the
- * bytes [OFFSET, OFFSET + LENGTH) of the local file PATH (a disk inside
- * an OVA, as the vmware plugin's reader names it in the model).
- * Returns 1 and sets *PATH (inside NAME), *OFFSET and *LENGTH; 0 if
- * NAME is not of that form; -1 with an error if it starts so but is
- * malformed.
- */
-static int
-job_parse_range(struct vmc_handle *h, const char *name, const char **path,
-                uint64_t *offset, uint64_t *length)
-{
-    const char *p = name + strlen(VMC_RANGE_PREFIX);
-    uint64_t v[2];
-    int i;
-
-    if (strncmp(name, VMC_RANGE_PREFIX, strlen(VMC_RANGE_PREFIX)) != 0)
-        return 0;
-    for (i = 0; i < 2; i++) {
-        char *end;
-
-        errno = 0;
-        v[i] = strtoull(p, &end, 10);
-        if (end == p || *end != ':' || errno != 0 || *p < '0' || *p > '9') {
-            vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a byte range source "
-                           "(range:OFFSET:LENGTH:PATH)", name);
-            return -1;
-        }
-        p = end + 1;
-    }
-    if (*p == '\0') {
-        vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a byte range source "
-                       "(range:OFFSET:LENGTH:PATH)", name);
-        return -1;
-    }
-    *path = p;
-    *offset = v[0];
-    *length = v[1];
-    return 1;
-}
-
 /* Open the job's source: an NBD URI, a byte range of a file, or a
  * file.  Read-only whatever the flags.
  */
@@ -101,7 +60,7 @@ job_open_source(struct vmc_handle *h, const struct vmc_disk_job *j)
 
     if (j->src_is_uri)
         return vmc_image_open_uri(h, j->src, j->src_format, flags);
-    switch (job_parse_range(h, j->src, &path, &offset, &length)) {
+    switch (vmc_range_name_parse(h, j->src, &path, &offset, &length)) {
     case -1:
         return NULL;
     case 1:
@@ -120,7 +79,7 @@ job_same_file_as_container(struct vmc_handle *h, const char *path,
     uint64_t offset, length;
     struct stat a, b;
 
-    if (job_parse_range(h, src, &container, &offset, &length) != 1)
+    if (vmc_range_name_parse(h, src, &container, &offset, &length) != 1)
         return false;
     return stat(path, &a) == 0 && stat(container, &b) == 0 &&
         a.st_dev == b.st_dev && a.st_ino == b.st_ino;

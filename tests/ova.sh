@@ -178,6 +178,24 @@ extracted_ok gz
 "$VMCONV" inspect --json "$tmp/gz/vm.ovf" > "$tmp/gzdir.json" || fail "inspect gz dir"
 work_empty "gz dir"
 
+# vmconv convert reads the disk in place (and the gzip'd one from its
+# inflated copy, gone with the model), for KVM; and writes an OVA for
+# VMware (-oo format=ova, streamOptimized disks) that reads back.
+for o in good gz; do
+    "$VMCONV" convert "$tmp/$o.ova" --to kvm -O "$tmp/kvm-$o" > "$tmp/convert.out" 2>&1 ||
+        { cat "$tmp/convert.out"; fail "convert $o.ova --to kvm"; }
+    qemu_img compare -q "$tmp/kvm-$o"/*.qcow2 "$tmp/disk.raw" ||
+        fail "convert $o.ova: the disk differs"
+    work_empty "convert $o.ova"
+done
+"$VMCONV" convert "$tmp/good.ova" --to vmware -O "$tmp/vmw" \
+    -o subformat=streamOptimized -oo format=ova > "$tmp/convert.out" 2>&1 ||
+    { cat "$tmp/convert.out"; fail "convert --to vmware -oo format=ova"; }
+"$VMCONV" inspect --json "$tmp/vmw/TestOva.ova" > "$tmp/vmw.json" ||
+    fail "the written OVA does not read back"
+converts_same "$(disk_path "$tmp/vmw.json")"
+
+
 # ---- Refusals.
 # A manifest that lies about the disk, or about the .ovf.
 make_pkg "$tmp/lie"
