@@ -22,7 +22,7 @@ packages=(
     check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
     libarchive-dev nettle-dev libvirt-dev libguestfs-dev
     qemu-utils bzip2 gzip python3 e2fsprogs fdisk g++ valgrind
-    libnbd-dev bash-completion
+    libnbd-dev bash-completion zip xz-utils
     nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 ovmf swtpm swtpm-tools

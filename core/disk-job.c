@@ -48,6 +48,43 @@ job_same_file_as_chain(const char *path, struct vmc_image *img)
     return false;
 }
 
+/* Open the job's source: an NBD URI, a byte range of a file, or a
+ * file.  Read-only whatever the flags.
+ */
+static struct vmc_image *
+job_open_source(struct vmc_handle *h, const struct vmc_disk_job *j)
+{
+    unsigned flags = j->open_flags & ~VMC_IMAGE_RDWR;
+    const char *path;
+    uint64_t offset, length;
+
+    if (j->src_is_uri)
+        return vmc_image_open_uri(h, j->src, j->src_format, flags);
+    switch (vmc_range_name_parse(h, j->src, &path, &offset, &length)) {
+    case -1:
+        return NULL;
+    case 1:
+        return vmc_image_open_range(h, path, offset, length, j->src_format,
+                                    flags);
+    }
+    return vmc_image_open(h, j->src, j->src_format, flags);
+}
+
+/* True if PATH names the file holding the range source SRC. */
+static bool
+job_same_file_as_container(struct vmc_handle *h, const char *path,
+                           const char *src)
+{
+    const char *container;
+    uint64_t offset, length;
+    struct stat a, b;
+
+    if (vmc_range_name_parse(h, src, &container, &offset, &length) != 1)
+        return false;
+    return stat(path, &a) == 0 && stat(container, &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Copy the caller's job into *J (fields within its _struct_size) and
  * check it.  Returns 0 or -1.
  */
@@ -126,7 +163,8 @@ job_write(struct vmc_handle *h, const struct vmc_disk_job *j,
     int r;
 
     vmc_job_phase_start(h, "create");
-    if (job_same_file_as_chain(j->dst, src)) {
+    if (job_same_file_as_chain(j->dst, src) ||
+        job_same_file_as_container(h, j->dst, j->src)) {
         vmc_error_kind(h, VMC_ERR_USAGE, "%s: is the source or one of its "
                        "backing files; refusing to overwrite it", j->dst);
         r = -1;
@@ -180,11 +218,7 @@ job_run(struct vmc_handle *h, const struct vmc_disk_job *j)
 
     vmc_job_phase_start(h, "open");
     if (job_check_cancelled(h) == 0)
-        src = j->src_is_uri
-            ? vmc_image_open_uri(h, j->src, j->src_format,
-                                 j->open_flags & ~VMC_IMAGE_RDWR)
-            : vmc_image_open(h, j->src, j->src_format,
-                             j->open_flags & ~VMC_IMAGE_RDWR);
+        src = job_open_source(h, j);
     vmc_job_phase_end(h);
     if (src == NULL)
         return -1;

@@ -118,8 +118,10 @@ struct vmc_vm *vmc_pl_disk_read(struct pipeline *p, const char *format);
 int vmc_pl_compare(struct vmc_image *src, struct vmc_image *dst,
                    unsigned threads, uint64_t *first_diff, uint64_t *bytes);
 
-/* Open a source disk read-only: PATH is a file, or an NBD URI
- * ("nbd://...", "nbd+unix://...") opened with vmc_image_open_uri.
+/* Open a source disk read-only: PATH is a file, an NBD URI
+ * ("nbd://...", "nbd+unix://...") opened with vmc_image_open_uri, or a
+ * byte range of a file ("range:OFFSET:LENGTH:PATH", a disk read in place
+ * inside an OVA) opened with vmc_image_open_range.
  */
 struct vmc_image *vmc_pl_open_source(struct vmc_handle *h, const char *path,
                                      const char *format, unsigned flags);

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include <vmconv/convert.h>
 #include <vmconv/util.h>
 
 #include "internal.h"
@@ -603,4 +604,39 @@ vmc_check_result_free(struct vmc_check_result *r)
     free(r->messages);
     r->messages = NULL;
     r->nmessages = 0;
+}
+
+/* ---- Byte-range source names ------------------------------------ */
+
+int
+vmc_range_name_parse(struct vmc_handle *h, const char *name,
+                     const char **path, uint64_t *offset, uint64_t *length)
+{
+    const char *p = name + strlen(VMC_RANGE_PREFIX);
+    uint64_t v[2];
+    int i;
+
+    if (strncmp(name, VMC_RANGE_PREFIX, strlen(VMC_RANGE_PREFIX)) != 0)
+        return 0;
+    for (i = 0; i < 2; i++) {
+        char *end;
+
+        errno = 0;
+        v[i] = strtoull(p, &end, 10);
+        if (end == p || *end != ':' || errno != 0 || *p < '0' || *p > '9') {
+            vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a byte range source "
+                           "(range:OFFSET:LENGTH:PATH)", name);
+            return -1;
+        }
+        p = end + 1;
+    }
+    if (*p == '\0') {
+        vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a byte range source "
+                       "(range:OFFSET:LENGTH:PATH)", name);
+        return -1;
+    }
+    *path = p;
+    *offset = v[0];
+    *length = v[1];
+    return 1;
 }

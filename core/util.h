@@ -65,4 +65,17 @@ int vmc_foreign_resolve(struct vmc_handle *h, const char *name,
                         const char *base, const char *root, unsigned flags,
                         const char *file, const char *what, char **local);
 
+/* ---- Byte-range source names (core/util.c) ---------------------- */
+
+/* A source image named "range:OFFSET:LENGTH:PATH" (VMC_RANGE_PREFIX,
+ * <vmconv/convert.h>) is the image stored in the bytes [OFFSET, OFFSET
+ * + LENGTH) of the local file PATH: a disk inside an OVA, as the vmware
+ * plugin names it in the model.  Returns 1 and sets *PATH (pointing
+ * inside NAME), *OFFSET and *LENGTH; 0 if NAME is not of that form; -1
+ * with an error if it starts so but is malformed.
+ */
+int vmc_range_name_parse(struct vmc_handle *h, const char *name,
+                         const char **path, uint64_t *offset,
+                         uint64_t *length);
+
 #endif /* VMCONV_UTIL_H */

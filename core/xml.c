@@ -94,6 +94,9 @@ xml_error(void *ctx, xmlErrorPtr e)
     n = strlen(g->first);
     while (n > 0 && (g->first[n - 1] == '\n' || g->first[n - 1] == ' '))
         g->first[--n] = '\0';
+    /* One line: "... encoding !\nBytes: 0x96 ..." */
+    for (char *p = g->first; (p = strchr(p, '\n')) != NULL; )
+        *p = ' ';
     g->first_line = e->line;
 }
 

@@ -42,7 +42,13 @@ struct vmc_disk_stats {
 struct vmc_disk_job {
     uint32_t _struct_size;
     /* Version 1: */
-    const char *src;             /* the source image (top of its chain) */
+    const char *src;             /* the source image (top of its chain);
+                                    "range:OFFSET:LENGTH:PATH" names the
+                                    image stored in those bytes of the
+                                    file PATH (a disk inside an OVA),
+                                    opened with vmc_image_open_range
+                                    (write "./range:..." for a file of
+                                    that name) */
     const char *src_format;      /* its format, NULL to probe */
     const char *dst;             /* the new image; must not exist as a
                                     file of the source chain */
@@ -63,6 +69,11 @@ struct vmc_disk_job {
                                     nbd+unix://...) opened with
                                     vmc_image_open_uri, not a file */
 };
+
+/* The prefix of a byte-range source name (see vmc_disk_job.src); a VM
+ * model's disk path may be such a name (an OVA member read in place).
+ */
+#define VMC_RANGE_PREFIX "range:"
 
 #define VMC_DISK_JOB_INIT \
     { ._struct_size = sizeof (struct vmc_disk_job), .disk_index = -1 }

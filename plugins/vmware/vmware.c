@@ -1,12 +1,13 @@
 /* vmconv vmware plugin: VMware VMs (.vmx, OVF, OVA).
  *
- * What works: probe recognises a .vmx (its keys), an OVF envelope and
- * an OVA (a tar whose first member is the .ovf), by content; a .vmx is
- * read by vmx.c (with the parser of vmx-parse.c) and written by
- * vmx-write.c, and the plugin declares what a VMware target can
- * express.  Reading OVF and OVA is not written yet and fails with a
- * plain error.  The formats are described in ../shared/specs/vmx.md
- * and ovf.md.
+ * What works: probe recognises a .vmx (its keys), an OVF envelope, a
+ * directory holding one .ovf and an OVA (a tar, gzip'd tar or zip whose
+ * first member is the .ovf), by content; a .vmx is read by vmx.c (with
+ * the parser of vmx-parse.c) and written by vmx-write.c; OVF and OVA
+ * are read by ovf.c and ova.c, and an OVA is written by ova-write.c
+ * (target parameter format=ova); the plugin declares what a VMware
+ * target can express.  The formats are described in
+ * ../shared/specs/vmx.md and ovf.md.
  */
 #include <config.h>
 
@@ -15,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include <zlib.h>
 
 #include <vmconv/plugin.h>
 
+#include "ovf.h"
 #include "vmx.h"
 
 enum vmware_kind {
@@ -25,6 +30,7 @@ enum vmware_kind {
     VMWARE_VMX,
     VMWARE_OVF,
     VMWARE_OVA,
+    VMWARE_OVF_DIR,              /* a directory holding one .ovf */
 };
 
 /* Keys every .vmx written by VMware products has (case-insensitive). */
@@ -84,6 +90,96 @@ vmware_probe_vmx(const char *buf, size_t len)
     return weak >= 2 ? 60 : 0;
 }
 
+/* True if SOURCE is a directory holding exactly one .ovf. */
+static bool
+vmware_is_ovf_dir(const char *source)
+{
+    char *ovf = NULL;
+    struct stat st;
+    size_t n;
+
+    if (source == NULL || stat(source, &st) == -1 || !S_ISDIR(st.st_mode))
+        return false;
+    n = ova_dir_find_ovf(source, &ovf);
+    free(ovf);
+    return n == 1;
+}
+
+/* True if the first file of the tar starting at BUF (N bytes) is an
+ * .ovf, past pax ('x', 'g') and GNU long-name ('L') headers, whose
+ * name is then the file's.
+ */
+static bool
+vmware_tar_first_is_ovf(const char *buf, size_t n)
+{
+    size_t off = 0, name_len, name_max = 0;
+    const char *name = NULL;
+    int hops;
+
+    for (hops = 0; hops < 4 && off + 512 <= n; hops++) {
+        const char *hd = buf + off;
+        char type = hd[156];
+        unsigned long size;
+        char sz[13];
+
+        if (memcmp(hd + 257, "ustar", 5) != 0)
+            return false;
+        memcpy(sz, hd + 124, 12);
+        sz[12] = '\0';
+        size = strtoul(sz, NULL, 8);
+        if (type == 'x' || type == 'g' || type == 'L') {
+            if (type == 'L' && off + 512 + size <= n && size > 0) {
+                name = buf + off + 512;     /* the long name */
+                name_max = size;
+            }
+            if (size > n)
+                return false;
+            off += 512 + (size + 511) / 512 * 512;
+            continue;
+        }
+        if (name == NULL) {
+            name = hd;
+            name_max = 100;
+        }
+        name_len = strnlen(name, name_max);
+        /* A pax path= record would name it too; ".ovf" ends both. */
+        return name_len > 4 &&
+            strncasecmp(name + name_len - 4, ".ovf", 4) == 0;
+    }
+    return false;
+}
+
+/* True if the gzip data BUF (N bytes, the head of a file) starts a tar
+ * whose first member is an .ovf.
+ */
+static bool
+vmware_gzip_tar_ovf(const char *buf, size_t n)
+{
+    static const size_t out_size = 8192;
+    unsigned char *out = malloc(out_size);
+    z_stream z;
+    size_t got;
+    bool ok;
+
+    if (out == NULL)
+        return false;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 16) != Z_OK) {
+        free(out);
+        return false;
+    }
+    z.next_in = (Bytef *) buf;
+    z.avail_in = (uInt) n;
+    z.next_out = out;
+    z.avail_out = (uInt) out_size;
+    inflate(&z, Z_SYNC_FLUSH);
+    got = out_size - z.avail_out;
+    inflateEnd(&z);
+    ok = got >= 512 && vmware_tar_first_is_ovf((const char *) out, got);
+    free(out);
+    return ok;
+}
+
 /* What the source IN is, and how sure we are (*SCORE).  The first
  * 64 KiB hold the keys VMware writes first, or a tar header.
  */
@@ -94,12 +190,33 @@ vmware_kind_of(const struct vmc_probe_input *in, int *score)
     size_t n = in->head_len, name_len;
 
     *score = 0;
+    if (!in->is_file && vmware_is_ovf_dir(in->source)) {
+        *score = 80;
+        return VMWARE_OVF_DIR;
+    }
     if (!in->is_file || n == 0)
         return VMWARE_NONE;
     /* OVA: ustar magic at 257, first member "*.ovf". */
     if (n >= 512 && memcmp(buf + 257, "ustar", 5) == 0) {
-        name_len = strnlen(buf, 100);
-        if (name_len > 4 && strncmp(buf + name_len - 4, ".ovf", 4) == 0) {
+        if (vmware_tar_first_is_ovf(buf, n)) {
+            *score = 90;
+            return VMWARE_OVA;
+        }
+        return VMWARE_NONE;
+    }
+    /* A zip or a gzip'd tar whose first member is the .ovf. */
+    if (n >= 30 && memcmp(buf, "PK\3\4", 4) == 0) {
+        name_len = (unsigned char) buf[26] | (unsigned char) buf[27] << 8;
+        if (name_len > 4 && 30 + name_len <= n &&
+            strncasecmp(buf + 30 + name_len - 4, ".ovf", 4) == 0) {
+            *score = 90;
+            return VMWARE_OVA;
+        }
+        return VMWARE_NONE;
+    }
+    if (n >= 18 && (unsigned char) buf[0] == 0x1f &&
+        (unsigned char) buf[1] == 0x8b) {
+        if (vmware_gzip_tar_ovf(buf, n)) {
             *score = 90;
             return VMWARE_OVA;
         }
@@ -114,6 +231,20 @@ vmware_kind_of(const struct vmc_probe_input *in, int *score)
     return *score ? VMWARE_VMX : VMWARE_NONE;
 }
 
+/* True if IN starts like a tar, a zip, a gzip or an xz file. */
+static bool
+vmware_is_archive(const struct vmc_probe_input *in)
+{
+    const char *b = (const char *) in->head;
+    size_t n = in->head_len;
+
+    return (n >= 512 && memcmp(b + 257, "ustar", 5) == 0) ||
+        (n >= 4 && memcmp(b, "PK\3\4", 4) == 0) ||
+        (n >= 2 && (unsigned char) b[0] == 0x1f &&
+         (unsigned char) b[1] == 0x8b) ||
+        (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0);
+}
+
 static int
 vmware_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 {
@@ -121,6 +252,34 @@ vmware_probe(struct vmc_handle *h, const struct vmc_probe_input *in)
 
     vmware_kind_of(in, &score);
     return score;
+}
+
+/* The parameters read2 accepts (config_help lists them). */
+static const char *const vmware_read_params[] = { "vm", NULL };
+
+static int
+vmware_check_params(struct vmc_handle *h, const char *source,
+                    const struct vmc_read_options *opts)
+{
+    size_t i, j;
+
+    for (i = 0; i < opts->nr_params; i++) {
+        const char *eq = strchr(opts->params[i], '=');
+        size_t len = eq ? (size_t) (eq - opts->params[i])
+                        : strlen(opts->params[i]);
+
+        for (j = 0; vmware_read_params[j]; j++)
+            if (strlen(vmware_read_params[j]) == len &&
+                strncmp(opts->params[i], vmware_read_params[j], len) == 0)
+                break;
+        if (vmware_read_params[j] == NULL) {
+            vmc_error(h, "%s: vmware plugin: unknown parameter '%.*s' "
+                      "(vmconv plugins --help vmware lists them)", source,
+                      (int) len, opts->params[i]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static struct vmc_vm *
@@ -132,20 +291,39 @@ vmware_read(struct vmc_handle *h, const char *source,
 
     if (in == NULL)
         return NULL;
+    if (vmware_check_params(h, source, opts) == -1) {
+        vmc_probe_input_free(in);
+        return NULL;
+    }
     switch (vmware_kind_of(in, &score)) {
     case VMWARE_OVF:
-        vmc_error(h, "%s: vmware plugin: reading OVF is not implemented yet",
-                  source);
-        break;
+        vmc_probe_input_free(in);
+        return ova_read_ovf_file(h, source, opts);
     case VMWARE_OVA:
-        vmc_error(h, "%s: vmware plugin: reading OVA is not implemented yet",
-                  source);
-        break;
+        vmc_probe_input_free(in);
+        return ova_read_ova(h, source, opts);
+    case VMWARE_OVF_DIR:
+        vmc_probe_input_free(in);
+        return ova_read_dir(h, source, opts);
     case VMWARE_VMX:
         vmc_probe_input_free(in);
         return vmx_read(h, source, opts);
     case VMWARE_NONE: {
         size_t len = strlen(source);
+        struct stat st;
+
+        /* Asked for explicitly (--from vmware): an archive is read as
+         * an OVA and a directory as an OVF package, which say what is
+         * wrong with them.
+         */
+        if (in->is_file && vmware_is_archive(in)) {
+            vmc_probe_input_free(in);
+            return ova_read_ova(h, source, opts);
+        }
+        if (stat(source, &st) == 0 && S_ISDIR(st.st_mode)) {
+            vmc_probe_input_free(in);
+            return ova_read_dir(h, source, opts);
+        }
 
         /* Named .vmx but not recognised (binary bytes, no known key):
          * the parser says which line is wrong.
@@ -167,6 +345,16 @@ static int
 vmware_write(struct vmc_handle *h, const struct vmc_vm *vm,
              const struct vmc_write_options *opts)
 {
+    const char *format = vmware_param(opts->nr_params, opts->params,
+                                      "format");
+
+    if (format && strcmp(format, "ova") == 0)
+        return ova_write(h, vm, opts);
+    if (format && strcmp(format, "vmx") != 0) {
+        vmc_error(h, "%s: vmware plugin: format=%s: unknown output format "
+                  "(vmx or ova)", opts->outdir, format);
+        return -1;
+    }
     return vmx_write(h, vm, opts);
 }
 
@@ -206,15 +394,22 @@ static const struct vmc_target_caps vmware_caps = {
     .disk_formats = vmware_formats,
 };
 
+static const char vmware_config_help[] =
+    "vm=NAME       (read) the virtual machine to read from an OVF/OVA\n"
+    "              vApp (VirtualSystemCollection), by ovf:id or Name\n"
+    "format=ova    (write) an OVA: OVF 1.0 envelope, SHA256 manifest and\n"
+    "              streamOptimized VMDKs (format=vmx, the default: a .vmx)";
+
 static struct vmc_plugin plugin = {
     .name        = "vmware",
     .version     = VMC_VERSION_STRING,
-    .description = "VMware: reads .vmx (+ .vmsd), writes .vmx + VMDK; "
-                   "OVF and OVA recognised (reading not implemented yet)",
+    .description = "VMware: reads .vmx (+ .vmsd), OVF and OVA; writes "
+                   ".vmx + VMDK, or an OVA (format=ova)",
     .probe2      = vmware_probe,
     .read2       = vmware_read,
     .write       = vmware_write,
     .caps        = &vmware_caps,
+    .config_help = vmware_config_help,
 };
 
 VMC_REGISTER_PLUGIN(plugin)

@@ -1,0 +1,5 @@
+# The vmware plugin's OVF and OVA reader and OVA writer.
+TESTS += ovf-golden.sh ova.sh ovf-hostile.sh test-ova-write
+EXTRA_DIST += ovf-golden.sh ova.sh ovf-hostile.sh
+check_PROGRAMS += test-ova-write
+test_ova_write_SOURCES = test-ova-write.c
