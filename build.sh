@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv: install what the build needs (Debian 12), build, and then
 #   ./build.sh demo    convert the bundled sample disk, as a user would
 #   ./build.sh check   run the whole test suite: make check, the unit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv common/: the libxml2 cleanup attributes of cleanup.h. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv common/: the functions behind cleanup.h's attributes. */
 #ifdef HAVE_CONFIG_H             /* not when built out of tree */
 #include <config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv common/: cleanup attributes for plugins.
  *
  * common/ is a convenience library linked statically into the plugins

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # common/: a convenience library for plugins (cleanup attributes, XML
 # writer macros).  Linked statically into the plugins that use it; no
 # ABI promise, not installed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv common/: short forms for writing XML with libxml2's
  * xmlTextWriter, for plugins that write libvirt domains, OVF or
  * Hyper-V configurations.  Not part of the plugin ABI.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Endian decoding and checked arithmetic for bytes read from files.
  *
  * Everything read from an image or config is hostile until checked.

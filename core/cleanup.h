@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Cleanup attributes: a local marked with one of these is freed when it
  * goes out of scope, so every early return is safe.  Hand a value to
  * the caller with vmc_steal_pointer / vmc_steal_fd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The copy engine: copies the guest-visible contents of one image into
  * another with several worker threads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: the copy engine's entry for jobs that want its
  * counts.  Not installed.
  */

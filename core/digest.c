@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* SHA-1 and SHA-256 digests for OVA manifests (through nettle). */
 #include <config.h>
 

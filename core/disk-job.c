@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The disk job: convert one disk image (with its backing chain) into
  * a new image: open, refuse to overwrite the source, create, copy,
  * commit, verify.  `vmconv disk convert` and the pipeline call it.

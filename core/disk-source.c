@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The built-in "disk" source of the pipeline: a bare disk image (any
  * format formats/ reads, recognised by content) becomes a VM with one
  * disk.  Its CPUs, memory and firmware come from the options, or are

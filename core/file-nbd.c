@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The byte-source back-end for NBD exports, through libnbd: a disk
  * served by nbdkit (ESXi over ssh or VDDK, remote volumes) or qemu-nbd.
  * Read-only.  Block status (base:allocation) becomes extents, so a raw

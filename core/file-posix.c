@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The byte-source back-end for local files and block devices: pread,
  * pwrite, fstat, SEEK_DATA/SEEK_HOLE, fsync and ftruncate on a
  * descriptor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The byte-source back-end for a window [offset, offset + length) of
  * another file: a disk image stored inside a container (a VMDK member
  * of an uncompressed OVA tar).  Read-only.  Every request is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The byte-source layer: what every back-end shares (see file.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: the byte-source ("protocol") layer under the
  * format drivers.  A struct vmc_file is where an image's bytes live: a
  * local file or device (file-posix.c), a byte range of another file

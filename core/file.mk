@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The byte-source layer under formats/: local files, byte ranges of
 # another file, and NBD exports (through libnbd, when configure finds
 # it; without it, file.c refuses NBD URIs).  libnbd is dlopen'ed on

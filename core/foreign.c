@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Names another hypervisor wrote (a VMX fileName, a VHD/VHDX parent
  * locator, a VMDK extent or parentFileNameHint, a Hyper-V disk path)
  * turned into local files, under the path policy.

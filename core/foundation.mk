@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VM model, plugin loader and the commands built on them.
 libvmconv_internal_la_SOURCES += \
 	core/vm-internal.h \

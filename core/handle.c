@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library handle: errors, logging, events, progress, cancellation,
  * and jobs (first error wins, progress rate per job).
  *

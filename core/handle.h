@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: the handle (errors, logging, events, progress,
  * cancellation) and jobs.  Not installed.
  */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Helpers for plugins (include/vmconv/util.h): files, UTF-16, foreign
 # names, value parsing, safe XML, manifest digests.
 vmconvinclude_HEADERS += include/vmconv/util.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The image object: probing, opening a backing chain under the path
  * policy, range-checked I/O, creating outputs atomically, info, check.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals, all of them: includes the headers of each
  * concern.  New code includes only the ones it needs:
  *

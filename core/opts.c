@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* key=value,key=value option lists, as qemu-img -o takes them. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: "key=value,..." option strings (image creation
  * options, -o).  Not installed.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The output directory policy: a conversion writes into a temporary
  * directory ".NAME.vmconv-XXXXXX" beside OUTDIR (same filesystem, so
  * the final rename is atomic) and renames it into place on success;

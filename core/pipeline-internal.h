@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: the conversion pipeline's state, shared by
  * core/pipeline.c (the stages), core/plan.c (the plan), core/verify.c
  * (reading target disks back) and core/disk-source.c (a bare disk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The conversion pipeline (include/vmconv/pipeline.h): read, plan,
  * disks, guest fix, write, verify, commit, finish, report.  The plan
  * is core/plan.c; this file runs the stages and keeps the promises:

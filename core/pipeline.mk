@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The conversion pipeline (vmconv convert): read, plan, disks, guest
 # fix, write, verify, commit, finish, report.
 vmconvinclude_HEADERS += include/vmconv/pipeline.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The plan of a conversion: which plugin reads the source, the target
  * model (devices the target can express, networks mapped), each disk's
  * source chain and target file, the space needed against the space

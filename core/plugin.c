@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The plugin loader: finds the plugin directory, loads every "*.so" in
  * it with dlopen, checks each one against the ABI rules of
  * include/vmconv/plugin.h, and drives the plugins' callbacks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers for reading untrusted files: full reads and writes, range
  * checks, bounded allocation, small-file reading, CRC-32C, random
  * bytes, check-result builders.

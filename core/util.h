@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv internals: the helpers every reader of untrusted bytes
  * needs (full reads and writes, range checks, bounded allocation), and
  * small utilities (random bytes, CRC-32C).  Not installed.

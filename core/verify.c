@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pipeline's verify stage: a target disk read back through its
  * format's reader and compared with its source, guest-visible bytes
  * only.  Several workers take large slices of the disk in turn; each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmc_vm_check: is a VM model consistent?  The core calls it after a
  * plugin read and before a write, so that a reader's bug or a hostile
  * source shows as one clear error instead of a broken target.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VM model internals shared by core/vm.c, core/vm-json.c and the code
  * that prints models: the enum name tables and the cleanup attribute.
  */

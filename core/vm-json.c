@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VM model as JSON: schema "vmconv-vm/3" (vmconv-vm-json(5)); the
  * reader also takes "vmconv-vm/1" and "vmconv-vm/2" documents.
  *

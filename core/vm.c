@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The neutral VM model: allocation, lists, strings, deep copies,
  * temporary files, the enum name tables and the UUID/MAC helpers.
  * JSON is in vm-json.c, the consistency check in vm-check.c.

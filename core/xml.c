@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* XML for plugins: a safe reader (no network, no entities, no DTD) and
  * the probes' sniffing of an XML document's root element.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The format driver contract: struct vmc_format_ops, struct vmc_image
  * and the core functions a driver may call (backing files, related
  * files, check results).  Included by formats/ and by core/image.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 structural check: recount every host cluster from the metadata
  * (header, L1 and L2 tables, data and compressed spans, refcount table
  * and blocks, snapshot table and snapshot trees, bitmaps) and compare

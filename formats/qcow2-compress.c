@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 compressed clusters: raw deflate (no zlib header; qemu writes
  * windowBits -12, we inflate with -15, which reads any window) and
  * zstd frames (compression type 1).  A compressed cluster decompresses

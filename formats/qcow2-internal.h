@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 driver: state shared by qcow2.c (open, read), qcow2-write.c
  * (create, write, flush), qcow2-check.c and qcow2-compress.c.
  */

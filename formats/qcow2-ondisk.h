@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 on-disk layout (big-endian) and the limits vmconv applies.
  * See ../shared/specs/qcow2.md and qemu docs/interop/qcow2.rst.
  */

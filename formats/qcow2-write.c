@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 writer: new images only, write-once, in whole clusters.
  *
  * Layout: the header in cluster 0, then data clusters allocated by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 (QEMU copy-on-write, versions 2 and 3): probe, open with every
  * header check of ../shared/specs/qcow2.md §8, the read path (L2 cache,
  * zero and compressed clusters, extended L2 subclusters, backing

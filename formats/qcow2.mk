@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # qcow2 driver sources (owned by the qcow2 driver)
 libvmconv_internal_la_SOURCES += \
 	formats/qcow2.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* raw: the disk's bytes as they are.  Sparse-aware: the file's holes
  * (SEEK_DATA/SEEK_HOLE, or NBD block status) are reported as
  * unallocated, and a new raw image is a sparse file, so the copy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The list of format drivers.  Probing asks each in this order and
  * takes the highest score; raw answers 1, so it wins only when nothing
  * else recognises the file.

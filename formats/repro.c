@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reproducible output for writers (SOURCE_DATE_EPOCH): see repro.h.
  *
  * The data hash: for each 512-byte guest sector S holding 64-bit

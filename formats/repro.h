@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reproducible output for writers: with SOURCE_DATE_EPOCH set (the
  * reproducible-builds convention), identifiers that are random by
  * design (VMDK CID and ddb.uuid, VHDX GUIDs, VHD unique id) are derived

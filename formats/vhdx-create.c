@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vhdx writer: dynamic and fixed images, written in one pass.
  *
  * Layout (every object and the file size 1 MiB multiples):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vhdx driver's private state, shared by vhdx.c (headers, regions,
  * metadata, BAT, reads), vhdx-log.c (log replay in memory),
  * vhdx-parent.c (parent locator and chain) and vhdx-create.c (writer).

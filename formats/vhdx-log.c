@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vhdx log: find the active sequence of a dirty metadata log
  * ([MS-VHDX] 2.3.3) and replay it into an in-memory overlay, so an
  * image left dirty by a crash reads as Hyper-V would read it, without

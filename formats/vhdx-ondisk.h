@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHDX on-disk structures, little-endian as stored ([MS-VHDX] v1.0).
  * The driver decodes each into host order with the vhdx_decode_*
  * helpers and never touches these packed structs otherwise.

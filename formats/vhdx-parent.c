@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vhdx differencing images: the parent locator ([MS-VHDX] 2.6.2.6)
  * and opening and verifying the parent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vhdx: Hyper-V virtual hard disk v2 ([MS-VHDX] v1.0).
  *
  * Reads fixed, dynamic and differencing (.avhdx) images, replaying a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vhdx driver sources (owned by the vhdx driver)
 libvmconv_internal_la_SOURCES += \
 	formats/vhdx.c \

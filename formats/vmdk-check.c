@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmdk: structural check of sparse extents.  Walks every grain
  * directory and grain table entry: tables and grains must lie in the
  * file, clear of the metadata and of each other; stream grain markers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmdk: the text descriptor.  Parsing a hostile descriptor (a file of
  * its own, or embedded in a sparse extent) and writing new ones.
  */

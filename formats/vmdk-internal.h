@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vmdk driver's private interfaces, shared by vmdk.c (open, read,
  * info), vmdk-descriptor.c (the text descriptor), vmdk-sparse.c (sparse
  * extents: hosted "KDMV", streamOptimized, COWD, seSparse),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VMDK on-disk structures, little-endian as stored.  See
  * shared/specs/vmdk.md.  Offsets in sparse headers count 512-byte
  * sectors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmdk: sparse extents.  Hosted sparse ("KDMV", including the
  * compressed streamOptimized variant), ESXi vmfsSparse redo logs
  * ("COWD") and ESXi seSparse: header validation, the grain directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmdk: creating new images.
  *
  * monolithicSparse: header, embedded descriptor, redundant grain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmdk: VMware virtual disks.  A disk is a text descriptor (a file of
  * its own, or embedded in a sparse extent) listing extents that are
  * concatenated: flat files, hosted sparse files (monolithicSparse,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmdk driver sources (owned by the vmdk driver)
 libvmconv_internal_la_SOURCES += \
 	formats/vmdk.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD info (format fields for `vmconv disk info`) and structural check
  * (footers, header, BAT, locators).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD ("vpc") driver internals shared by formats/vpc*.c. */
 #ifndef VMCONV_VPC_INTERNAL_H
 #define VMCONV_VPC_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD ("vpc") on-disk structures, big-endian as stored.  See
  * ../shared/specs/vhd.md (Microsoft "Virtual Hard Disk Image Format
  * Specification" v1.0).

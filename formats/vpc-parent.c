@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD differencing disks: find the parent from the parent locators
  * (W2ru relative path, then W2ku absolute path, then MacX file URL)
  * and the header's parent name, each turned into a local name by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writing VHDs: fixed (data then a footer, sparse on the host) and
  * dynamic (footer copy, header, BAT, blocks appended as first written,
  * trailing footer).  Sizes are exact by default: the footer's current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD ("vpc"): Virtual PC / Hyper-V fixed, dynamic and differencing
  * disks.  This file probes, opens (footer, dynamic header, block
  * allocation table) and reads; vpc-parent.c finds the parent of a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vpc driver sources (owned by the vpc driver)
 libvmconv_internal_la_SOURCES += \
 	formats/vpc-ondisk.h \

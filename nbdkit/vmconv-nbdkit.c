@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nbdkit-vmconv-plugin: serve a disk image that vmconv reads (raw,
  * qcow2, VMDK, VHDX/AVHDX, VHD, with their backing chains) over NBD,
  * read-only, with extents.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Link flags every plugin shares (included by plugins/*/Makefile.am).
 #
 # A plugin exports vmc_plugin_init and nothing else, and is linked

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bash-completion/vmconv completes commands, options (read from the
 # commands' own --help) and plugin names.
 . "$srcdir/functions.sh"

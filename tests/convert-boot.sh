@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The main road, end to end, with a real boot: the sample VMware VM
 # (samples/vmware/demo.vmx, its serial port sent to a file as VMware
 # users do) converted by `vmconv convert --to kvm --libvirt-uri`, which

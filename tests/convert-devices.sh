@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Devices the target lacks are replaced, and without the guest fix
 # (nobody checked the guest's drivers) by emulated ones the guest
 # surely drives, never by paravirtual ones it may lack: VMware's

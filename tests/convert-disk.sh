@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert end to end: a bare disk image and an example VM
 # description converted for every target that writes.  Each target disk
 # must read the same as its source (qemu-img compare), pass qemu-img

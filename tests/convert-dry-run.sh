@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert --dry-run reads and plans, and changes nothing: the
 # sources keep their checksums and mtimes, no file appears anywhere
 # (no OUTDIR, no temporary directory), and the plan names every disk

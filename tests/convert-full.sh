@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert onto a full filesystem (a small tmpfs the test mounts;
 # skipped where mounting is not permitted):
 #  - the plan sees that the disk will not fit and stops before writing:

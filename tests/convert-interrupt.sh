@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert interrupted during the copy of a disk.
 #  - SIGINT, SIGTERM: exit 5, a message saying the partial output was
 #    removed and the source not touched; no OUTDIR, no temporary

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Verification catches a target disk damaged between the copy and the
 # verify stage.  The test hook VMCONV_TEST_CORRUPT_BEFORE_VERIFY=
 # INDEX:OFFSET (core/pipeline.c) flips one byte of disk INDEX's target

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The copy engine and the vmconv disk command.
 TESTS += disk-cli.sh
 EXTRA_DIST += disk-cli.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Core tests and the test helpers every area uses.
 check_PROGRAMS += imgtool
 imgtool_SOURCES = imgtool.c

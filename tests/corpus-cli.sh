@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every readable image of the shared corpus (made by Hyper-V, VMware,
 # VirtualBox-era tools, Windows and qemu) through `vmconv disk convert`:
 # the raw output must have the guest-data sha256 recorded in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv disk: the command-line contract on raw images (no other format
 # needed): exit codes, refusals, atomic output, untouched source, JSON.
 . "$srcdir/functions.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv disk: --machine-readable maps each event of the disk job to one
 # JSON line (phases, progress with skipped bytes, the error's kind), and
 # `disk info` prints names read from an image terminal-safe.

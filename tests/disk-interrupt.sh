@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Interrupting a conversion (SIGINT, SIGTERM) stops it promptly with exit
 # status 5 and leaves nothing behind: no output, no temporary file.
 . "$srcdir/functions.sh"

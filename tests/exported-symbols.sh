@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # libvmconv exports exactly its documented API: the functions declared
 # in include/vmconv/*.h, as listed in core/libvmconv.syms.  Fails when
 # a public function is missing from the list or from the library, or

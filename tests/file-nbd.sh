@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Images served over NBD on a Unix socket (qemu-nbd and/or nbdkit) and
 # read by vmconv through libnbd: disk info, map, convert and compare of
 # nbd+unix:// URIs.  A raw export's block status must give the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Images stored inside another file (vmc_image_open_range): a qcow2 and
 # a streamOptimized VMDK as members of an uncompressed tar, as in an
 # OVA, read in place by imgtool (IMGTOOL_RANGE) and compared with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Tests of the VM model, the plugin loader, the plugins and the
 # plugins / inspect / convert commands.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared helpers for vmconv's shell tests.  Source it first:
 #   . "$srcdir/functions.sh"
 # Environment (set by tests/Makefile.am): VMCONV, VMCONV_CORPUS,

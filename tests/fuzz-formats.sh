@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Mutation fuzzing of every format driver (tests/test-fuzz-formats.c).
 #
 # 1. Replays the mutants that once crashed or hung a driver

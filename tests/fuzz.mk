@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Mutation fuzzing of every format driver: fuzz-formats.sh prepares
 # seed images and runs test-fuzz-formats on them (about half a minute).
 TESTS += fuzz-formats.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The public helpers for plugins (include/vmconv/util.h).
 TESTS += test-helpers
 check_PROGRAMS += test-helpers

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # End to end through `vmconv convert`: a Hyper-V 2012 R2 export whose
 # disk is the current checkpoint (top.avhdx -> mid.avhdx -> base.vhdx,
 # written by vhdx-make-diff.py independently of vmconv) converts to KVM

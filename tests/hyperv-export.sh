@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A Hyper-V export folder made here: "Virtual Machines/<GUID>.xml" (a
 # generation 2 VM, in Hyper-V's UTF-16LE with a byte order mark),
 # "Virtual Hard Disks/" holding a two-level checkpoint chain

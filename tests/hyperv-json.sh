@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The JSON of samples/hyperv/vmconv-hyperv-export.ps1 (Get-VM and its
 # companions through ConvertTo-Json) is a source: tests/data/hyperv/
 # get-vm-web02.json (hand-written, following what Get-VM's objects hold)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Write a Hyper-V "HyperVStorage" container (.vmcx) holding the key tree
 of a 2012 R2 XML configuration, from the layout in the spec notes
 (../shared/specs/hyperv-config.md section 3), independently of vmconv's

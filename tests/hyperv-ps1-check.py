@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Check that a PowerShell script written by the hyperv plugin holds
 every value from the source only inside single-quoted strings.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The PowerShell the hyperv plugin writes, and samples/hyperv's script,
 # parse without errors in PowerShell's own parser.  Needs pwsh
 # (PowerShell 7), which Debian does not package: skipped (77) without

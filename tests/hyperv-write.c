@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hyperv-write SOURCE OUTDIR NAME: read SOURCE (a vmconv-vm JSON model
  * when it ends in ".model.json", else with the plugin that recognises
  * it) and write it with the hyperv plugin into OUTDIR, as the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The hyperv target: a model written as NAME.ps1, the PowerShell script
 # that creates the VM on Hyper-V.  Golden scripts for a generation 2
 # Windows VM from Hyper-V (tests/data/vm/rich.json), a BIOS Linux guest

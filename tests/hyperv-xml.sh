@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The hyperv plugin reads the Hyper-V 2012 R2 XML configurations of the
 # corpus (tests/data/corpus/hyperv: one in Hyper-V's own UTF-16LE with
 # a byte order mark, one re-encoded as 8-bit text that still declares

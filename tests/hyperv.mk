@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # hyperv plugin tests: the .vmcx container reader alone; the 2012 R2 XML
 # reader against the corpus (golden models) and hostile XML; export
 # folders with a VHDX and an AVHDX checkpoint chain (XML and .vmcx); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* imgtool: a small driver of the image API for tests, independent of
  * the vmconv command and the copy engine, so a format's tests show the
  * driver alone.

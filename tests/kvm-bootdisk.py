@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """kvm-bootdisk.py FILE STRING: write a 1 MiB raw disk image whose boot
 sector prints STRING (then CR LF) on the first serial port (COM1, I/O
 port 0x3f8) and halts.  The kvm tests boot it in a libvirt guest to see

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile and broken domain XML: each is one clear error naming the file
 # (and the line where there is one), exit 1 (bad input), no crash, no hang, no file
 # or network access.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kvm plugin against a real libvirt daemon that this test starts:
 # converted domains are defined through the plugin's finish (libvirt's
 # own validation), read back with virsh dumpxml to see that the MACs,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kvm plugin reads libvirt domain XML: the model of every test domain
 # (tests/data/libvirt, tests/data/corpus/libvirt, and the shared corpus's
 # libvirt domains when it is present) is a golden file; each is written again as a domain (golden

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """kvm-roundtrip.py FIRST.json SECOND.json: compare two vmconv-vm models
 of one libvirt domain, FIRST read from the domain XML and SECOND read
 from the XML the kvm plugin wrote for FIRST (without guest conversion).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kvm-write-vm: drive the kvm plugin's write and finish as the
  * conversion pipeline does, for the kvm tests (the pipeline itself is
  * vmconv convert's).

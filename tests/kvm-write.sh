@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kvm plugin writes converted VMs as libvirt domains: golden domain
 # XML for a Hyper-V Windows guest (tests/data/vm/rich.json) with and
 # without virtio drivers and without guest conversion, and an old

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kvm plugin: libvirt domain XML read and written, checked by
 # libvirt's own schema and by a libvirt daemon the tests start.
 #

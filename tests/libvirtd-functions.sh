@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A private libvirt daemon for the tests, started by libvirtd_start
 # after functions.sh: libvirtd in system mode, as root, in a private
 # mount and network namespace (its bridges and guests see no host

@@ -1,3 +1,4 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # qcow2 input into every output kind (see matrix.sh).
 . "$srcdir/matrix.sh" qcow2

@@ -1,3 +1,4 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # raw input into every output kind (see matrix.sh).
 . "$srcdir/matrix.sh" raw

@@ -1,3 +1,4 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmdk-stream input into every output kind (see matrix.sh).
 . "$srcdir/matrix.sh" vmdk-stream

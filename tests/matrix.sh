@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The conversion matrix: one input kind (made by qemu-img from a pattern
 # disk) converted by `vmconv disk convert` into every output kind; each
 # output must pass `qemu-img check` (where qemu-img has a check for the

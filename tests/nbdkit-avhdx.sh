@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Differencing VHDX (Hyper-V checkpoints, .avhdx) through
 # nbdkit-vmconv-plugin: qemu-img cannot open them, but it reads them
 # over NBD.  The chains come from vhdx-make-diff.py (written from the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Real images of the corpus (made by VMware tools, Hyper-V, qemu,
 # forensic suites) served by nbdkit-vmconv-plugin: qemu-img's reading
 # through NBD must have the guest-data sha256 recorded for them (see

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # nbdkit-vmconv-plugin serving images made by qemu-img (a qcow2 backing
 # chain with zero clusters, VMDK streamOptimized, dynamic VHDX, dynamic
 # VHD): through NBD, qemu-img and nbdcopy (four connections at once)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Helpers for the tests of nbdkit-vmconv-plugin (tests/nbdkit-*.sh).
 # Source after functions.sh.
 

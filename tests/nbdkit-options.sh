@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # nbdkit-vmconv-plugin's parameters and its refusals: format=, the
 # path policy (allow-outside-paths=), offset=/length= (a VMDK inside an
 # OVA), file given as the magic first parameter, and clear errors at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # nbdkit-vmconv-plugin (nbdkit/): each test skips when nbdkit is not
 # installed or the plugin was not built.
 TESTS += \

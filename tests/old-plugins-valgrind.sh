@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The frozen-ABI test under valgrind: the version 1 plugins of
 # tests/old-plugins/v1 loaded and driven by today's libvmconv
 # (test-plugin-old), and `vmconv inspect` through one of them, without

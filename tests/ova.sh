@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # OVA packages read by the vmware plugin, built here with tar from a
 # corpus OVF (virt-v2v's test-i-ova.ovf) and a small streamOptimized
 # VMDK made by qemu-img: a good OVA (its disk read in place, as a byte

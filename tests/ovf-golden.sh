@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Golden model JSON of every OVF envelope in tests/data/corpus/ovf (copied from
 # the shared corpus: VMware ovftool / ESXi / vCenter, VirtualBox and
 # virt-v2v / virt-manager test files), read by the vmware plugin with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile OVF envelopes: deep nesting, an external entity, a billion
 # laughs, a DOCTYPE, numbers out of range, hrefs leaving the package,
 # broken cross-references.  Each is one clear error naming the file and

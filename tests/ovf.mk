@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The vmware plugin's OVF and OVA reader and OVA writer.
 TESTS += ovf-golden.sh ova.sh ovf-hostile.sh test-ova-write
 EXTRA_DIST += ovf-golden.sh ova.sh ovf-hostile.sh

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert: the conversion pipeline end to end.
 TESTS += \
 	convert-disk.sh \

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv plugins --json shows the target capabilities each in-tree
 # target declares, and vmconv plugins --help NAME describes one plugin:
 # what it can do, its capabilities and its parameters.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv convert: the command line is checked before anything is read
 # or written, each mistake with one message and the usage exit status
 # (2); a source nobody reads is bad input (1).  The source is never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Where plugins come from: --plugin-dir over $VMCONV_PLUGIN_DIR, never
 # the current directory; a bad file is reported, the others still load.
 . "$srcdir/functions.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv inspect: the example sample is read and shown (text and JSON);
 # every hypervisor source is recognised by the right plugin, which says
 # plainly that reading is not implemented yet (the kvm and vmware

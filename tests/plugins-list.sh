@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv plugins: the five in-tree plugins, with the right capabilities,
 # as a table and as JSON; each exports only vmc_plugin_init.
 . "$srcdir/functions.sh"

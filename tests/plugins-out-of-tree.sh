@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # plugins/example/example.c builds outside the tree as
 # vmconv-plugin(3) shows: the installed headers and common/cleanup.c (an include
 # directory laid out as `make install` does, version.h included; no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A program that dlopens libvmconv with RTLD_LOCAL (as Python's ctypes
 # does) loads the in-tree plugins: they are linked against libvmconv
 # with -z defs and do not need its symbols to be global.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every installed header compiles on its own, as C90, C99 and C11 with
 # -pedantic, and as C++11, with every warning an error: applications
 # and plugins include them from any of those languages.  New headers

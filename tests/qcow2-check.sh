@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # imgtool check on qcow2: clean images (snapshots, bitmaps, compressed
 # clusters, our own output) pass; a wrong refcount is an error (exit 2),
 # a refcounted but unused cluster a leak (exit 3), like qemu-img check.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Real qcow2 images from the shared corpus read exactly as qemu-img
 # reads them: the guest-data sha256 recorded in PROVENANCE.md, and
 # qemu-img convert's output when qemu-img is installed.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # qcow2 images whose data clusters live in an external data file
 # (incompatible feature bit 2), made by qemu-img and written by
 # qemu-io: read by vmconv with the data file name resolved relative to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Damaged and hostile qcow2 images: each field corrupted in a scratch
 # copy of a valid image must make imgtool fail with exit 1 and one
 # message naming the file, never crash or hang.

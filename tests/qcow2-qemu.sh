@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # qcow2 images made by qemu-img and written by qemu-io read exactly as
 # qemu-img reads them: v2 and v3, cluster sizes 512 to 2M, compressed
 # (zlib and zstd), extended L2 with partly written subclusters, zero

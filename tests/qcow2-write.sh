@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # raw -> qcow2 round trips: what vmconv writes passes qemu-img check
 # with no errors and no leaks, and qemu-img compare and our own reader
 # find it identical to the input; for every cluster size, compression

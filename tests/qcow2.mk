@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # qcow2 tests
 TESTS += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh qcow2-check.sh
 EXTRA_DIST += qcow2-corpus.sh qcow2-qemu.sh qcow2-hostile.sh qcow2-write.sh qcow2-check.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every writer's output is byte-identical across runs, thread counts
 # and request sizes when SOURCE_DATE_EPOCH is set; grains, clusters and
 # blocks lie in disk order; without SOURCE_DATE_EPOCH the identifiers

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's quick start (./build.sh demo): samples/disks/demo.vmdk
 # (VMware streamOptimized) to qcow2, whose guest data must be the
 # sha256 recorded in samples/README.md and which qemu-img must accept;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # After `make check`: how many tests were skipped, and why.  A test
 # that skips prints a line starting with "SKIP:" saying why; tests that
 # ran but left a part out (a corpus file that is not redistributable

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The source is never opened for writing, nor is any file it refers to
 # (backing files, extents, parents), and no command changes a byte or a
 # timestamp of any of them: chains of every format, read whole by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of common/, the convenience library for plugins: the
  * cleanup attributes and the XML writer macros, used as a plugin uses
  * them (public headers only).

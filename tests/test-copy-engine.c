@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The copy engine's contract with target drivers, checked with a
  * recording driver: every byte written at most once, writes aligned to
  * the target's cluster size, no all-zero pieces written, writes in

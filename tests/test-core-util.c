@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the core helpers every reader of untrusted bytes uses:
  * endian decoding, checked arithmetic, range checks, bounded
  * allocation, zero detection, CRC-32C, sizes and option lists.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The disk job (vmc_disk_convert), events, error kinds, first error
  * wins, vmc_get_error from several threads, _struct_size handling and
  * the output directory policy (vmc_outdir_*).

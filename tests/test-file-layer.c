@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The byte-source layer (core/file*.c): a byte range of another file
  * reads exactly its window and refuses everything outside it, even
  * where the file below has bytes; local files report their holes and

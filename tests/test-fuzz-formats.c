@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fuzz-formats: deterministic mutation fuzzing of every format
  * driver through the public image API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the public helpers for plugins (vmconv/util.h):
  * reading files with their length, UTF-16, foreign names under the
  * path policy, value parsing, the safe XML reader and digests.

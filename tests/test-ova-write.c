@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vmware plugin's OVA writer (target parameter format=ova): a model
  * and a streamOptimized VMDK made here are written as an OVA through
  * vmc_plugin_write_opts, the tar is checked (.ovf first, then the .mf,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The conversion pipeline through its API (vmc_convert): the options
  * struct's size, the stages' events in order, a dry run writing
  * nothing, the guest-fix stage's contract (what issue 16 plugs in),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The example plugin, loaded from the build tree through the loader:
  * probe, read of the sample, write and read back, and every kind of bad
  * description refused with its message.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The plugin loader: which directory it reads, which plugins it
  * accepts, the exact refusal (naming the file) for each broken one, and
  * picking a plugin for a source.  The plugins are built from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The frozen-ABI test (nbdkit's tests/old-plugins): plugins built
  * against the kept copy of the version 1 headers
  * (tests/old-plugins/v1/include) must load into today's libvmconv and

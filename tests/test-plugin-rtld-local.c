@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A program that loads libvmconv itself with dlopen(RTLD_LOCAL), as
  * Python's ctypes does, can load plugins: they are linked against
  * libvmconv (-z defs), so their vmc_* calls do not depend on the

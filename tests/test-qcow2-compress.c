@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qcow2 cluster compression helpers: round trips for deflate and zstd,
  * "does not fit" when compression does not pay, and clear errors for
  * truncated, short and garbage input (never a crash).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The qcow2 reader from several threads at once: random preads and
  * block status over an image with many more L2 tables than the cache
  * holds (512-byte clusters), plain and compressed, must all return the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The qcow2 writer through the image API: concurrent writers, the copy
  * engine (with and without compression), write-once and alignment
  * refusals, memory that follows the data written rather than the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Differencing VHDX read from several threads at once, at unaligned
  * offsets and lengths: a chain of three (base <- mid <- top) made by
  * the independent generator tests/vhdx-make-diff.py, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VHDX log overlay: descriptors applied in order (later wins) must
  * read exactly as if they had been written over the file one by one,
  * including zero runs, overlapping writes and bytes past the end of

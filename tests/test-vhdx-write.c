@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHDX writer and reader under concurrency.  Several threads write
  * pieces of a new image in a shuffled order, so blocks are allocated
  * concurrently and out of order; the dynamic image is 4 GiB + 6 MiB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmc_vm_check: a valid VM passes; each kind of inconsistency is
  * refused with one error naming the source, the element and the
  * problem.

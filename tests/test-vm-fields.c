@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every field of the VM model is handled everywhere: freed, written and
  * read as JSON, deep-copied, printed for people and documented in
  * vmconv-vm-json(5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VM model's JSON form: a full VM survives a round trip byte for
  * byte, and every kind of malformed document is refused with one error
  * naming the source and the key path.

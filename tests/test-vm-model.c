@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VM model API: lists and their limits, strings, notes, the enum
  * name tables and the UUID/MAC helpers.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The "HyperVStorage" container reader of the hyperv plugin
  * (plugins/hyperv/vmcx.c), tested alone:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VMDK text descriptor: parsing what VMware, qemu and others write
  * (CRLF, any case, quoted names with spaces, legacy encodings), refusing
  * what we can't read, probing, the descriptors we write, and disks made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VMDK writer through the image API: concurrent pwrite, encode in
  * many threads then write_encoded in order, the copy engine, write-once
  * and alignment refusals, streamOptimized order, disks far larger than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The .vmx dictionary parser of the vmware plugin
  * (plugins/vmware/vmx-parse.c), tested alone: syntax, escapes,
  * charsets, duplicates, and one clear error for each kind of bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD helpers: the CHS geometry of the specification's appendix (the
  * expected values are the geometries Hyper-V, Windows 10 and qemu
  * wrote into corpus images), the footer checksum, the bitmap size and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* VHD writer and reader under concurrency: several threads write the
  * pieces of a new dynamic or fixed VHD in a shuffled order (so blocks
  * are allocated concurrently and out of order), then several threads

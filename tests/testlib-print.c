@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The human printer of VM models (core/cli/vm-print.c), built into the
  * tests that check what vmconv inspect shows.  Included rather than
  * listed as a source so that its object stays in tests/ (an object in

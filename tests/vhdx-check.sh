@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vhdx check: clean images pass; damage a reader survives is a note;
 # BAT entries out of the file, overlapping other objects, in a state
 # the image type does not allow, or PARTIALLY_PRESENT without their

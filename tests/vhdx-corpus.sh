@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHDX images made by Hyper-V, Windows 10 and a dirty-log qemu build:
 # what we read must equal what qemu-img reads (and the PROVENANCE
 # guest-data sha256), and the source must not change.

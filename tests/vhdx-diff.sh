@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Differencing VHDX (.avhdx).  qemu-img cannot make or read them, so
 # vhdx-make-diff.py writes them from the spec with the flat raw image
 # each implies; our read of the child must equal that raw.  The

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile VHDX input: one corrupted field at a time (CRCs fixed up so
 # the reader gets to the field).  Every case must fail with exit 1 and
 # a message naming the file: never a crash, a hang or a huge

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Log replay in memory: a generated image whose log holds an older
 # sequence (ignored), an active sequence that wraps around the end of
 # the log with its tail after its first entry, BAT updates, a zero

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Write VHDX test images straight from [MS-VHDX] v1.0, independently of
 vmconv's C driver, together with the flat raw image each one implies.
 

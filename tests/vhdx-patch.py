@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Corrupt one field of a VHDX file in place (a scratch copy!) for the
 hostile-input tests, recomputing the CRC-32C of the structure touched so
 the reader gets past the checksum to the field itself.  Written from

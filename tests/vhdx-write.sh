@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHDX made by qemu-img (dynamic and fixed, several block and log sizes,
 # data from qemu-io) must read as qemu-img reads them; VHDX we write
 # must pass qemu-img check, compare identical to the input with

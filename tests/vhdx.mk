@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vhdx tests
 TESTS += vhdx-corpus.sh vhdx-hostile.sh vhdx-write.sh vhdx-diff.sh vhdx-log.sh \
 	vhdx-check.sh \

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Golden files of the VM model's outputs: vmconv inspect (text and
 # --json) of the example plugin's sample, and the human print and JSON
 # of rich models read from JSON (tests/data/vm/), which no plugin reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vm-print-json [--json] FILE: read the vmconv-vm JSON document FILE
  * and print the model as vmconv inspect does (cli_print_vm), or with
  * --json as vmc_vm_to_json writes it, followed by the verdict of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmdk check: clean images pass; shared grains, grains in the metadata,
 # tables past the end, bad stream markers are errors; unreferenced
 # grains are leaks; a redundant directory that differs is a note.

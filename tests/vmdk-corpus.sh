@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Real VMDK images (VMware, qemu, third-party tools) read exactly as
 # qemu-img reads them, with the guest-data sha256 from PROVENANCE.md;
 # fuzzed and incomplete ones fail cleanly.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VMDK delta links: a child made by qemu-img over a VMDK parent reads
 # through the chain; zero grains hide the parent; a parent whose CID is
 # not the child's parentCID is refused (accepted with ignoreparent);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ESXi delta disks: a vmfsSparse (COWD) and an seSparse redo log over a
 # flat "vmfs" base, made by vmdk-make-esx.py from the spec's layouts and
 # read exactly as qemu-img reads them; damaged ones fail cleanly.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Damaged and hostile VMDK images: each must fail with exit 1 and a
 # message naming the file, never crash, hang or allocate wildly.
 . "$srcdir/functions.sh"

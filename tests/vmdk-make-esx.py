@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Make small ESXi-style VMDK chains for tests, from the layouts in
 shared/specs/vmdk.md: a flat base disk (createType "vmfs") and two
 delta disks over it, one vmfsSparse ("COWD" redo log) and one seSparse.

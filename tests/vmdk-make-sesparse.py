@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Make an seSparse delta laid out as ESXi lays one out on VMFS, from
 shared/specs/vmdk.md section 5: every area (grain tables, free bitmap,
 backmap, grains) declared at the size the capacity needs, but the file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VMDK images made by qemu-img in every subformat it writes, with data
 # runs, zero runs and holes, read exactly as qemu-img reads them.
 . "$srcdir/functions.sh"

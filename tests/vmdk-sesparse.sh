@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # An seSparse delta as ESXi leaves it on VMFS (vmdk-make-sesparse.py):
 # the grain and grain-table areas are declared at full capacity but the
 # file ends right after the last allocated grain.  It reads as the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Writing VMDK: a raw disk with data, written zeros, holes and a size
 # that is not a multiple of the grain, written as monolithicSparse,
 # streamOptimized and monolithicFlat; qemu-img check must be clean,

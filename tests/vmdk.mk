@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmdk tests
 TESTS += vmdk-corpus.sh vmdk-qemu.sh vmdk-hostile.sh vmdk-delta.sh \
 	vmdk-write.sh vmdk-esx.sh vmdk-check.sh vmdk-sesparse.sh

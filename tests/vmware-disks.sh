@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A .vmx whose disks exist: a VMDK made by qemu-img with a two-level
 # snapshot chain (delta2 -> delta1 -> base), named by an ESXi path that
 # is found by its base name beside the .vmx; an ISO; a disk that does

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile .vmx files: each gives exactly one error line naming the file
 # (and the line where there is one), a non-zero exit, no crash and no
 # output on stdout.

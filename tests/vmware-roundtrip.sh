@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Round trip through the .vmx writer: every .vmx of the test data is
 # read, written back as a .vmx (vmx-roundtrip, the plugin's write with
 # the converted disks' final paths), read again, and the two models

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The vmware plugin reads every .vmx of the test data
 # (tests/data/corpus/vmx: real files from libvirt, virt-v2v and
 # virt-manager) and of the shared corpus when present: the model (vmconv inspect --json) is pinned by a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmware plugin tests: the .vmx parser alone, the reader against the
 # corpus (golden models), hostile .vmx files, found disks and chains,
 # and the .vmx writer's round trip.

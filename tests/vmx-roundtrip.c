@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmx-roundtrip IN.vmx OUTDIR: read IN.vmx with the vmware plugin,
  * write it back with the plugin's writer into OUTDIR (as rt.vmx, its
  * disks named OUTDIR/rt-diskN.vmdk), read that again, and compare the

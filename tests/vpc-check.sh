@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The structural check of VHDs: clean images pass; footer copies that
 # differ, a bad or missing trailing footer, BAT entries outside the
 # file, overlapping each other or the metadata are reported (exit 2).

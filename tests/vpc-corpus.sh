@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHD corpus images read as qemu-img reads them (guest-data sha256 from
 # PROVENANCE.md), the 127 GiB Hyper-V image by block status without
 # expanding it, and the dfvfs images with wrong footer checksums refused.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHD differencing disks, built by tests/vpc-make-diff.py from the
 # specification (qemu can neither make nor read them): the child reads
 # through its parent exactly as expected, whichever locator leads to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Damaged VHDs: each is refused with one error naming the file (exit 1),
 # never a crash, a hang or a huge allocation.
 . "$srcdir/functions.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHD info fields, and the virtual size rule of current upstream qemu:
 # CHS geometry only for creators "vpc " and "qemu" (unless the geometry
 # is the largest), the footer's current size for everyone else.

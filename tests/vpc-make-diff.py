@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Make a VHD differencing chain and its expected guest data, written
 from the VHD specification v1.0 (not with vmconv), because qemu can
 neither make nor read differencing VHDs.

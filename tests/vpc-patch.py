@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Patch one field of a VHD for hostile-input tests, then fix the
 checksum of the structure patched (unless told not to), so a test hits
 the check it means to.  Written from the VHD specification.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # VHDs made by qemu-img (fixed and dynamic, with and without
 # force_size) and written by qemu-io read exactly as qemu-img reads
 # them; a fixed VHD probes as vpc, never raw.

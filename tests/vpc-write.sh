@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Writing VHDs: raw -> vpc (dynamic, fixed, force_size on/off, block
 # sizes, Azure) must be found identical by qemu-img compare, have the
 # exact virtual size qemu-img reads, and read back identically with our

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vpc tests
 TESTS += vpc-corpus.sh vpc-hostile.sh vpc-write.sh vpc-qemu.sh vpc-diff.sh \
 	vpc-check.sh vpc-info.sh test-vpc-geometry test-vpc-threads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vmconv command: shared declarations of its subcommands. */
 #ifndef VMCONV_CLI_H
 #define VMCONV_CLI_H

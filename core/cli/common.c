@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers shared by the vmconv subcommands: terminal-safe printing,
  * sizes for people, signals, exit codes by error kind, events as JSON
  * lines, loading and choosing plugins.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv convert: what the command prints.
  *
  *  - On a terminal (stdout), one progress bar per disk for its copy

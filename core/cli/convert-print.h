@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv convert: printing events, the plan and the report. */
 #ifndef VMCONV_CLI_CONVERT_PRINT_H
 #define VMCONV_CLI_CONVERT_PRINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv convert: move a VM to another hypervisor.  The command parses
  * its options into a struct vmc_convert_options, runs vmc_convert
  * (core/pipeline.c) and prints its events: a progress bar per disk on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv disk: convert, info, compare, check, create and map disk
  * images, the way qemu-img users expect.
  */

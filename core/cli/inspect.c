@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv inspect: read a VM with the plugin that recognises it and show
  * its neutral model.
  */

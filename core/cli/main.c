@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv: the command.  A thin front over libvmconv: parses the global
  * options, installs the handlers that print, and dispatches to one
  * subcommand.

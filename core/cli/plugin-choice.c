@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing the plugin that reads a source, shared by vmconv inspect
  * and vmconv convert.
  */

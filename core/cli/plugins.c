@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv plugins: list the hypervisor plugins vmconv loads; with
  * --help NAME, describe one: what it can do, the target capabilities
  * it declares and the parameters it takes.

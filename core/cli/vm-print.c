@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Printing VM models for people, shared by vmconv inspect and vmconv
  * convert.  Depends on the public headers only, so that tests can print
  * models too (tests/vm-print-json.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Printing VM models and plugin choices for people (vmconv inspect,
  * vmconv convert --dry-run).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv conversion jobs: one disk converted (open, refuse to
  * overwrite the source, create, copy, commit, verify) and the output
  * directory policy (a temporary directory beside the target, renamed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv image API: open, read, write, create, copy and compare disk
  * images in the formats vmconv knows natively (raw, qcow2, vmdk, vhdx,
  * vpc).  Plugins and the `vmconv disk` command use this API; the

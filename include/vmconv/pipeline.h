@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv conversion pipeline: one VM moved to another hypervisor.
  *
  *   read the source (a plugin, or a bare disk image)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv: the plugin ABI, and the calls applications use to load and
  * drive plugins.  vmconv-plugin(3) is the contract in prose.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv: helpers for plugins (and for the library itself): reading
  * configuration files, decoding UTF-16, finding the local file behind a
  * name another hypervisor wrote, parsing values with errors that name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv: the neutral VM model.
  *
  * A struct vmc_vm describes one virtual machine without naming any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv: the library handle, errors, logging and progress.
  *
  * Every libvmconv call takes a struct vmc_handle.  A failing call sets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv example plugin: the starting point for a new hypervisor.
  *
  * This plugin teaches vmconv a tiny text format, the "example VM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: a configuration tree (XML or .vmcx) into the
  * VM model.
  *

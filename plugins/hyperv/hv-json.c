@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: the JSON that samples/hyperv/
  * vmconv-hyperv-export.ps1 writes on a Hyper-V host (Get-VM and its
  * companions through ConvertTo-Json), marked "vmconv":

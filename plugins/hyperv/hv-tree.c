@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: the key tree both configuration formats read
  * into (hv.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: the VM model as a PowerShell script that
  * creates the VM on Hyper-V (target --to hyperv).
  *

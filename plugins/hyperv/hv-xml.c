@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: the XML configuration of Hyper-V 2012 and
  * 2012 R2 into the key tree (hv.h).
  *

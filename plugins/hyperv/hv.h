@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: what its files share.
  *
  * A Hyper-V configuration, whether the XML of 2012 / 2012 R2 or the

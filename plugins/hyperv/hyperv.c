@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: Hyper-V VMs (.vmcx of 2016 and later, the XML
  * configuration of 2012 / 2012 R2, export folders holding either).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv hyperv plugin: the "HyperVStorage" container of .vmcx (and
  * .vmrs) files into the key tree (hv.h).
  *

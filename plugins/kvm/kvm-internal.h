@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv kvm plugin: what its parts share. */
 #ifndef VMCONV_KVM_INTERNAL_H
 #define VMCONV_KVM_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv kvm plugin: a libvirt domain XML document into the VM model.
  *
  * The document comes from the safe reader (no entities, no network).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv kvm plugin: the libvirt API side.  Sources are read through a
  * read-only connection; targets are defined with validation, never
  * replacing an existing domain unless asked to.

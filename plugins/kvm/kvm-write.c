@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv kvm plugin: the VM model as a libvirt domain (NAME.xml), and
  * defining it through libvirt (finish).
  *

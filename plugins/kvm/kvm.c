@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv kvm plugin: KVM guests as libvirt domain XML.
  *
  * Reads a domain XML file (as `virsh dumpxml` prints it) or a domain

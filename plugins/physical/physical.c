@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv physical plugin: physical machines (P2V).
  *
  * A physical machine is not a file: this plugin will take a host to

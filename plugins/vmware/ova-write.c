@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: write a VM as an OVA (target parameter
  * format=ova): a tar holding the OVF 1.0 envelope first, then the
  * manifest (SHA256 of every other file), then the disks as

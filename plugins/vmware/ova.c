@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: OVF packages, an OVA (tar, read with
  * libarchive) or a directory holding the .ovf, its .mf and its disks
  * (../shared/specs/ovf.md sections 1 and 4).

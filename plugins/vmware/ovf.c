@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: parse an OVF 1.x / 2.0 envelope into the VM
  * model (../shared/specs/ovf.md).
  *

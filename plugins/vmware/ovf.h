@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: OVF envelopes and OVA packages (internal).
  *
  * ovf.c parses an envelope into the VM model and lists the package

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: VMware VMs (.vmx, OVF, OVA).
  *
  * What works: probe recognises a .vmx (its keys), an OVF envelope, a

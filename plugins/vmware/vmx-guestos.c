@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: VMware guestOS ids, both ways.
  *
  * A .vmx names the guest with an id such as "rhel9-64" or "windows9-64"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: the .vmx / .vmsd dictionary parser.
  *
  * Syntax (../shared/specs/vmx.md section 1): one `key = "value"` per

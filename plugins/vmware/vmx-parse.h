@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: the .vmx / .vmsd dictionary parser.
  *
  * A .vmx is lines of `key = "value"`.  vmx_parse_* turn the text into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: the VM model as a .vmx (target --to vmware).
  *
  * Writes OUTDIR/NAME.vmx for VMware Workstation and ESXi

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: a .vmx into the VM model.
  *
  * vmx-parse.c turns the text into a dictionary; this file gives the

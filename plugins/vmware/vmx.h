@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmconv vmware plugin: the .vmx reader (vmx.c), writer (vmx-write.c)
  * and the guestOS table they share (vmx-guestos.c).
  */

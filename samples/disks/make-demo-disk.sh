@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Remake samples/disks/demo.vmdk: a 64 MiB disk with an MBR partition
 # table and one ext4 file system holding a few small files, stored as a
 # streamOptimized VMDK (the kind VMware exports in an OVA).

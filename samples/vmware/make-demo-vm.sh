@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Remake samples/vmware/demo.vmdk: samples/disks/demo.vmdk (MBR + one
 # ext4 file system) with boot code in its MBR that prints
 # "vmconv demo guest: booted" on the screen (BIOS teletype) and on the

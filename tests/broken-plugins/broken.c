@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Plugins for the loader tests: each library in tests/foundation.mk is
  * this file built with one VARIANT_* macro.  Most are broken in exactly
  * one way the loader must refuse; a few are good.
