@@ -11,6 +11,11 @@
 # v ARGS...: virsh on that daemon.
 
 libvirtd_start() {
+# ASan intercepts the SunRPC xdr_* calls libvirt's client library makes
+# (through libtirpc, loaded after ASan started): the interceptor finds
+# no real function and calls NULL.
+skip_under_sanitizer "libvirt's RPC client crashes under ASan's xdr" \
+    "interceptors; the plain build runs this test"
 requires libvirtd virtlogd virsh virt-xml-validate unshare python3 qemu-img
 if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: starting a system libvirt daemon needs root"

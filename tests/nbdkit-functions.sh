@@ -5,6 +5,8 @@
 # Skip unless nbdkit is installed and the plugin was built.
 requires_nbdkit_plugin() {
     requires nbdkit
+    skip_under_sanitizer "nbdkit (built without one) cannot load a plugin" \
+        "built with AddressSanitizer; the plain build runs this test"
     PLUGIN=${top_builddir:-..}/nbdkit/.libs/nbdkit-vmconv-plugin.so
     if [ ! -f "$PLUGIN" ]; then
         echo "SKIP: the nbdkit plugin was not built (configure found no" \

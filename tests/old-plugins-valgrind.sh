@@ -6,6 +6,7 @@
 # a single invalid read or write.  Skipped when valgrind is missing.
 . "$srcdir/functions.sh"
 requires valgrind
+skip_under_sanitizer "valgrind cannot run a program built with one"
 # valgrind cannot run a program built with AddressSanitizer.
 if "$top_builddir/libtool" --mode=execute ldd "$builddir/test-plugin-old" 2>/dev/null |
         grep -q 'libasan\|libtsan'; then
