@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The conversion pipeline (include/vmconv/pipeline.h): read, plan,
- * disks, guest fix, write, verify, commit, finish, report.  The plan
+ * disks, guest fix, verify, write, commit, finish, report.  The plan
  * is core/plan.c; this file runs the stages and keeps the promises:
  * everything is written into the temporary directory of
  * vmc_outdir_create and appears in OUTDIR only through
@@ -562,17 +562,21 @@ run_write_stages(struct pipeline *p, struct vmc_guest_info **guest)
         vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
         return -1;
     }
-    stage_begin(p, &s, "write");
-    write_options(p, &wo, *guest);
-    if (stage_end(p, &s, vmc_plugin_write_opts(p->h, p->target, p->tvm, &wo),
-                  NULL) == -1)
-        return -1;
+    /* Verify before write: the disks are final once copied (and
+     * fixed), and a target that packages them (an OVA) may then move
+     * them into its package.
+     */
     test_corrupt(p);
     if (!p->o.no_verify) {
         stage_begin(p, &s, "verify");
         if (stage_end(p, &s, stage_verify(p), NULL) == -1)
             return -1;
     }
+    stage_begin(p, &s, "write");
+    write_options(p, &wo, *guest);
+    if (stage_end(p, &s, vmc_plugin_write_opts(p->h, p->target, p->tvm, &wo),
+                  NULL) == -1)
+        return -1;
     json_object_object_add(p->doc, "files",
                            report_files(p, vmc_outdir_tmpdir(p->out)));
     if (vmc_cancelled(p->h)) {

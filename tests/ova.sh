@@ -195,6 +195,18 @@ done
 "$VMCONV" inspect --json "$tmp/vmw/TestOva.ova" > "$tmp/vmw.json" ||
     fail "the written OVA does not read back"
 converts_same "$(disk_path "$tmp/vmw.json")"
+# The package is the output: the converted VMDK went into it (verified
+# first), so OUTDIR holds the OVA and the report only.
+[ "$(cd "$tmp/vmw" && ls | tr '\n' ' ')" = "TestOva.ova TestOva.report.json " ] ||
+    fail "OUTDIR of an OVA conversion holds: $(ls "$tmp/vmw")"
+grep -q "Verified" "$tmp/convert.out" || { cat "$tmp/convert.out"; fail "the OVA's disk was not verified"; }
+# -of ova is the short form.
+"$VMCONV" convert "$tmp/good.ova" --to vmware -of ova -O "$tmp/vmw2" > "$tmp/convert.out" 2>&1 ||
+    { cat "$tmp/convert.out"; fail "convert --to vmware -of ova"; }
+[ "$(cd "$tmp/vmw2" && ls | tr '\n' ' ')" = "TestOva.ova TestOva.report.json " ] ||
+    fail "-of ova: OUTDIR holds: $(ls "$tmp/vmw2")"
+"$VMCONV" inspect --json "$tmp/vmw2/TestOva.ova" > "$tmp/vmw2.json" ||
+    fail "the OVA written with -of ova does not read back"
 
 
 # ---- Refusals.

@@ -182,7 +182,7 @@ START_TEST(test_stages_and_guest_fix)
     o.jobs = 2;
     vmc_set_event_handler(h, on_event, &s);
     ck_assert_int_eq(vmc_convert(h, &o, &c), 0);
-    ck_assert_str_eq(s.stages, "read,plan,disks,guest-fix,write,verify,"
+    ck_assert_str_eq(s.stages, "read,plan,disks,guest-fix,verify,write,"
                      "commit,finish");
     ck_assert_int_gt(s.disk_events, 0);
     ck_assert_int_eq(guest_fix_calls, 1);

@@ -53,7 +53,8 @@ convert_usage(FILE *fp)
 "      --allow-outside-paths, --ignore-parent-id\n"
 "                           as for 'vmconv disk convert'\n"
 "Target disks:\n"
-"  -of FORMAT               disk format (default: the target's first)\n"
+"  -of FORMAT               disk format (default: the target's first);\n"
+"                           'ova' (--to vmware): one OVA package\n"
 "  -o KEY=VALUE[,...]       options of that format (repeatable; -o help\n"
 "                           lists them)\n"
 "  -oa sparse|preallocated  host allocation (default sparse)\n"
@@ -146,6 +147,7 @@ struct convert_args {
     char *disk_options;          /* -o joined with ',' */
     bool json, machine;
     bool ic;                     /* -ic given */
+    bool ova;                    /* -of ova */
 };
 
 static int
@@ -251,7 +253,19 @@ parse_one(struct convert_args *a, int c, const char *arg)
     case OPT_TO: o->to = arg; break;
     case OPT_FROM: o->from = arg; break;
     case 'O': o->outdir = arg; break;
-    case OPT_OF: o->disk_format = arg; break;
+    case OPT_OF:
+        /* An OVA is a package, not a disk format: -of ova is short for
+         * -of vmdk -o subformat=streamOptimized -oo format=ova (the
+         * target plugin refuses format=ova if it cannot write one).
+         */
+        if (strcmp(arg, "ova") == 0) {
+            o->disk_format = "vmdk";
+            if (!a->ova)
+                r = strv_add(&a->wparams, "format=ova", false);
+            a->ova = true;
+        } else
+            o->disk_format = arg;
+        break;
     case 'o': r = args_add_disk_option(a, arg); break;
     case OPT_OA:
         e = vmc_allocation_from_string(arg);
@@ -362,6 +376,12 @@ parse_args(struct convert_args *a, int argc, char **argv)
     /* A domain of a libvirt connection: the kvm plugin reads those. */
     if (a->ic && a->o.from == NULL)
         a->o.from = "kvm";
+    if (a->ova && (a->disk_options == NULL ||
+                   strstr(a->disk_options, "subformat=") == NULL) &&
+        args_add_disk_option(a, "subformat=streamOptimized") == -1) {
+        cli_errorf("convert: out of memory");
+        return -1;
+    }
     a->o.disk_options = a->disk_options;
     a->o.nr_networks = a->networks.n;
     a->o.networks = a->networks.v;

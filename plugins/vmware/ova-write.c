@@ -756,6 +756,18 @@ out:
     return r;
 }
 
+/* True if PATH is a file directly inside DIR. */
+static bool
+ow_inside(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && path[n] == '/' &&
+           strchr(path + n + 1, '/') == NULL;
+}
+
 static void
 ow_free(struct ow *w)
 {
@@ -836,8 +848,18 @@ ova_write(struct vmc_handle *h, const struct vmc_vm *vm,
     }
     r = ow_write_tar(&w, ova, ovf_name, (const char *) xmlBufferContent(xb),
                      (size_t) xmlBufferLength(xb), mf_name, mf);
-    if (r == -1)
+    if (r == -1) {
         unlink(ova);
+        goto out;
+    }
+    /* The converted VMDKs the core wrote into OUTDIR now live in the
+     * OVA (the core verified them before calling write): the package
+     * is the output, not the loose files.  Files outside OUTDIR are
+     * not ours to remove.
+     */
+    for (i = 0; i < w.nr_files; i++)
+        if (ow_inside(opts->outdir, w.files[i].src))
+            unlink(w.files[i].src);
 out:
     ow_free(&w);
     return r;
