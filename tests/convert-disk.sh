@@ -9,9 +9,9 @@
 #
 # Journeys: a bare disk and an example VM to every target, the VMware
 # sample VM to every target, a bare disk over NBD.  A target whose
-# plugin does not write yet (hyperv today) is listed as a skipped
-# journey; once it writes, it runs here with no change (add its
-# configuration check to check_config).
+# plugin does not write is listed as a skipped journey; once it writes,
+# it runs here with no change (add its configuration check to
+# check_config).
 . "$srcdir/functions.sh"
 requires_qemu_img
 requires python3
@@ -53,6 +53,12 @@ check_config() {
             local f=$2/$3.vmx
             grep -qF "fileName = \"$3-disk1.${4:-vmdk}\"" "$f" ||
                 { cat "$f"; fail "$1: the disk is not named"; }
+            ;;
+        hyperv)
+            local f=$2/$3.ps1
+            grep -qF "(Join-Path \$DiskPath '$3-disk1.${4:-vhdx}')" "$f" ||
+                { cat "$f"; fail "$1: the disk is not named beside the script"; }
+            grep -q "^\$vm = New-VM " "$f" || { cat "$f"; fail "$1: no New-VM"; }
             ;;
         *) grep -rqF "$3-disk1" "$2" || fail "$1: the disk is not named" ;;
     esac
@@ -203,7 +209,7 @@ vmx=$top_srcdir/samples/vmware/demo.vmx
 if [ -f "$vmx" ]; then
     fp_vmx=$(fingerprint "$vmx"); fp_vmdk=$(fingerprint "${vmx%.vmx}.vmdk")
     # (not example: its format holds no multi-line description)
-    for to in kvm vmware; do
+    for to in kvm vmware hyperv; do
         rc=0
         "$V" convert "$vmx" --dry-run -O "$tmp/x" > /dev/null 2>&1 || rc=$?
         if [ $rc -ne 0 ]; then
