@@ -585,6 +585,8 @@ pkg_tmpfile(struct pkg *p, const char *name, bool gunzipped, char **local)
 }
 
 /* Where the bytes of one package file go while they are read. */
+#define SINK_ZOUT 65536
+
 struct sink {
     struct pkg *p;
     const char *what;            /* for messages */
@@ -594,6 +596,8 @@ struct sink {
     z_stream z;
     bool z_init;
     bool z_end;
+    unsigned char *zout;         /* inflate's output buffer (heap: 64 KiB
+                                    would crowd the stack frame) */
     uint64_t out;                /* bytes written to FD */
     uint64_t max_out;
 };
@@ -636,6 +640,11 @@ sink_feed(struct sink *s, const void *buf, size_t len)
         return sink_write(s, buf, len);
     if (!s->z_init) {
         memset(&s->z, 0, sizeof s->z);
+        s->zout = malloc(SINK_ZOUT);
+        if (s->zout == NULL) {
+            vmc_error(s->p->h, "out of memory");
+            return -1;
+        }
         if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
             vmc_error(s->p->h, "%s: %s: cannot start gzip decompression",
                       s->p->path, s->what);
@@ -646,7 +655,7 @@ sink_feed(struct sink *s, const void *buf, size_t len)
     s->z.next_in = (Bytef *) buf;
     s->z.avail_in = (uInt) len;
     while (s->z.avail_in > 0) {
-        unsigned char out[65536];
+        unsigned char *out = s->zout;
         int r;
 
         if (s->z_end) {
@@ -656,14 +665,14 @@ sink_feed(struct sink *s, const void *buf, size_t len)
             s->z_end = false;
         }
         s->z.next_out = out;
-        s->z.avail_out = sizeof out;
+        s->z.avail_out = SINK_ZOUT;
         r = inflate(&s->z, Z_NO_FLUSH);
         if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
             vmc_error(s->p->h, "%s: %s: gzip data is corrupt (%s)",
                       s->p->path, s->what, s->z.msg ? s->z.msg : "inflate");
             return -1;
         }
-        if (sink_write(s, out, sizeof out - s->z.avail_out) == -1)
+        if (sink_write(s, out, SINK_ZOUT - s->z.avail_out) == -1)
             return -1;
         if (r == Z_STREAM_END)
             s->z_end = true;
@@ -689,6 +698,8 @@ sink_close(struct sink *s)
 {
     if (s->z_init)
         inflateEnd(&s->z);
+    free(s->zout);
+    s->zout = NULL;
     if (s->fd >= 0)
         close(s->fd);
     vmc_digest_free(s->dg);
