@@ -231,6 +231,48 @@ vmc_read_file(struct vmc_handle *h, const char *path, size_t max)
     return buf;
 }
 
+int
+vmc_write_file_new(struct vmc_handle *h, const char *path, const void *buf,
+                   size_t len)
+{
+    const char *b = buf;
+    size_t off = 0;
+    int fd;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+              0644);
+    if (fd == -1) {
+        vmc_error_kind(h, errno == ENOSPC ? VMC_ERR_NO_SPACE : VMC_ERR_IO,
+                       "create: %s: %m", path);
+        return -1;
+    }
+    while (off < len) {
+        ssize_t r = write(fd, b + off, len - off);
+
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r == -1)
+            goto fail;
+        off += (size_t) r;
+    }
+    if (fsync(fd) == -1)
+        goto fail;
+    if (close(fd) == -1) {
+        fd = -1;
+        goto fail;
+    }
+    return 0;
+
+fail:
+    vmc_error_kind(h, errno == ENOSPC || errno == EDQUOT ? VMC_ERR_NO_SPACE
+                                                         : VMC_ERR_IO,
+                   "write: %s: %m", path);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    return -1;
+}
+
 /* ---- UTF-16 ------------------------------------------------------- */
 
 /* Append the UTF-8 encoding of code point C at OUT; returns its length

@@ -84,6 +84,44 @@ assert_error_has(const char *want)
 
 /* ---- Files ---------------------------------------------------------- */
 
+START_TEST(test_write_file_new)
+{
+    static const char data[] = "name = \"web01\"\n\0binary";
+    char path[PATH_MAX + 16], link[PATH_MAX + 16];
+    size_t len = 0;
+    char *buf;
+
+    snprintf(path, sizeof path, "%s/new.cfg", tmpdir);
+    ck_assert_int_eq(vmc_write_file_new(h, path, data, sizeof data), 0);
+    buf = vmc_read_file_len(h, path, 1000, &len);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(len, sizeof data);
+    ck_assert_mem_eq(buf, data, sizeof data);
+    free(buf);
+
+    /* Never overwrites: an existing file is refused and kept. */
+    ck_assert_int_eq(vmc_write_file_new(h, path, "x", 1), -1);
+    assert_error_has("new.cfg: File exists");
+    buf = vmc_read_file_len(h, path, 1000, &len);
+    ck_assert_uint_eq(len, sizeof data);
+    free(buf);
+
+    /* Nor writes through a symbolic link, even a dangling one. */
+    snprintf(link, sizeof link, "%s/link.cfg", tmpdir);
+    ck_assert_int_eq(symlink("nowhere.cfg", link), 0);
+    ck_assert_int_eq(vmc_write_file_new(h, link, "x", 1), -1);
+    assert_error_has("link.cfg");
+    snprintf(path, sizeof path, "%s/nowhere.cfg", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), -1);
+
+    /* A directory that is not there: an error naming the path. */
+    snprintf(path, sizeof path, "%s/no/such/dir.cfg", tmpdir);
+    ck_assert_int_eq(vmc_write_file_new(h, path, "x", 1), -1);
+    assert_error_has("no/such/dir.cfg");
+    ck_assert_int_eq(vmc_get_error_kind(h), VMC_ERR_IO);
+}
+END_TEST
+
 START_TEST(test_read_file_len_binary)
 {
     static const char data[] = "ab\0cd\xff";
@@ -643,6 +681,7 @@ helpers_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_read_file_len_binary);
+    tcase_add_test(tc, test_write_file_new);
     tcase_add_test(tc, test_utf16);
     tcase_add_test(tc, test_resolve_foreign_name);
     tcase_add_test(tc, test_parse_values);

@@ -64,6 +64,17 @@ void *vmc_read_file_len(struct vmc_handle *h, const char *path, size_t max,
  */
 char *vmc_read_file(struct vmc_handle *h, const char *path, size_t max);
 
+/* Write the LEN bytes at BUF into PATH, a file this call creates (0644
+ * less the umask; an existing PATH, also a symbolic link, is refused:
+ * a plugin never overwrites), and have it on disk (fsync) before
+ * returning.  For the configuration files a target plugin writes into
+ * its output directory.  On any error nothing is left under PATH.
+ * Returns 0, or -1 with an error naming PATH (kind VMC_ERR_NO_SPACE
+ * for a full filesystem, VMC_ERR_IO otherwise).
+ */
+int vmc_write_file_new(struct vmc_handle *h, const char *path,
+                       const void *buf, size_t len);
+
 /* ---- UTF-16 --------------------------------------------------------- */
 
 enum vmc_utf16_order {

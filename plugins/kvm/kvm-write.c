@@ -994,9 +994,7 @@ kvm_write_domain(struct vmc_handle *h, const struct vmc_vm *vm,
     xmlBufferPtr buf = NULL;
     char *path = NULL;
     const char *why;
-    int fd = -1, ret = -1;
-    bool created = false;
-    size_t len, off;
+    int ret = -1;
 
     if (kvm_write_params_parse(h, opts, &w.params) == -1)
         return -1;
@@ -1060,36 +1058,11 @@ kvm_write_domain(struct vmc_handle *h, const struct vmc_vm *vm,
         vmc_error(h, "out of memory");
         goto out;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd == -1) {
-        vmc_error(h, "%s: %m", path);
+    if (vmc_write_file_new(h, path, xmlBufferContent(buf),
+                           (size_t) xmlBufferLength(buf)) == -1)
         goto out;
-    }
-    created = true;
-    len = (size_t) xmlBufferLength(buf);
-    for (off = 0; off < len;) {
-        ssize_t n = write(fd, xmlBufferContent(buf) + off, len - off);
-
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            vmc_error(h, "%s: write: %m", path);
-            goto out;
-        }
-        off += (size_t) n;
-    }
-    if (fsync(fd) == -1 || close(fd) == -1) {
-        fd = -1;
-        vmc_error(h, "%s: %m", path);
-        goto out;
-    }
-    fd = -1;
     ret = 0;
  out:
-    if (fd != -1)
-        close(fd);
-    if (ret == -1 && created)
-        unlink(path);
     xmlFreeTextWriter(w.w);
     xmlBufferFree(buf);
     free(path);

@@ -778,46 +778,13 @@ static int
 vmxw_save(struct vmxw *w)
 {
     CLEANUP_FREE char *path = NULL;
-    size_t off = 0;
-    int fd;
 
     if (asprintf(&path, "%s/%s.vmx", w->opts->outdir, w->opts->name) == -1) {
         path = NULL;
         vmc_error(w->h, "%s: out of memory", w->opts->outdir);
         return -1;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-              0644);
-    if (fd == -1) {
-        vmc_error(w->h, "create: %s: %m", path);
-        return -1;
-    }
-    while (off < w->len) {
-        ssize_t r = write(fd, w->buf + off, w->len - off);
-
-        if (r == -1 && errno == EINTR)
-            continue;
-        if (r == -1) {
-            vmc_error(w->h, "write: %s: %m", path);
-            goto fail;
-        }
-        off += (size_t) r;
-    }
-    if (fsync(fd) == -1) {
-        vmc_error(w->h, "fsync: %s: %m", path);
-        goto fail;
-    }
-    if (close(fd) == -1) {
-        fd = -1;
-        vmc_error(w->h, "close: %s: %m", path);
-        goto fail;
-    }
-    return 0;
- fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    return -1;
+    return vmc_write_file_new(w->h, path, w->buf, w->len);
 }
 
 int
