@@ -78,6 +78,8 @@ struct pipeline {
     struct vmc_outdir *out;
     bool committed;                      /* OUTDIR is in place */
     bool blocked;                        /* a risk stops the conversion */
+    bool checking;                       /* in the target's check: its
+                                            warnings are risks */
     enum vmc_error_kind block_kind;
     char *block_msg;
     /* The document (vmconv-convert/1). */
@@ -92,6 +94,9 @@ struct pipeline {
     /* The caller's event handler, called after ours. */
     vmc_event_fn user_event_fn;
     void *user_event_opaque;
+    /* The caller's log handler, called by ours (pipeline_log). */
+    vmc_log_fn user_log_fn;
+    void *user_log_opaque;
 };
 
 /* plan.c */

@@ -106,20 +106,69 @@ stage_end(struct pipeline *p, struct stage *s, int r, const char *note)
     return r;
 }
 
-/* Warnings sent during the conversion go into the report too. */
+/* True if a risk of the plan already says MSG. */
+static bool
+risk_said(struct pipeline *p, const char *msg)
+{
+    size_t i, n = json_object_array_length(p->risks);
+
+    for (i = 0; i < n; i++) {
+        struct json_object *r = json_object_array_get_idx(p->risks, i), *m;
+
+        if (json_object_object_get_ex(r, "message", &m) &&
+            strcmp(json_object_get_string(m), msg) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Warnings sent during the conversion go into the report too; those
+ * the target's check sends while planning are risks of the plan, and
+ * a later warning saying the same again (the target's write) is not
+ * repeated.
+ */
 static void
 pipeline_event(void *opaque, const struct vmc_event *ev)
 {
     struct pipeline *p = opaque;
+    bool forward = true;
 
     if (ev->kind == VMC_EVENT_WARNING && ev->message) {
         pthread_mutex_lock(&p->lock);
-        json_object_array_add(p->warnings,
-                              json_object_new_string(ev->message));
+        if (p->checking) {
+            vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "target", "%s",
+                        ev->message);
+            forward = false;
+        } else if (risk_said(p, ev->message))
+            forward = false;
+        else
+            json_object_array_add(p->warnings,
+                                  json_object_new_string(ev->message));
         pthread_mutex_unlock(&p->lock);
     }
-    if (p->user_event_fn)
+    if (forward && p->user_event_fn)
         p->user_event_fn(p->user_event_opaque, ev);
+}
+
+/* The same for the caller's log handler: a warning the plan shows as a
+ * risk is not printed a second time.
+ */
+static void
+pipeline_log(void *opaque, enum vmc_log_level level, const char *msg)
+{
+    struct pipeline *p = opaque;
+
+    if (level == VMC_LOG_WARNING) {
+        bool said;
+
+        pthread_mutex_lock(&p->lock);
+        said = p->checking || risk_said(p, msg);
+        pthread_mutex_unlock(&p->lock);
+        if (said)
+            return;
+    }
+    if (p->user_log_fn)
+        p->user_log_fn(p->user_log_opaque, level, msg);
 }
 
 /* ---- Disks -------------------------------------------------------- */
@@ -800,6 +849,10 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
     p->user_event_opaque = h->event_opaque;
     h->event_fn = pipeline_event;
     h->event_opaque = p;
+    p->user_log_fn = h->log_fn;
+    p->user_log_opaque = h->log_opaque;
+    h->log_fn = pipeline_log;
+    h->log_opaque = p;
     pthread_mutex_unlock(&h->lock);
 
     vmc_job_init(&job, h, -1);
@@ -824,6 +877,8 @@ vmc_convert(struct vmc_handle *h, const struct vmc_convert_options *opts,
     pthread_mutex_lock(&h->lock);
     h->event_fn = p->user_event_fn;
     h->event_opaque = p->user_event_opaque;
+    h->log_fn = p->user_log_fn;
+    h->log_opaque = p->user_log_opaque;
     pthread_mutex_unlock(&h->lock);
 
     if (result && p->vm && (*result = calloc(1, sizeof **result)) != NULL)

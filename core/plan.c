@@ -954,35 +954,46 @@ plan_networks(struct pipeline *p)
  * 00:50:56:00:00:00 - 00:50:56:3f:ff:ff; generated ones carry VMware's
  * own prefixes.
  */
-static void
-plan_vmware_macs(struct pipeline *p)
+/* The target's own look at the VM as it will be written
+ * (vmc_plugin_check): the warnings it sends become risks (see
+ * pipeline_event), a refusal an error risk.
+ */
+static int
+plan_target_check(struct pipeline *p)
 {
+    struct vmc_write_options wo;
+    const char **paths;
     size_t i;
+    int r;
 
-    if (strcmp(p->to, "vmware") != 0)
-        return;
-    for (i = 0; i < p->tvm->nr_nics; i++) {
-        const char *mac = p->tvm->nics[i]->mac;
-        unsigned b4;
-
-        if (mac == NULL || strncmp(mac, "00:0c:29:", 9) == 0 ||
-            strncmp(mac, "00:50:56:", 9) == 0 ||
-            strncmp(mac, "00:05:69:", 9) == 0) {
-            if (mac && strncmp(mac, "00:50:56:", 9) == 0 &&
-                sscanf(mac + 9, "%2x", &b4) == 1 && b4 > 0x3f)
-                vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "mac",
-                            "nics[%zu]: MAC %s is in VMware's range kept "
-                            "for vCenter (above 00:50:56:3f:ff:ff): VMware "
-                            "will not take it as a static address", i, mac);
-            continue;
-        }
-        vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "mac",
-                    "nics[%zu]: MAC %s is not a VMware address: VMware "
-                    "will not take it as a static address (00:50:56:00:00:00"
-                    " - 00:50:56:3f:ff:ff) and gives the NIC a new one; a "
-                    "guest that binds its network setup to the MAC loses it",
-                    i, mac);
+    paths = calloc(p->nr_disks + 1, sizeof *paths);
+    if (paths == NULL) {
+        vmc_error(p->h, "out of memory");
+        return -1;
     }
+    for (i = 0; i < p->nr_disks; i++)
+        paths[i] = p->disks[i].convert ? p->disks[i].final_path : NULL;
+    memset(&wo, 0, sizeof wo);
+    wo._struct_size = sizeof wo;
+    wo.outdir = p->outdir;               /* not created yet */
+    wo.name = p->name;
+    wo.final_outdir = p->outdir;
+    wo.nr_disks = p->tvm->nr_disks;
+    wo.disk_tmp_paths = paths;
+    wo.disk_final_paths = paths;
+    wo.nr_params = p->o.nr_write_params;
+    wo.params = p->o.write_params;
+    wo.libvirt_uri = p->o.libvirt_uri;
+    p->checking = true;
+    r = vmc_plugin_check(p->h, p->target, p->tvm, &wo);
+    p->checking = false;
+    free(paths);
+    if (r == -1) {
+        vmc_pl_risk(p, "error", vmc_get_error_kind(p->h), "target", "%s",
+                    vmc_get_error(p->h));
+        vmc_clear_error(p->h);
+    }
+    return 0;
 }
 
 /* ---- Space -------------------------------------------------------- */
@@ -1163,7 +1174,8 @@ vmc_pl_plan(struct pipeline *p)
     plan_devices(p);
     if (plan_networks(p) == -1)
         return -1;
-    plan_vmware_macs(p);
+    if (plan_target_check(p) == -1)
+        return -1;
     if (vmc_vm_check(p->tvm) == -1) {
         vmc_pl_risk(p, "error", VMC_ERR_INTERNAL, "target-model",
                     "the target model is inconsistent: %s",

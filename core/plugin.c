@@ -1035,6 +1035,27 @@ vmc_plugin_write(struct vmc_handle *h, struct vmc_loaded_plugin *p,
 }
 
 int
+vmc_plugin_check(struct vmc_handle *h, struct vmc_loaded_plugin *p,
+                 const struct vmc_vm *vm,
+                 const struct vmc_write_options *opts)
+{
+    struct vmc_write_options o;
+
+    if (p->p.write == NULL || p->p.check == NULL)
+        return 0;
+    if (write_options_copy(h, p, vm, opts, &o) == -1)
+        return -1;
+    vmc_clear_error(h);
+    if (p->p.check(h, vm, &o) == -1) {
+        if (vmc_get_error(h) == NULL)
+            vmc_error(h, "%s: the %s plugin refused the VM without saying "
+                      "why", o.outdir, p->p.name);
+        return -1;
+    }
+    return 0;
+}
+
+int
 vmc_plugin_finish(struct vmc_handle *h, struct vmc_loaded_plugin *p,
                   const struct vmc_vm *vm,
                   const struct vmc_write_options *opts)

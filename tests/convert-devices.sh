@@ -71,3 +71,28 @@ for want in "disks[0].bus virtio sata" "nics[0].model virtio e1000e"; do
         { cat "$tmp/changes3"; fail "kvm -> vmware: no change '$want'"; }
 done
 echo "ok: emulated devices chosen without the guest fix, both ways"
+
+# The target's own check speaks in the plan, before anything is
+# written: a MAC VMware will not take (the KVM domain's 52:54:00 MAC),
+# and, for KVM, whether KVM can run the domain here: the dry run's risk
+# and the real run's warning agree, and the warning is not printed
+# twice.
+sed -i 's/00:50:56:01:02:03/52:54:00:12:34:56/' "$tmp/virtio.xml"
+$V convert "$tmp/virtio.xml" --to vmware -O "$tmp/vmw2" --dry-run --json \
+    > "$tmp/plan4.json" 2> "$tmp/err" || { cat "$tmp/err"; fail "dry run -> vmware"; }
+python3 - "$tmp/plan4.json" <<'PY' || fail "no MAC risk in the plan"
+import json, sys
+risks = json.load(open(sys.argv[1]))["risks"]
+assert any(r["id"] == "target" and "52:54:00:12:34:56 is not a VMware address" in r["message"]
+           for r in risks), risks
+PY
+$V convert "$tmp/pv.vmx" --to kvm -O "$tmp/kvm3" --dry-run --json > "$tmp/plan5.json" 2>/dev/null ||
+    fail "dry run -> kvm"
+$V convert "$tmp/pv.vmx" --to kvm -O "$tmp/kvm3" > "$tmp/real.out" 2>&1 || fail "convert -> kvm"
+n=$(grep -c "KVM is not usable here" "$tmp/real.out" || :)
+if grep -q "KVM is not usable here" "$tmp/plan5.json"; then
+    [ "$n" -eq 1 ] || { cat "$tmp/real.out"; fail "the KVM warning is said $n times, not once"; }
+else
+    [ "$n" -eq 0 ] || { cat "$tmp/real.out"; fail "the real run warns about KVM, the plan did not"; }
+fi
+echo "ok: the targets' checks are in the plan"

@@ -324,6 +324,22 @@ struct vmc_plugin {
      */
     const struct vmc_target_caps *caps;
 
+    /* ---- Version 2, added in vmconv 0.2 after caps ---- */
+
+    /* Optional, for targets: look at the VM as it will be written,
+     * before anything exists (the conversion's plan, also for a dry
+     * run), and say what will not carry over or may not work: each
+     * vmc_warning it sends becomes a risk in the plan (a MAC the
+     * hypervisor will not take, KVM unusable on this host).  OPTS are
+     * write's, except that nothing exists yet: OUTDIR is where the
+     * output will be (not created), and the disk paths name files not
+     * written yet.  Must not create or change anything.  Returns 0, or
+     * -1 with one error set on H when the target cannot take this VM
+     * at all (the plan then stops the conversion with that error).
+     */
+    int (*check)(struct vmc_handle *h, const struct vmc_vm *vm,
+                 const struct vmc_write_options *opts);
+
     /* New fields go here, at the end. */
 };
 
@@ -449,6 +465,9 @@ vmc_plugin_target_caps(const struct vmc_loaded_plugin *p);
  * the output is not in its final place yet.  A plugin without finish
  * succeeds.
  *
+ * check calls the plugin's check (options checked as for write_opts);
+ * a plugin without one, or one that cannot write, succeeds.
+ *
  * vmc_plugin_read and vmc_plugin_write are read_opts and write_opts
  * with default options.
  */
@@ -464,6 +483,9 @@ int vmc_plugin_write_opts(struct vmc_handle *h, struct vmc_loaded_plugin *p,
 int vmc_plugin_finish(struct vmc_handle *h, struct vmc_loaded_plugin *p,
                       const struct vmc_vm *vm,
                       const struct vmc_write_options *opts);
+int vmc_plugin_check(struct vmc_handle *h, struct vmc_loaded_plugin *p,
+                     const struct vmc_vm *vm,
+                     const struct vmc_write_options *opts);
 struct vmc_vm *vmc_plugin_read(struct vmc_handle *h,
                                struct vmc_loaded_plugin *p,
                                const char *source);

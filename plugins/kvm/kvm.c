@@ -256,6 +256,26 @@ kvm_write(struct vmc_handle *h, const struct vmc_vm *vm,
     return kvm_write_domain(h, vm, opts);
 }
 
+/* Before anything is written: a domain of type kvm on a host where KVM
+ * cannot run it.
+ */
+static int
+kvm_check(struct vmc_handle *h, const struct vmc_vm *vm,
+          const struct vmc_write_options *opts)
+{
+    struct kvm_write_params params;
+    const char *why;
+
+    (void) vm;
+    if (kvm_write_params_parse(h, opts, &params) == -1)
+        return -1;
+    if (strcmp(params.domain_type, "kvm") == 0 && !kvm_usable(&why))
+        vmc_warning(h, "KVM is not usable here (%s): a domain of type kvm "
+                    "may not start or boot on this host; domain-type=qemu "
+                    "runs it under emulation", why);
+    return 0;
+}
+
 static int
 kvm_finish(struct vmc_handle *h, const struct vmc_vm *vm,
            const struct vmc_write_options *opts)
@@ -308,6 +328,7 @@ static struct vmc_plugin plugin = {
     .read2       = kvm_read,
     .write       = kvm_write,
     .finish      = kvm_finish,
+    .check       = kvm_check,
     .config_help =
         "uri=URI               (read) SOURCE names a domain at this libvirt "
         "URI\n"

@@ -359,6 +359,48 @@ vmware_write(struct vmc_handle *h, const struct vmc_vm *vm,
     return vmx_write(h, vm, opts);
 }
 
+/* Before anything is written: the MACs VMware will not take as static
+ * addresses (only 00:50:56:00:00:00 - 00:50:56:3f:ff:ff; its own
+ * generated prefixes 00:0c:29 and 00:05:69 are kept as generated).
+ * The writer keeps the others as generated addresses, which VMware
+ * replaces: a guest binding its network setup to the MAC loses it.
+ */
+static int
+vmware_check(struct vmc_handle *h, const struct vmc_vm *vm,
+             const struct vmc_write_options *opts)
+{
+    const char *format = vmware_param(opts->nr_params, opts->params,
+                                      "format");
+    size_t i;
+
+    if (format && strcmp(format, "ova") != 0 && strcmp(format, "vmx") != 0) {
+        vmc_error(h, "vmware plugin: format=%s: unknown output format "
+                  "(vmx or ova)", format);
+        return -1;
+    }
+    for (i = 0; i < vm->nr_nics; i++) {
+        const char *mac = vm->nics[i]->mac;
+        unsigned b4;
+
+        if (mac == NULL || strncmp(mac, "00:0c:29:", 9) == 0 ||
+            strncmp(mac, "00:05:69:", 9) == 0)
+            continue;
+        if (strncmp(mac, "00:50:56:", 9) == 0) {
+            if (sscanf(mac + 9, "%2x", &b4) == 1 && b4 > 0x3f)
+                vmc_warning(h, "nics[%zu]: MAC %s is in VMware's range kept "
+                            "for vCenter (above 00:50:56:3f:ff:ff): VMware "
+                            "will not take it as a static address", i, mac);
+            continue;
+        }
+        vmc_warning(h, "nics[%zu]: MAC %s is not a VMware address: VMware "
+                    "will not take it as a static address (00:50:56:00:00:00"
+                    " - 00:50:56:3f:ff:ff) and gives the NIC a new one; a "
+                    "guest that binds its network setup to the MAC loses it",
+                    i, mac);
+    }
+    return 0;
+}
+
 /* What ESXi / Workstation offer a converted guest.  Defaults are the
  * devices every guest has drivers for (LSI Logic, e1000e); pvscsi and
  * vmxnet3 need VMware Tools drivers in the guest.
@@ -411,6 +453,7 @@ static struct vmc_plugin plugin = {
     .write       = vmware_write,
     .caps        = &vmware_caps,
     .config_help = vmware_config_help,
+    .check       = vmware_check,
 };
 
 VMC_REGISTER_PLUGIN(plugin)
