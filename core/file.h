@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include <vmconv/vmconv.h>
+#include <vmconv/convert.h>
 
 struct vmc_file;
 
@@ -117,7 +118,7 @@ struct vmc_file_part {
     uint64_t length;
 };
 
-#define VMC_FILE_CONCAT_MAX_PARTS 65536u
+#define VMC_FILE_CONCAT_MAX_PARTS VMC_CONCAT_MAX_PARTS
 
 /* The parts PARTS[0..N) one after the other, as one read-only file
  * named NAME (file-concat.c): a disk split into chunks.  A read may

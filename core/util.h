@@ -79,7 +79,8 @@ int vmc_range_name_parse(struct vmc_handle *h, const char *name,
                          const char **path, uint64_t *offset,
                          uint64_t *length);
 
-/* A source image named "concat:COUNT" followed COUNT times by
+/* A source image named "concat:COUNT" (COUNT at most
+ * VMC_CONCAT_MAX_PARTS, <vmconv/convert.h>) followed COUNT times by
  * ":OFFSET:LENGTH:PATHLENGTH:PATH" (VMC_CONCAT_PREFIX) is the image
  * stored in those byte ranges of those local files, one after the
  * other: a disk split into chunks.  PATH is exactly PATHLENGTH bytes,
@@ -92,7 +93,6 @@ struct vmc_name_part {
     uint64_t offset;
     uint64_t length;
 };
-#define VMC_CONCAT_MAX_PARTS 65536u
 int vmc_concat_name_parse(struct vmc_handle *h, const char *name,
                           struct vmc_name_part **parts, size_t *n);
 void vmc_concat_parts_free(struct vmc_name_part *parts, size_t n);

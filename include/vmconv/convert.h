@@ -86,6 +86,8 @@ struct vmc_disk_job {
  */
 #define VMC_CONCAT_PREFIX "concat:"
 #define VMC_GZIP_PREFIX "gzip:"
+/* The most parts a concat: name may have. */
+#define VMC_CONCAT_MAX_PARTS 65536u
 
 #define VMC_DISK_JOB_INIT \
     { ._struct_size = sizeof (struct vmc_disk_job), .disk_index = -1 }
