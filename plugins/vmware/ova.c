@@ -601,7 +601,8 @@ struct sink {
     const char *what;            /* for messages */
     struct vmc_digest_ctx *dg;   /* or NULL */
     int fd;                      /* the extracted copy, or -1 */
-    bool inflate;                /* gunzip into FD */
+    bool inflate;                /* gunzip into FD (or, without FD,
+                                    only to check the data) */
     z_stream z;
     bool z_init;
     bool z_end;
@@ -622,6 +623,8 @@ sink_write(struct sink *s, const void *buf, size_t len)
         return -1;
     }
     s->out += len;
+    if (s->fd < 0)
+        return 0;               /* only checked */
     while (len > 0) {
         ssize_t n = write(s->fd, b, len);
 
@@ -643,7 +646,7 @@ sink_feed(struct sink *s, const void *buf, size_t len)
 {
     if (s->dg)
         vmc_digest_update(s->dg, buf, len);
-    if (s->fd < 0)
+    if (!s->inflate && s->fd < 0)
         return 0;
     if (!s->inflate)
         return sink_write(s, buf, len);
@@ -694,7 +697,7 @@ sink_feed(struct sink *s, const void *buf, size_t len)
 static int
 sink_finish(struct sink *s)
 {
-    if (s->inflate && s->fd >= 0 && (!s->z_init || !s->z_end)) {
+    if (s->inflate && (!s->z_init || !s->z_end)) {
         vmc_error(s->p->h, "%s: %s: the gzip data is truncated", s->p->path,
                   s->what);
         return -1;
@@ -739,7 +742,7 @@ chunk_index(const struct ovf_file *f, const char *rel)
 struct need {
     struct mf_entry *mf;
     bool extract;
-    bool inflate;
+    bool inflate;                /* (without EXTRACT) check gzip data */
     uint64_t max_out;
     const struct ovf_file *file;
 };
@@ -767,6 +770,13 @@ pkg_need(struct pkg *p, const char *rel, struct need *n)
          * extracted, gzip data inflated (not chunks: they are
          * extracted as they are, and inflated as they are read).
          */
+        if ((p->in_place || p->is_dir) && f->gzip && !f->chunk_size) {
+            /* Inflated here only to check it, so that damaged data is
+             * refused naming the member (it is read in place later).
+             */
+            n->inflate = true;
+            n->max_out = UINT64_MAX;
+        }
         if (!p->in_place && !p->is_dir) {
             n->extract = true;
             n->inflate = f->gzip && !f->chunk_size;
@@ -789,7 +799,7 @@ pkg_need(struct pkg *p, const char *rel, struct need *n)
     }
     if (n->extract && p->is_dir && !n->inflate)
         n->extract = false;     /* read where it is */
-    return n->mf || n->extract;
+    return n->mf || n->extract || n->inflate;
 }
 
 static int
@@ -810,6 +820,10 @@ pkg_sink_start(struct pkg *p, struct pkg_member *m, const char *rel,
         if (s->fd == -1)
             return -1;
         s->inflate = n->inflate;
+        s->max_out = n->max_out;
+    }
+    else if (n->inflate) {
+        s->inflate = true;      /* check only */
         s->max_out = n->max_out;
     }
     return 0;
@@ -1684,6 +1698,27 @@ ova_read_ovf_file(struct vmc_handle *h, const char *path,
         }
         if (mf_parse(&p, mf, text, strlen(text)) == -1 ||
             pkg_check_ovf(&p, base) == -1 || dir_check(&p) == -1)
+            goto out;
+    }
+    /* gzip-compressed disks the manifest did not list: check their
+     * data now (they are read in place later), to name them if damaged.
+     */
+    for (size_t i = 0; i < p.desc.nr_refs; i++) {
+        const struct ovf_file *f = &p.desc.files[p.desc.refs[i].file];
+        CLEANUP_FREE char *local = NULL;
+        struct pkg_member m = { 0 };
+        int r;
+
+        if (!f->gzip || f->chunk_size || mf_find(&p, f->href))
+            continue;
+        if (dir_resolve(&p, f->href, &local) == -1)
+            goto out;
+        if (local == NULL)
+            continue;
+        r = dir_data(&p, f->href, local, &m);
+        free(m.local);
+        free(m.digest);
+        if (r == -1)
             goto out;
     }
     if (pkg_note_unlisted(&p) == -1)
