@@ -17,9 +17,11 @@
  * Memory is bounded: at most GZ_MAX_POINTS points of 32 KiB (16 MiB);
  * when a stream would need more, every other point is dropped and the
  * span doubles (4 MiB up to 8 MiB for a 4 GiB disk, 16 MiB for 8 GiB
- * ...).  Plus one inflate state, a 64 KiB input buffer and a 1 MiB
- * buffer of recent output, so that sequential and nearby reads carry
- * on from where the last one stopped instead of restarting.  Reads are
+ * ...).  Plus up to GZ_CURSORS (4) cursors, each an inflate state
+ * (about 44 KiB), a 64 KiB input buffer and a 1 MiB buffer of recent
+ * output, so that sequential and nearby reads carry on from where the
+ * last one stopped instead of restarting, even when several workers
+ * read at different places: 16 MiB + 4.5 MiB at most.  Reads are
  * serialised by a mutex.
  */
 #include <config.h>
@@ -40,6 +42,7 @@
 #define GZ_MAX_POINTS 512u
 #define GZ_IN_SIZE    65536u
 #define GZ_HIST_SIZE  (1024u * 1024)
+#define GZ_CURSORS    4u
 
 /* Where inflation can restart. */
 struct gz_point {
@@ -48,6 +51,26 @@ struct gz_point {
     int bits;                   /* bits of the byte before IN still to use */
     unsigned char *window;      /* the GZ_WINDOW bytes before OUT; NULL:
                                    the start of the stream (a header) */
+};
+
+/* An inflate state positioned at output CUR_OUT, with the output
+ * [HIST_START, CUR_OUT) in HIST.  Several, so that readers at different
+ * places (the copy's workers) do not restart each other's inflation.
+ */
+struct gz_cursor {
+    z_stream z;
+    bool z_init;
+    bool cur_valid;
+    bool raw;                   /* Z is a raw deflate stream (restarted
+                                   at a point), not a gzip member */
+    bool at_end;                /* the last member ended */
+    bool crossed;               /* the last gz_inflate ended a member */
+    uint64_t cur_out;
+    uint64_t in_next;           /* offset of the next byte to read in */
+    unsigned char in_buf[GZ_IN_SIZE];
+    unsigned char *hist;
+    uint64_t hist_start;
+    uint64_t used;              /* clock of the last use */
 };
 
 struct gzip_file {
@@ -62,20 +85,8 @@ struct gzip_file {
     struct gz_point *points;
 
     pthread_mutex_t lock;
-    /* The cursor: an inflate state positioned at output CUR_OUT. */
-    z_stream z;
-    bool z_init;
-    bool cur_valid;
-    bool raw;                   /* Z is a raw deflate stream (restarted
-                                   at a point), not a gzip member */
-    bool at_end;                /* the last member ended */
-    bool crossed;               /* the last gz_inflate ended a member */
-    uint64_t cur_out;
-    uint64_t in_next;           /* offset of the next byte to read in */
-    unsigned char in_buf[GZ_IN_SIZE];
-    /* Output [HIST_START, CUR_OUT) is in HIST. */
-    unsigned char *hist;
-    uint64_t hist_start;
+    struct gz_cursor cursors[GZ_CURSORS];
+    uint64_t clock;             /* for the least recently used cursor */
 };
 
 static inline struct gzip_file *
@@ -85,11 +96,11 @@ gzip_of(struct vmc_file *f)
 }
 
 static int
-gz_corrupt(struct gzip_file *g, const char *what)
+gz_corrupt(struct gzip_file *g, struct gz_cursor *c, const char *what)
 {
     vmc_error_kind(g->f.h, VMC_ERR_BAD_INPUT, "%s: the gzip data is corrupt "
                    "at compressed offset %" PRIu64 " (%s)", g->f.name,
-                   g->in_next - g->z.avail_in, what);
+                   c->in_next - c->z.avail_in, what);
     return -1;
 }
 
@@ -97,31 +108,31 @@ gz_corrupt(struct gzip_file *g, const char *what)
  * the compressed data) or -1.
  */
 static int
-gz_fill(struct gzip_file *g)
+gz_fill(struct gzip_file *g, struct gz_cursor *c)
 {
     size_t n;
 
-    if (g->z.avail_in > 0)
+    if (c->z.avail_in > 0)
         return 1;
-    if (g->in_next >= g->in_size)
+    if (c->in_next >= g->in_size)
         return 0;
-    n = g->in_size - g->in_next < GZ_IN_SIZE
-        ? (size_t) (g->in_size - g->in_next) : GZ_IN_SIZE;
-    if (vmc_file_pread_full(g->under, g->in_buf, n, g->in_next) == -1)
+    n = g->in_size - c->in_next < GZ_IN_SIZE
+        ? (size_t) (g->in_size - c->in_next) : GZ_IN_SIZE;
+    if (vmc_file_pread_full(g->under, c->in_buf, n, c->in_next) == -1)
         return -1;
-    g->in_next += n;
-    g->z.next_in = g->in_buf;
-    g->z.avail_in = (uInt) n;
+    c->in_next += n;
+    c->z.next_in = c->in_buf;
+    c->z.avail_in = (uInt) n;
     return 1;
 }
 
 /* Position the input at compressed offset IN. */
 static void
-gz_seek_in(struct gzip_file *g, uint64_t in)
+gz_seek_in(struct gzip_file *g, struct gz_cursor *c, uint64_t in)
 {
-    g->in_next = in;
-    g->z.next_in = g->in_buf;
-    g->z.avail_in = 0;
+    c->in_next = in;
+    c->z.next_in = c->in_buf;
+    c->z.avail_in = 0;
 }
 
 /* After the end of a member (Z_STREAM_END): is another one there?  A
@@ -129,23 +140,23 @@ gz_seek_in(struct gzip_file *g, uint64_t in)
  * Returns 1 (a member follows, Z reset for it), 0 (the end) or -1.
  */
 static int
-gz_next_member(struct gzip_file *g)
+gz_next_member(struct gzip_file *g, struct gz_cursor *c)
 {
     int r;
 
-    if (g->raw) {
-        uint64_t pos = g->in_next - g->z.avail_in + 8;
+    if (c->raw) {
+        uint64_t pos = c->in_next - c->z.avail_in + 8;
 
         if (pos > g->in_size)
-            return gz_corrupt(g, "the member's trailer is cut");
-        gz_seek_in(g, pos);
+            return gz_corrupt(g, c, "the member's trailer is cut");
+        gz_seek_in(g, c, pos);
     }
-    r = gz_fill(g);
+    r = gz_fill(g, c);
     if (r <= 0)
         return r;
-    if (inflateReset2(&g->z, 15 + 16) != Z_OK)
-        return gz_corrupt(g, "inflateReset2");
-    g->raw = false;
+    if (inflateReset2(&c->z, 15 + 16) != Z_OK)
+        return gz_corrupt(g, c, "inflateReset2");
+    c->raw = false;
     return 1;
 }
 
@@ -155,24 +166,24 @@ gz_next_member(struct gzip_file *g)
  * the end of the data, or at a block end).  Returns 0 or -1.
  */
 static int
-gz_inflate(struct gzip_file *g, unsigned char *out, size_t avail, int flush,
+gz_inflate(struct gzip_file *g, struct gz_cursor *c, unsigned char *out, size_t avail, int flush,
            size_t *got)
 {
     int r;
 
     *got = 0;
-    g->crossed = false;
-    if (g->at_end)
+    c->crossed = false;
+    if (c->at_end)
         return 0;
-    g->z.next_out = out;
-    g->z.avail_out = (uInt) avail;
+    c->z.next_out = out;
+    c->z.avail_out = (uInt) avail;
     for (;;) {
-        r = gz_fill(g);
+        r = gz_fill(g, c);
         if (r == -1)
             return -1;
         if (r == 0) {
-            *got = avail - g->z.avail_out;
-            g->cur_out += *got;
+            *got = avail - c->z.avail_out;
+            c->cur_out += *got;
             if (*got > 0)
                 return 0;
             vmc_error_kind(g->f.h, VMC_ERR_BAD_INPUT, "%s: the gzip data "
@@ -181,23 +192,23 @@ gz_inflate(struct gzip_file *g, unsigned char *out, size_t avail, int flush,
                            g->in_size);
             return -1;
         }
-        r = inflate(&g->z, flush);
+        r = inflate(&c->z, flush);
         if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR ||
             r == Z_STREAM_ERROR)
-            return gz_corrupt(g, g->z.msg ? g->z.msg : "inflate");
-        *got = avail - g->z.avail_out;
+            return gz_corrupt(g, c, c->z.msg ? c->z.msg : "inflate");
+        *got = avail - c->z.avail_out;
         if (r == Z_STREAM_END) {
-            g->cur_out += *got;
-            g->crossed = true;
-            r = gz_next_member(g);
+            c->cur_out += *got;
+            c->crossed = true;
+            r = gz_next_member(g, c);
             if (r == -1)
                 return -1;
             if (r == 0)
-                g->at_end = true;
+                c->at_end = true;
             return 0;
         }
-        if (*got > 0 || (flush == Z_BLOCK && (g->z.data_type & 128))) {
-            g->cur_out += *got;
+        if (*got > 0 || (flush == Z_BLOCK && (c->z.data_type & 128))) {
+            c->cur_out += *got;
             return 0;
         }
     }
@@ -237,7 +248,7 @@ gz_thin(struct gzip_file *g)
  * latest output, the newest byte just before WIN + HAVE.
  */
 static int
-gz_add_point(struct gzip_file *g, const unsigned char *win, size_t have)
+gz_add_point(struct gzip_file *g, struct gz_cursor *c, const unsigned char *win, size_t have)
 {
     struct gz_point *pt;
 
@@ -251,9 +262,9 @@ gz_add_point(struct gzip_file *g, const unsigned char *win, size_t have)
     }
     memcpy(pt->window, win + have, GZ_WINDOW - have);
     memcpy(pt->window + (GZ_WINDOW - have), win, have);
-    pt->out = g->cur_out;
-    pt->in = g->in_next - g->z.avail_in;
-    pt->bits = g->z.data_type & 7;
+    pt->out = c->cur_out;
+    pt->in = c->in_next - c->z.avail_in;
+    pt->bits = c->z.data_type & 7;
     g->nr_points++;
     return 0;
 }
@@ -262,6 +273,7 @@ gz_add_point(struct gzip_file *g, const unsigned char *win, size_t have)
 static int
 gz_build_index(struct gzip_file *g)
 {
+    struct gz_cursor *c = &g->cursors[0];
     unsigned char *win;
     size_t have = 0;
     uint64_t last = 0;
@@ -274,16 +286,16 @@ gz_build_index(struct gzip_file *g)
         goto out;
     }
     g->nr_points = 1;           /* the start: points[0] = { 0, 0, 0, NULL } */
-    gz_seek_in(g, 0);
-    g->raw = false;
-    g->at_end = false;
-    g->cur_out = 0;
-    switch (gz_fill(g)) {
+    gz_seek_in(g, c, 0);
+    c->raw = false;
+    c->at_end = false;
+    c->cur_out = 0;
+    switch (gz_fill(g, c)) {
     case -1:
         goto out;
     case 1:
-        if (g->z.avail_in >= 2 && g->in_buf[0] == 0x1f &&
-            g->in_buf[1] == 0x8b)
+        if (c->z.avail_in >= 2 && c->in_buf[0] == 0x1f &&
+            c->in_buf[1] == 0x8b)
             break;
         /* fall through */
     default:
@@ -294,14 +306,14 @@ gz_build_index(struct gzip_file *g)
     for (;;) {
         size_t got;
 
-        if (gz_inflate(g, win + have, GZ_WINDOW - have, Z_BLOCK, &got) == -1)
+        if (gz_inflate(g, c, win + have, GZ_WINDOW - have, Z_BLOCK, &got) == -1)
             goto out;
         have = (have + got) % GZ_WINDOW;
-        if (g->at_end)
+        if (c->at_end)
             break;
-        if (!g->crossed && (g->z.data_type & 128) &&
-            !(g->z.data_type & 64) && g->cur_out - last >= g->span) {
-            if (gz_add_point(g, win, have) == -1)
+        if (!c->crossed && (c->z.data_type & 128) &&
+            !(c->z.data_type & 64) && c->cur_out - last >= g->span) {
+            if (gz_add_point(g, c, win, have) == -1)
                 goto out;
             last = g->points[g->nr_points - 1].out;
         }
@@ -310,11 +322,11 @@ gz_build_index(struct gzip_file *g)
             goto out;
         }
     }
-    g->size = g->cur_out;
+    g->size = c->cur_out;
     ret = 0;
 out:
     free(win);
-    g->cur_valid = false;
+    c->cur_valid = false;
     return ret;
 }
 
@@ -322,66 +334,117 @@ out:
 
 /* Restart the cursor at point PT. */
 static int
-gz_restart(struct gzip_file *g, const struct gz_point *pt)
+gz_restart(struct gzip_file *g, struct gz_cursor *c, const struct gz_point *pt)
 {
     if (pt->window == NULL) {
-        if (inflateReset2(&g->z, 15 + 16) != Z_OK)
-            return gz_corrupt(g, "inflateReset2");
-        g->raw = false;
-        gz_seek_in(g, 0);
-        g->hist_start = 0;
+        if (inflateReset2(&c->z, 15 + 16) != Z_OK)
+            return gz_corrupt(g, c, "inflateReset2");
+        c->raw = false;
+        gz_seek_in(g, c, 0);
+        c->hist_start = 0;
     }
     else {
-        if (inflateReset2(&g->z, -15) != Z_OK)
-            return gz_corrupt(g, "inflateReset2");
-        g->raw = true;
+        if (inflateReset2(&c->z, -15) != Z_OK)
+            return gz_corrupt(g, c, "inflateReset2");
+        c->raw = true;
         if (pt->bits) {
             unsigned char b;
 
             if (vmc_file_pread_full(g->under, &b, 1, pt->in - 1) == -1)
                 return -1;
-            if (inflatePrime(&g->z, pt->bits, b >> (8 - pt->bits)) != Z_OK)
-                return gz_corrupt(g, "inflatePrime");
+            if (inflatePrime(&c->z, pt->bits, b >> (8 - pt->bits)) != Z_OK)
+                return gz_corrupt(g, c, "inflatePrime");
         }
-        gz_seek_in(g, pt->in);
-        if (inflateSetDictionary(&g->z, pt->window, GZ_WINDOW) != Z_OK)
-            return gz_corrupt(g, "inflateSetDictionary");
+        gz_seek_in(g, c, pt->in);
+        if (inflateSetDictionary(&c->z, pt->window, GZ_WINDOW) != Z_OK)
+            return gz_corrupt(g, c, "inflateSetDictionary");
         /* The window is output too: reads just before the point. */
-        memcpy(g->hist, pt->window, GZ_WINDOW);
-        g->hist_start = pt->out - (pt->out < GZ_WINDOW ? pt->out : GZ_WINDOW);
+        memcpy(c->hist, pt->window, GZ_WINDOW);
+        c->hist_start = pt->out - (pt->out < GZ_WINDOW ? pt->out : GZ_WINDOW);
         if (pt->out < GZ_WINDOW)
-            memmove(g->hist, g->hist + (GZ_WINDOW - pt->out),
+            memmove(c->hist, c->hist + (GZ_WINDOW - pt->out),
                     (size_t) pt->out);
     }
-    g->cur_out = pt->out;
-    g->at_end = false;
-    g->cur_valid = true;
+    c->cur_out = pt->out;
+    c->at_end = false;
+    c->cur_valid = true;
     return 0;
 }
 
 /* Inflate more output into the history buffer. */
 static int
-gz_advance(struct gzip_file *g)
+gz_advance(struct gzip_file *g, struct gz_cursor *c)
 {
-    size_t used = (size_t) (g->cur_out - g->hist_start), got;
+    size_t used = (size_t) (c->cur_out - c->hist_start), got;
 
     if (used == GZ_HIST_SIZE) {
         /* Keep the newer half. */
-        memmove(g->hist, g->hist + GZ_HIST_SIZE / 2, GZ_HIST_SIZE / 2);
-        g->hist_start += GZ_HIST_SIZE / 2;
+        memmove(c->hist, c->hist + GZ_HIST_SIZE / 2, GZ_HIST_SIZE / 2);
+        c->hist_start += GZ_HIST_SIZE / 2;
         used -= GZ_HIST_SIZE / 2;
     }
-    if (gz_inflate(g, g->hist + used, GZ_HIST_SIZE - used, Z_NO_FLUSH,
+    if (gz_inflate(g, c, c->hist + used, GZ_HIST_SIZE - used, Z_NO_FLUSH,
                    &got) == -1)
         return -1;
-    if (got == 0 && g->at_end) {
+    if (got == 0 && c->at_end) {
         vmc_error_kind(g->f.h, VMC_ERR_BAD_INPUT, "%s: the gzip data ends "
                        "at %" PRIu64 " bytes, before its indexed size %"
-                       PRIu64 " (the file changed?)", g->f.name, g->cur_out,
+                       PRIu64 " (the file changed?)", g->f.name, c->cur_out,
                        g->size);
         return -1;
     }
     return 0;
+}
+
+/* Make cursor C ready for use: its buffer and inflate state. */
+static int
+gz_cursor_init(struct gzip_file *g, struct gz_cursor *c)
+{
+    if (c->hist == NULL) {
+        c->hist = malloc(GZ_HIST_SIZE);
+        if (c->hist == NULL) {
+            vmc_error(g->f.h, "%s: %m", g->f.name);
+            return -1;
+        }
+    }
+    if (!c->z_init) {
+        if (inflateInit2(&c->z, 15 + 16) != Z_OK) {
+            vmc_error(g->f.h, "%s: cannot start gzip decompression",
+                      g->f.name);
+            return -1;
+        }
+        c->z_init = true;
+    }
+    return 0;
+}
+
+/* The cursor to read OFFSET with: one holding it, else one that can
+ * inflate up to it without a restart (the nearest), else the least
+ * recently used one (restarted).
+ */
+static struct gz_cursor *
+gz_pick(struct gzip_file *g, uint64_t offset, uint64_t point_out)
+{
+    struct gz_cursor *best = NULL, *lru = NULL;
+    size_t i;
+
+    for (i = 0; i < GZ_CURSORS; i++) {
+        struct gz_cursor *c = &g->cursors[i];
+
+        if (c->cur_valid && offset >= c->hist_start && offset < c->cur_out)
+            return c;
+        if (c->cur_valid && c->cur_out <= offset &&
+            c->cur_out >= point_out &&
+            (best == NULL || c->cur_out > best->cur_out))
+            best = c;
+        if (!c->cur_valid) {
+            if (lru == NULL || lru->cur_valid)
+                lru = c;        /* an unused one first */
+        }
+        else if (lru == NULL || (lru->cur_valid && c->used < lru->used))
+            lru = c;
+    }
+    return best ? best : lru;
 }
 
 static int
@@ -390,17 +453,8 @@ gzip_pread_locked(struct gzip_file *g, unsigned char *b, size_t count,
 {
     while (count > 0) {
         size_t lo = 0, hi = g->nr_points;
+        struct gz_cursor *c;
 
-        if (g->cur_valid && offset >= g->hist_start && offset < g->cur_out) {
-            size_t n = g->cur_out - offset < count
-                       ? (size_t) (g->cur_out - offset) : count;
-
-            memcpy(b, g->hist + (offset - g->hist_start), n);
-            b += n;
-            count -= n;
-            offset += n;
-            continue;
-        }
         /* The last point at or before OFFSET. */
         while (hi - lo > 1) {
             size_t mid = lo + (hi - lo) / 2;
@@ -410,16 +464,29 @@ gzip_pread_locked(struct gzip_file *g, unsigned char *b, size_t count,
             else
                 hi = mid;
         }
-        if (!g->cur_valid || g->cur_out > offset ||
-            g->cur_out < g->points[lo].out) {
-            if (gz_restart(g, &g->points[lo]) == -1) {
-                g->cur_valid = false;
+        c = gz_pick(g, offset, g->points[lo].out);
+        c->used = ++g->clock;
+        if (c->cur_valid && offset >= c->hist_start && offset < c->cur_out) {
+            size_t n = c->cur_out - offset < count
+                       ? (size_t) (c->cur_out - offset) : count;
+
+            memcpy(b, c->hist + (offset - c->hist_start), n);
+            b += n;
+            count -= n;
+            offset += n;
+            continue;
+        }
+        if (!c->cur_valid || c->cur_out > offset ||
+            c->cur_out < g->points[lo].out) {
+            if (gz_cursor_init(g, c) == -1 ||
+                gz_restart(g, c, &g->points[lo]) == -1) {
+                c->cur_valid = false;
                 return -1;
             }
             continue;
         }
-        if (gz_advance(g) == -1) {
-            g->cur_valid = false;
+        if (gz_advance(g, c) == -1) {
+            c->cur_valid = false;
             return -1;
         }
     }
@@ -454,11 +521,15 @@ gzip_get_size(struct vmc_file *f, uint64_t *size)
 static void
 gzip_free(struct gzip_file *g)
 {
+    size_t i;
+
     gz_free_points(g);
-    if (g->z_init)
-        inflateEnd(&g->z);
+    for (i = 0; i < GZ_CURSORS; i++) {
+        if (g->cursors[i].z_init)
+            inflateEnd(&g->cursors[i].z);
+        free(g->cursors[i].hist);
+    }
     pthread_mutex_destroy(&g->lock);
-    free(g->hist);
     free(g->f.name);
     free(g);
 }
@@ -513,17 +584,8 @@ vmc_file_gzip_open_tuned(struct vmc_handle *h, const char *name,
     g->max_points = max_points < 2 ? 2 : max_points;
     g->f.dev = under->dev;
     g->f.ino = under->ino;
-    g->hist = malloc(GZ_HIST_SIZE);
-    if (g->hist == NULL) {
-        vmc_error(h, "%s: %m", name);
-        goto fail_g;
-    }
-    if (inflateInit2(&g->z, 15 + 16) != Z_OK) {
-        vmc_error(h, "%s: cannot start gzip decompression", name);
-        goto fail_g;
-    }
-    g->z_init = true;
-    if (vmc_file_get_size(under, &g->in_size) == -1 ||
+    if (gz_cursor_init(g, &g->cursors[0]) == -1 ||
+        vmc_file_get_size(under, &g->in_size) == -1 ||
         gz_build_index(g) == -1)
         goto fail_g;
     g->own = own;

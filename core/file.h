@@ -137,10 +137,10 @@ struct vmc_file *vmc_file_concat_open(struct vmc_handle *h, const char *name,
  * read-only file named NAME with random access.  Opening inflates all
  * of it once, checking every member's CRC and length and indexing
  * restart points (memory: at most 16 MiB of saved windows whatever the
- * size, plus about 1.2 MiB); corrupt or truncated data fails here,
- * naming NAME and the compressed offset.  With OWN, UNDER is closed
- * with it (also when this fails).  Returns NULL with an error set on
- * H.
+ * size, plus at most 4.5 MiB for 4 read cursors); corrupt or truncated
+ * data fails here, naming NAME and the compressed offset.  With OWN,
+ * UNDER is closed with it (also when this fails).  Returns NULL with an
+ * error set on H.
  */
 struct vmc_file *vmc_file_gzip_open(struct vmc_handle *h, const char *name,
                                     struct vmc_file *under, bool own);

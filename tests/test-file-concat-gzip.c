@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,6 +441,70 @@ START_TEST(test_gzip_random_access)
 }
 END_TEST
 
+/* Several threads reading at once, each its own sequence (more than
+ * the cursors there are), each byte checked.
+ */
+struct reader {
+    struct vmc_file *g;
+    const uint8_t *expect;
+    uint64_t size;
+    unsigned seed;
+    int bad;
+};
+
+static void *
+reader_run(void *arg)
+{
+    struct reader *r = arg;
+    static __thread uint8_t buf[65536];
+    uint64_t off = (uint64_t) r->seed * (r->size / 7);
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        size_t len = 1 + (r->seed * 7919u + (unsigned) i * 104729u) %
+                         sizeof buf;
+
+        if (off >= r->size)
+            off = (off * 31) % r->size;
+        if (len > r->size - off)
+            len = (size_t) (r->size - off);
+        if (vmc_file_pread_full(r->g, buf, len, off) == -1 ||
+            memcmp(buf, r->expect + off, len) != 0)
+            r->bad++;
+        off += len;
+    }
+    return NULL;
+}
+
+START_TEST(test_gzip_threads)
+{
+    char p[] = "/tmp/test-file-gzip-t.XXXXXX";
+    struct reader r[6];
+    pthread_t t[6];
+    uint8_t *plain = malloc(GZ_DATA), *z;
+    struct vmc_file *g;
+    size_t zn, i;
+
+    make_plain(plain, GZ_DATA, 9);
+    zn = gz_compress(plain, GZ_DATA, &z);
+    g = vmc_file_gzip_open_tuned(h, "disk.gz", temp_file(z, zn, p), true,
+                                 262144, 64);
+    ck_assert_ptr_nonnull(g);
+    for (i = 0; i < 6; i++) {
+        r[i] = (struct reader) { g, plain, GZ_DATA, (unsigned) i, 0 };
+        ck_assert_int_eq(pthread_create(&t[i], NULL, reader_run, &r[i]), 0);
+    }
+    for (i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].bad, 0);
+    }
+    vmc_file_close(g);
+    unlink(p);
+    free(z);
+    free(plain);
+}
+END_TEST
+
 /* Two members one after the other, read as one stream, inside a byte
  * range of a larger file.
  */
@@ -567,6 +632,7 @@ concat_gzip_suite(void)
     tcase_add_test(tc, test_concat_names);
     tcase_add_test(tc, test_image_open_name_concat);
     tcase_add_test(tc, test_gzip_random_access);
+    tcase_add_test(tc, test_gzip_threads);
     tcase_add_test(tc, test_gzip_members_in_a_range);
     tcase_add_test(tc, test_gzip_refusals);
     tcase_add_test(tc, test_image_open_name_gzip);
