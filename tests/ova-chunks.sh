@@ -238,6 +238,15 @@ remf "$tmp/long"
 (cd "$tmp/long" && tar -cf ../long.ova vm.ovf vm.mf $(chunks .))
 refused "chunk longer than ovf:chunkSize" "member 'disk.vmdk.000000000' has $((CHUNK + 2)) bytes: a chunk holds 1 to $CHUNK" "$tmp/long.ova"
 
+# One chunk more than ovf:size needs.
+make_pkg "$tmp/extra" "$tmp/disk.vmdk"
+n=$(chunks "$tmp/extra" | wc -l)
+truncate -s $CHUNK "$tmp/extra/$(chunks "$tmp/extra" | tail -1)"
+printf 'x' > "$tmp/extra/$(printf 'disk.vmdk.%09d' "$n")"
+remf "$tmp/extra"
+(cd "$tmp/extra" && tar -cf ../extra.ova vm.ovf vm.mf $(chunks .))
+refused "a chunk too many" "member '$(printf 'disk.vmdk.%09d' "$n")' is a chunk more than ovf:size" "$tmp/extra.ova"
+
 # Chunks out of order in the tar.
 (cd "$tmp/good" && tar -cf ../order.ova vm.ovf vm.mf disk.vmdk.000000001 disk.vmdk.000000000 \
     $(chunks . | tail -n +3))

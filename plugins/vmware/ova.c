@@ -1327,6 +1327,13 @@ pkg_chunks(struct pkg *p, const struct ovf_file *f, char **name,
                   ? "" : " (later chunks are there)");
         goto out;
     }
+    if (expect_n && k > expect_n) {
+        vmc_error(p->h, "%s: %s '%s.%09zu' is a chunk more than ovf:size %"
+                  PRIu64 " needs (%" PRIu64 " chunks of %" PRIu64 ")",
+                  p->path, kind, f->href, k - 1, f->size, expect_n,
+                  f->chunk_size);
+        goto out;
+    }
     if (f->has_size && total != f->size) {
         vmc_error(p->h, "%s: the %zu chunks of '%s' hold %" PRIu64 " bytes, "
                   "the OVF says %" PRIu64 " (ovf:size): the last, '%s.%09zu', "
