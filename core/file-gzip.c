@@ -166,8 +166,8 @@ gz_next_member(struct gzip_file *g, struct gz_cursor *c)
  * the end of the data, or at a block end).  Returns 0 or -1.
  */
 static int
-gz_inflate(struct gzip_file *g, struct gz_cursor *c, unsigned char *out, size_t avail, int flush,
-           size_t *got)
+gz_inflate(struct gzip_file *g, struct gz_cursor *c, unsigned char *out,
+           size_t avail, int flush, size_t *got)
 {
     int r;
 
@@ -248,7 +248,8 @@ gz_thin(struct gzip_file *g)
  * latest output, the newest byte just before WIN + HAVE.
  */
 static int
-gz_add_point(struct gzip_file *g, struct gz_cursor *c, const unsigned char *win, size_t have)
+gz_add_point(struct gzip_file *g, struct gz_cursor *c,
+             const unsigned char *win, size_t have)
 {
     struct gz_point *pt;
 
@@ -285,7 +286,7 @@ gz_build_index(struct gzip_file *g)
         vmc_error(g->f.h, "%s: %m", g->f.name);
         goto out;
     }
-    g->nr_points = 1;           /* the start: points[0] = { 0, 0, 0, NULL } */
+    g->nr_points = 1;           /* the start: { 0, 0, 0, NULL } */
     gz_seek_in(g, c, 0);
     c->raw = false;
     c->at_end = false;
@@ -306,7 +307,8 @@ gz_build_index(struct gzip_file *g)
     for (;;) {
         size_t got;
 
-        if (gz_inflate(g, c, win + have, GZ_WINDOW - have, Z_BLOCK, &got) == -1)
+        if (gz_inflate(g, c, win + have, GZ_WINDOW - have, Z_BLOCK,
+                       &got) == -1)
             goto out;
         have = (have + got) % GZ_WINDOW;
         if (c->at_end)

@@ -5,8 +5,8 @@
  * (file-range.c: a disk inside an OVA), byte ranges of several files
  * one after the other (file-concat.c: a disk split into chunks), the
  * inflated contents of gzip data (file-gzip.c), or an NBD export
- * (file-nbd.c, through libnbd).  Drivers read and write only through it, so every
- * format works on every back-end.  Not installed.
+ * (file-nbd.c, through libnbd).  Drivers read and write only through
+ * it, so every format works on every back-end.  Not installed.
  *
  * Errors: every function here reports its own failure once on the
  * file's handle, naming the file (its NAME) and the offset, and returns
