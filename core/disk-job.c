@@ -56,34 +56,20 @@ static struct vmc_image *
 job_open_source(struct vmc_handle *h, const struct vmc_disk_job *j)
 {
     unsigned flags = j->open_flags & ~VMC_IMAGE_RDWR;
-    const char *path;
-    uint64_t offset, length;
 
     if (j->src_is_uri)
         return vmc_image_open_uri(h, j->src, j->src_format, flags);
-    switch (vmc_range_name_parse(h, j->src, &path, &offset, &length)) {
-    case -1:
-        return NULL;
-    case 1:
-        return vmc_image_open_range(h, path, offset, length, j->src_format,
-                                    flags);
-    }
-    return vmc_image_open(h, j->src, j->src_format, flags);
+    /* range:, concat:, gzip: or a file. */
+    return vmc_image_open_name(h, j->src, j->src_format, flags);
 }
 
-/* True if PATH names the file holding the range source SRC. */
+/* True if PATH names a file the range:, concat: or gzip: source SRC
+ * reads. */
 static bool
 job_same_file_as_container(struct vmc_handle *h, const char *path,
                            const char *src)
 {
-    const char *container;
-    uint64_t offset, length;
-    struct stat a, b;
-
-    if (vmc_range_name_parse(h, src, &container, &offset, &length) != 1)
-        return false;
-    return stat(path, &a) == 0 && stat(container, &b) == 0 &&
-        a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return vmc_source_name_holds(h, src, path);
 }
 
 /* Copy the caller's job into *J (fields within its _struct_size) and

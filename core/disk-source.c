@@ -48,20 +48,13 @@ struct vmc_image *
 vmc_pl_open_source(struct vmc_handle *h, const char *path,
                    const char *format, unsigned flags)
 {
-    const char *file;
-    uint64_t offset, length;
-
     flags &= ~VMC_IMAGE_RDWR;
     if (vmc_pl_is_uri(path))
         return vmc_image_open_uri(h, path, format, flags);
-    /* A disk inside an OVA, read in place: "range:OFF:LEN:PATH". */
-    switch (vmc_range_name_parse(h, path, &file, &offset, &length)) {
-    case -1:
-        return NULL;
-    case 1:
-        return vmc_image_open_range(h, file, offset, length, format, flags);
-    }
-    return vmc_image_open(h, path, format, flags);
+    /* A disk inside an OVA, read in place ("range:...", "concat:...",
+     * "gzip:..."), or a file.
+     */
+    return vmc_image_open_name(h, path, format, flags);
 }
 
 bool

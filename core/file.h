@@ -2,9 +2,11 @@
 /* libvmconv internals: the byte-source ("protocol") layer under the
  * format drivers.  A struct vmc_file is where an image's bytes live: a
  * local file or device (file-posix.c), a byte range of another file
- * (file-range.c: a disk inside an OVA), or an NBD export (file-nbd.c,
- * through libnbd).  Drivers read and write only through it, so every
- * format works on every back-end.  Not installed.
+ * (file-range.c: a disk inside an OVA), byte ranges of several files
+ * one after the other (file-concat.c: a disk split into chunks), the
+ * inflated contents of gzip data (file-gzip.c), or an NBD export
+ * (file-nbd.c, through libnbd).  Drivers read and write only through
+ * it, so every format works on every back-end.  Not installed.
  *
  * Errors: every function here reports its own failure once on the
  * file's handle, naming the file (its NAME) and the offset, and returns
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 
 #include <vmconv/vmconv.h>
+#include <vmconv/convert.h>
 
 struct vmc_file;
 
@@ -105,6 +108,50 @@ struct vmc_file *vmc_file_posix_fdopen(struct vmc_handle *h, const char *name,
 struct vmc_file *vmc_file_range_open(struct vmc_handle *h, const char *name,
                                      struct vmc_file *under, uint64_t offset,
                                      uint64_t length, bool own);
+
+/* One part of a concatenation: the bytes [OFFSET, OFFSET + LENGTH) of
+ * FILE (LENGTH > 0).
+ */
+struct vmc_file_part {
+    struct vmc_file *file;
+    uint64_t offset;
+    uint64_t length;
+};
+
+#define VMC_FILE_CONCAT_MAX_PARTS VMC_CONCAT_MAX_PARTS
+
+/* The parts PARTS[0..N) one after the other, as one read-only file
+ * named NAME (file-concat.c): a disk split into chunks.  A read may
+ * cross parts; a read past the sum of the lengths fails like a read
+ * past the end of a file.  Each part must lie inside its file; no part
+ * may be empty; 1 <= N <= VMC_FILE_CONCAT_MAX_PARTS.  Several parts may
+ * share a file.  With OWN, the parts' files are closed with the
+ * concatenation, each once (also when this fails).  PARTS is copied.
+ * Returns NULL with an error set on H.
+ */
+struct vmc_file *vmc_file_concat_open(struct vmc_handle *h, const char *name,
+                                      const struct vmc_file_part *parts,
+                                      size_t n, bool own);
+
+/* The inflated contents of the gzip data in UNDER (file-gzip.c), a
+ * read-only file named NAME with random access.  Opening inflates all
+ * of it once, checking every member's CRC and length and indexing
+ * restart points (memory: at most 16 MiB of saved windows whatever the
+ * size, plus at most 4.5 MiB for 4 read cursors); corrupt or truncated
+ * data fails here, naming NAME and the compressed offset.  With OWN,
+ * UNDER is closed with it (also when this fails).  Returns NULL with an
+ * error set on H.
+ */
+struct vmc_file *vmc_file_gzip_open(struct vmc_handle *h, const char *name,
+                                    struct vmc_file *under, bool own);
+/* The same with a restart point every SPAN bytes of output at first
+ * and at most MAX_POINTS (>= 2) of them (the defaults: 4 MiB and 512),
+ * for tests.
+ */
+struct vmc_file *vmc_file_gzip_open_tuned(struct vmc_handle *h,
+                                          const char *name,
+                                          struct vmc_file *under, bool own,
+                                          uint64_t span, size_t max_points);
 
 /* True if URI names an NBD export (nbd://, nbds://, nbd+unix://,
  * nbds+unix://), whether or not this build can open it.

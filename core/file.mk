@@ -7,7 +7,9 @@ libvmconv_internal_la_SOURCES += \
 	core/file.h \
 	core/file.c \
 	core/file-posix.c \
-	core/file-range.c
+	core/file-range.c \
+	core/file-concat.c \
+	core/file-gzip.c
 if HAVE_LIBNBD
 libvmconv_internal_la_SOURCES += core/file-nbd.c
 libvmconv_internal_la_CFLAGS += $(LIBNBD_CFLAGS)

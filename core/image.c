@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <vmconv/convert.h>
 
 #include "internal.h"
 
@@ -260,6 +261,134 @@ vmc_image_open_range(struct vmc_handle *h, const char *path,
         return NULL;
     return image_open_file(h, file, name, "from a byte range of another "
                            "file", format, flags, NULL);
+}
+
+/* Open the byte source a range: or concat: name describes (read-only
+ * local files below).  Sets *FILE and *LABEL (the name messages use).
+ * Returns 1, 0 if NAME is neither (a plain path), or -1.
+ */
+static int
+source_open_parts(struct vmc_handle *h, const char *name,
+                  struct vmc_file **file, char **label)
+{
+    struct vmc_name_part *parts = NULL;
+    struct vmc_file_part *fp = NULL;
+    const char *path;
+    uint64_t offset, length;
+    size_t n = 0, i, j;
+    int r;
+
+    r = vmc_range_name_parse(h, name, &path, &offset, &length);
+    if (r == 1) {
+        struct vmc_file *under;
+
+        if (asprintf(label, "%s@%" PRIu64, path, offset) == -1) {
+            vmc_error(h, "%s: %m", path);
+            return -1;
+        }
+        under = vmc_file_posix_open(h, path, false);
+        *file = under ? vmc_file_range_open(h, *label, under, offset, length,
+                                            true) : NULL;
+        goto done;
+    }
+    if (r == -1)
+        return -1;
+    r = vmc_concat_name_parse(h, name, &parts, &n);
+    if (r != 1)
+        return r;
+    *file = NULL;
+    fp = calloc(n, sizeof *fp);
+    if (fp == NULL ||
+        asprintf(label, "%s@%" PRIu64 " (%zu parts)", parts[0].path,
+                 parts[0].offset, n) == -1) {
+        vmc_error(h, "%s: %m", parts[0].path);
+        *label = NULL;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        /* One open file for the parts of the same file (an OVA). */
+        for (j = 0; j < i; j++)
+            if (strcmp(parts[j].path, parts[i].path) == 0)
+                break;
+        fp[i].file = j < i ? fp[j].file
+                           : vmc_file_posix_open(h, parts[i].path, false);
+        if (fp[i].file == NULL) {
+            /* Close those opened so far, each once. */
+            for (j = 0; j < i; j++) {
+                size_t k;
+
+                for (k = 0; k < j; k++)
+                    if (fp[k].file == fp[j].file)
+                        break;
+                if (k == j)
+                    vmc_file_close(fp[j].file);
+            }
+            goto out;
+        }
+        fp[i].offset = parts[i].offset;
+        fp[i].length = parts[i].length;
+    }
+    *file = vmc_file_concat_open(h, *label, fp, n, true);
+out:
+    free(fp);
+    vmc_concat_parts_free(parts, n);
+done:
+    if (*file == NULL) {
+        free(*label);
+        *label = NULL;
+        return -1;
+    }
+    return 1;
+}
+
+struct vmc_image *
+vmc_image_open_name(struct vmc_handle *h, const char *name,
+                    const char *format, unsigned flags)
+{
+    CLEANUP_FREE char *label = NULL, *glabel = NULL;
+    const char *inner = vmc_gzip_name_inner(name);
+    struct vmc_file *file = NULL;
+    const char *origin = "from byte ranges of other files";
+    int r;
+
+    if (inner == NULL && strncmp(name, VMC_RANGE_PREFIX,
+                                 strlen(VMC_RANGE_PREFIX)) != 0 &&
+        strncmp(name, VMC_CONCAT_PREFIX, strlen(VMC_CONCAT_PREFIX)) != 0)
+        return vmc_image_open(h, name, format, flags);
+    if (image_check_source_flags(h, name, "an image inside other files",
+                                 flags) == -1)
+        return NULL;
+    if (inner) {
+        if (vmc_gzip_name_inner(inner) || *inner == '\0') {
+            vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a gzip source "
+                           "(gzip:PATH, gzip:range:... or gzip:concat:...)",
+                           name);
+            return NULL;
+        }
+        r = source_open_parts(h, inner, &file, &label);
+        if (r == -1)
+            return NULL;
+        if (r == 0) {
+            file = vmc_file_posix_open(h, inner, false);
+            if (file == NULL)
+                return NULL;
+        }
+        if (asprintf(&glabel, "%s (gzip)", label ? label : inner) == -1) {
+            vmc_error(h, "%s: %m", inner);
+            vmc_file_close(file);
+            return NULL;
+        }
+        file = vmc_file_gzip_open(h, glabel, file, true);
+        if (file == NULL)
+            return NULL;
+        return image_open_file(h, file, glabel, "from gzip-compressed data",
+                               format, flags, NULL);
+    }
+    if (source_open_parts(h, name, &file, &label) != 1)
+        return NULL;
+    if (strncmp(name, VMC_RANGE_PREFIX, strlen(VMC_RANGE_PREFIX)) == 0)
+        origin = "from a byte range of another file";
+    return image_open_file(h, file, label, origin, format, flags, NULL);
 }
 
 struct vmc_image *

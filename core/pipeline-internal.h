@@ -127,7 +127,8 @@ int vmc_pl_compare(struct vmc_image *src, struct vmc_image *dst,
 /* Open a source disk read-only: PATH is a file, an NBD URI
  * ("nbd://...", "nbd+unix://...") opened with vmc_image_open_uri, or a
  * byte range of a file ("range:OFFSET:LENGTH:PATH", a disk read in place
- * inside an OVA) opened with vmc_image_open_range.
+ * inside an OVA), chunks or gzip data ("concat:...", "gzip:...") opened
+ * with vmc_image_open_name.
  */
 struct vmc_image *vmc_pl_open_source(struct vmc_handle *h, const char *path,
                                      const char *format, unsigned flags);

@@ -683,3 +683,133 @@ vmc_range_name_parse(struct vmc_handle *h, const char *name,
     *length = v[1];
     return 1;
 }
+
+/* ---- Concatenation and gzip source names -------------------------- */
+
+/* Parse a decimal number ending at ':' (or, with END_OK, at the end of
+ * the string).  Advances *P past it and its ':'.
+ */
+static bool
+name_number(const char **p, bool end_ok, uint64_t *v)
+{
+    char *end;
+
+    if (**p < '0' || **p > '9')
+        return false;
+    errno = 0;
+    *v = strtoull(*p, &end, 10);
+    if (errno != 0 || !(*end == ':' || (end_ok && *end == '\0')))
+        return false;
+    *p = *end ? end + 1 : end;
+    return true;
+}
+
+void
+vmc_concat_parts_free(struct vmc_name_part *parts, size_t n)
+{
+    size_t i;
+
+    if (parts == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(parts[i].path);
+    free(parts);
+}
+
+int
+vmc_concat_name_parse(struct vmc_handle *h, const char *name,
+                      struct vmc_name_part **partsp, size_t *np)
+{
+    const char *p = name + strlen(VMC_CONCAT_PREFIX);
+    struct vmc_name_part *parts = NULL;
+    uint64_t n, i, v[3];
+    int j;
+
+    if (strncmp(name, VMC_CONCAT_PREFIX, strlen(VMC_CONCAT_PREFIX)) != 0)
+        return 0;
+    if (!name_number(&p, false, &n) || n == 0 ||
+        n > VMC_CONCAT_MAX_PARTS)
+        goto bad;
+    parts = calloc((size_t) n, sizeof *parts);
+    if (parts == NULL) {
+        vmc_error(h, "%s: %m", name);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < 3; j++)
+            if (!name_number(&p, false, &v[j]))
+                goto bad;
+        /* V[2] bytes of path, then ':' and the next part, or the end. */
+        if (v[2] == 0 || v[2] > 65536 || strnlen(p, (size_t) v[2]) < v[2])
+            goto bad;
+        if (p[v[2]] != (i + 1 < n ? ':' : '\0'))
+            goto bad;
+        parts[i].path = strndup(p, (size_t) v[2]);
+        if (parts[i].path == NULL) {
+            vmc_error(h, "%s: %m", name);
+            vmc_concat_parts_free(parts, (size_t) n);
+            return -1;
+        }
+        parts[i].offset = v[0];
+        parts[i].length = v[1];
+        p += v[2] + (i + 1 < n);
+    }
+    *partsp = parts;
+    *np = (size_t) n;
+    return 1;
+
+bad:
+    vmc_concat_parts_free(parts, (size_t) n);
+    vmc_error_kind(h, VMC_ERR_USAGE, "%s: not a concatenation source "
+                   "(concat:COUNT then COUNT times :OFFSET:LENGTH:"
+                   "PATHLENGTH:PATH)", name);
+    return -1;
+}
+
+const char *
+vmc_gzip_name_inner(const char *name)
+{
+    if (strncmp(name, VMC_GZIP_PREFIX, strlen(VMC_GZIP_PREFIX)) != 0)
+        return NULL;
+    return name + strlen(VMC_GZIP_PREFIX);
+}
+
+bool
+vmc_source_name_holds(struct vmc_handle *h, const char *name,
+                      const char *path)
+{
+    struct vmc_name_part *parts = NULL;
+    const char *inner, *file;
+    uint64_t offset, length;
+    struct stat a, b;
+    bool found = false;
+    size_t n, i;
+
+    if (stat(path, &a) == -1)
+        return false;
+    inner = vmc_gzip_name_inner(name);
+    if (inner)
+        name = inner;
+    switch (vmc_range_name_parse(h, name, &file, &offset, &length)) {
+    case -1:
+        vmc_clear_error(h);
+        return false;
+    case 1:
+        return stat(file, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino;
+    }
+    switch (vmc_concat_name_parse(h, name, &parts, &n)) {
+    case -1:
+        vmc_clear_error(h);
+        return false;
+    case 1:
+        for (i = 0; i < n && !found; i++)
+            found = stat(parts[i].path, &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino;
+        vmc_concat_parts_free(parts, n);
+        return found;
+    }
+    /* "gzip:PATH" */
+    return inner && stat(inner, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino;
+}

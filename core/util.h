@@ -79,4 +79,34 @@ int vmc_range_name_parse(struct vmc_handle *h, const char *name,
                          const char **path, uint64_t *offset,
                          uint64_t *length);
 
+/* A source image named "concat:COUNT" (COUNT at most
+ * VMC_CONCAT_MAX_PARTS, <vmconv/convert.h>) followed COUNT times by
+ * ":OFFSET:LENGTH:PATHLENGTH:PATH" (VMC_CONCAT_PREFIX) is the image
+ * stored in those byte ranges of those local files, one after the
+ * other: a disk split into chunks.  PATH is exactly PATHLENGTH bytes,
+ * so it may hold ':'.  Returns 1 and sets *PARTS (COUNT entries, free
+ * with vmc_concat_parts_free) and *N; 0 if NAME is not of that form;
+ * -1 with an error if it starts so but is malformed.
+ */
+struct vmc_name_part {
+    char *path;
+    uint64_t offset;
+    uint64_t length;
+};
+int vmc_concat_name_parse(struct vmc_handle *h, const char *name,
+                          struct vmc_name_part **parts, size_t *n);
+void vmc_concat_parts_free(struct vmc_name_part *parts, size_t n);
+
+/* "gzip:SOURCE" (VMC_GZIP_PREFIX): the image is the inflated contents
+ * of SOURCE, a local file or a range: or concat: name.  Returns SOURCE
+ * (inside NAME), or NULL if NAME does not start with "gzip:".
+ */
+const char *vmc_gzip_name_inner(const char *name);
+
+/* True if the range:, concat: or gzip: source NAME reads the local
+ * file PATH (same device and inode).
+ */
+bool vmc_source_name_holds(struct vmc_handle *h, const char *name,
+                           const char *path);
+
 #endif /* VMCONV_UTIL_H */

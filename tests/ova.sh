@@ -4,10 +4,11 @@
 # corpus OVF (virt-v2v's test-i-ova.ovf) and a small streamOptimized
 # VMDK made by qemu-img: a good OVA (its disk read in place, as a byte
 # range, and converted from there), the same as a directory, a .tar.gz,
-# a zip and with the .ovf in a subfolder, a gzip-compressed disk; and
-# every refusal: a lying manifest, a missing member, "../", absolute,
-# symlink and hard link members, a truncated disk, a corrupt gzip
-# member, a wrong ovf:size, chunked disks.  Each refusal is one error
+# a zip and with the .ovf in a subfolder, a gzip-compressed disk (read
+# in place through an inflating source: nothing extracted); and every
+# refusal: a lying manifest, a missing member, "../", absolute, symlink
+# and hard link members, a truncated disk, a corrupt gzip member, a
+# wrong ovf:size.  Chunked disks: ova-chunks.sh.  Each refusal is one error
 # naming the package and the member, and leaves nothing behind: no
 # output, nothing in the work directory; the OVA is never changed.
 . "$srcdir/functions.sh"
@@ -79,7 +80,7 @@ converts_same() {
 }
 
 # extracted_ok NAME: NAME.json's disk was extracted into the work
-# directory (a .tar.gz, zip or gzip member cannot be read in place), is
+# directory (a member of a .tar.gz or a zip cannot be read in place), is
 # the 8 MiB VMDK, and was removed with the model when inspect ended.
 extracted_ok() {
     case $(disk_path "$tmp/$1.json") in
@@ -170,17 +171,30 @@ else
     echo "SKIP: part of the test: zip is not installed (no zip OVA)"
 fi
 
-# ---- A gzip-compressed disk (ovf:compression="gzip"), inflated while read.
+# ---- A gzip-compressed disk (ovf:compression="gzip"), inflated as it
+# is read, in place: "gzip:range:..." in the OVA, "gzip:PATH" beside
+# the .ovf.  Nothing is written anywhere.
 gzip -c "$tmp/disk.vmdk" > "$tmp/disk.vmdk.gz"
 make_pkg "$tmp/gz" disk.vmdk.gz "$tmp/disk.vmdk.gz" ' ovf:compression="gzip"'
 (cd "$tmp/gz" && tar --format=ustar -cf ../gz.ova vm.ovf vm.mf disk.vmdk.gz)
 "$VMCONV" inspect --json "$tmp/gz.ova" > "$tmp/gz.json" || fail "inspect gz.ova"
-extracted_ok gz
+path=$(disk_path "$tmp/gz.json")
+case $path in
+    gzip:range:*:*:"$tmp/gz.ova") ;;
+    *) fail "gz.ova: disk path '$path' is not gzip data in the OVA" ;;
+esac
+grep -q '"format": "vmdk"' "$tmp/gz.json" || fail "gz.ova: format"
+grep -q '"virtual-size": 8388608' "$tmp/gz.json" || fail "gz.ova: size"
+work_empty "gz.ova"
+converts_same "$path"
 "$VMCONV" inspect --json "$tmp/gz/vm.ovf" > "$tmp/gzdir.json" || fail "inspect gz dir"
+[ "$(disk_path "$tmp/gzdir.json")" = "gzip:$tmp/gz/disk.vmdk.gz" ] ||
+    fail "gz dir: disk path $(disk_path "$tmp/gzdir.json")"
+converts_same "gzip:$tmp/gz/disk.vmdk.gz"
 work_empty "gz dir"
 
-# vmconv convert reads the disk in place (and the gzip'd one from its
-# inflated copy, gone with the model), for KVM; and writes an OVA for
+# vmconv convert reads the disk in place (the gzip'd one through the
+# inflating source), for KVM; and writes an OVA for
 # VMware (-oo format=ova, streamOptimized disks) that reads back.
 for o in good gz; do
     "$VMCONV" convert "$tmp/$o.ova" --to kvm -O "$tmp/kvm-$o" > "$tmp/convert.out" 2>&1 ||
@@ -268,16 +282,11 @@ make_pkg "$tmp/sz"
 sed -i 's/ovf:size="\([0-9]*\)"/ovf:size="1\1"/' "$tmp/sz/vm.ovf"
 (cd "$tmp/sz" && tar -cf ../size.ova vm.ovf disk.vmdk)
 refused "wrong ovf:size" "member 'disk.vmdk' has [0-9]* bytes, the OVF says" "$tmp/size.ova"
-# A corrupt gzip member: the inflated copy is removed again.
+# A truncated gzip member (more in ova-chunks.sh).
 head -c 3000 "$tmp/disk.vmdk.gz" > "$tmp/cut.gz"
 make_pkg "$tmp/gzbad" disk.vmdk.gz "$tmp/cut.gz" ' ovf:compression="gzip"'
 (cd "$tmp/gzbad" && tar -cf ../gzbad.ova vm.ovf disk.vmdk.gz)
-refused "truncated gzip member" "disk.vmdk.gz: the gzip data is truncated" "$tmp/gzbad.ova"
-# Chunked disks: recognised, not implemented.
-make_pkg "$tmp/chunk" disk.vmdk.000000000 "$tmp/disk.vmdk"
-sed -i 's|ovf:href="disk.vmdk.000000000"|ovf:href="disk.vmdk" ovf:chunkSize="1048576"|' "$tmp/chunk/vm.ovf"
-(cd "$tmp/chunk" && tar -cf ../chunk.ova vm.ovf disk.vmdk.000000000)
-refused "chunked disk" "ovf:chunkSize): reading chunked disks is not implemented yet" "$tmp/chunk.ova"
+refused "truncated gzip member" "gzbad.ova: disk.vmdk.gz: the gzip data is truncated" "$tmp/gzbad.ova"
 # A tar holding no .ovf.
 (cd "$tmp/good" && tar -cf ../noovf.ova disk.vmdk)
 refused "an OVA without .ovf" "holds no .ovf" "$tmp/noovf.ova" --from vmware

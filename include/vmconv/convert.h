@@ -47,7 +47,9 @@ struct vmc_disk_job {
                                     "range:OFFSET:LENGTH:PATH" names the
                                     image stored in those bytes of the
                                     file PATH (a disk inside an OVA),
-                                    opened with vmc_image_open_range
+                                    opened with vmc_image_open_range;
+                                    "concat:..." and "gzip:..." names
+                                    likewise (vmc_image_open_name)
                                     (write "./range:..." for a file of
                                     that name) */
     const char *src_format;      /* its format, NULL to probe */
@@ -75,6 +77,17 @@ struct vmc_disk_job {
  * model's disk path may be such a name (an OVA member read in place).
  */
 #define VMC_RANGE_PREFIX "range:"
+
+/* The prefixes of a concatenation source name ("concat:COUNT" then
+ * COUNT times ":OFFSET:LENGTH:PATHLENGTH:PATH": a disk split into
+ * chunks) and of a gzip-compressed source ("gzip:SOURCE", SOURCE a
+ * local file or a range: or concat: name); see vmconv-vm-json(5) and
+ * vmc_image_open_name.
+ */
+#define VMC_CONCAT_PREFIX "concat:"
+#define VMC_GZIP_PREFIX "gzip:"
+/* The most parts a concat: name may have. */
+#define VMC_CONCAT_MAX_PARTS 65536u
 
 #define VMC_DISK_JOB_INIT \
     { ._struct_size = sizeof (struct vmc_disk_job), .disk_index = -1 }

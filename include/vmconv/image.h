@@ -66,6 +66,24 @@ struct vmc_image *vmc_image_open_range(struct vmc_handle *h, const char *path,
                                        uint64_t offset, uint64_t length,
                                        const char *format, unsigned flags);
 
+/* Open the source image NAME as vmc_disk_convert opens a disk job's
+ * source (see vmconv-vm-json(5), "A disk"):
+ *  - "range:OFFSET:LENGTH:PATH": as vmc_image_open_range;
+ *  - "concat:COUNT" then COUNT times ":OFFSET:LENGTH:PATHLENGTH:PATH":
+ *    those byte ranges of those local files one after the other (a
+ *    disk split into chunks); PATH is exactly PATHLENGTH bytes;
+ *  - "gzip:SOURCE": the inflated contents of SOURCE, a local file or
+ *    a range: or concat: name (a gzip-compressed disk of an OVA, read
+ *    in place: nothing is written; opening inflates it once to check
+ *    it and index it);
+ *  - anything else: the local file NAME, as vmc_image_open.
+ * The first three are read-only (VMC_IMAGE_RDWR is refused), and names
+ * read from them are refused, as for vmc_image_open_range.  Returns
+ * NULL with an error set on H.
+ */
+struct vmc_image *vmc_image_open_name(struct vmc_handle *h, const char *name,
+                                      const char *format, unsigned flags);
+
 /* Open the image served at URI over NBD: "nbd://HOST[:PORT]/EXPORT",
  * "nbd+unix:///EXPORT?socket=PATH", and the TLS forms "nbds://" and
  * "nbds+unix://".  The export's bytes are read as FORMAT (or probed

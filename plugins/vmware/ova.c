@@ -13,12 +13,19 @@
  * Disks are read IN PLACE in an uncompressed tar: a stored member is a
  * byte range of the OVA, and the disk's path in the model names it as
  * "range:OFFSET:LENGTH:/abs/x.ova", which vmc_disk_convert opens with
- * vmc_image_open_range.  What cannot be a range is extracted into the
- * work directory (registered with vmc_vm_add_tmpfile): members of a
- * compressed tar (.tar.gz, .tar.xz) or a zip, and gzip-compressed files
- * (ovf:compression="gzip"), which are inflated while they are copied.
- * Disks split into chunks (ovf:chunkSize) are refused: not implemented
- * yet.
+ * vmc_image_open_name.  A disk split into chunks (ovf:chunkSize:
+ * HREF.000000000, HREF.000000001, ...) is the concatenation of its
+ * chunks' ranges, "concat:N:OFF:LEN:PATHLEN:PATH:..." (chunks beside an
+ * .ovf likewise, as whole files), checked here first: every chunk
+ * present, in order in the tar, each of ovf:chunkSize bytes but the
+ * last, adding up to ovf:size, each digest as the manifest says.  A
+ * gzip-compressed file (ovf:compression="gzip") is read through an
+ * inflating source, "gzip:range:..." or "gzip:concat:..." (or
+ * "gzip:/abs/file" beside an .ovf): nothing is written.  Only what
+ * cannot be read in place is extracted into the work directory
+ * (registered with vmc_vm_add_tmpfile): members of a compressed tar
+ * (.tar.gz, .tar.xz) or a zip (gzip-compressed ones inflated while they
+ * are copied), and firmware variables.
  */
 #include <config.h>
 
@@ -38,6 +45,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <zlib.h>
+
+#include <vmconv/convert.h>
 
 #include "cleanup.h"
 #include "ovf.h"
@@ -592,7 +601,8 @@ struct sink {
     const char *what;            /* for messages */
     struct vmc_digest_ctx *dg;   /* or NULL */
     int fd;                      /* the extracted copy, or -1 */
-    bool inflate;                /* gunzip into FD */
+    bool inflate;                /* gunzip into FD (or, without FD,
+                                    only to check the data) */
     z_stream z;
     bool z_init;
     bool z_end;
@@ -613,6 +623,8 @@ sink_write(struct sink *s, const void *buf, size_t len)
         return -1;
     }
     s->out += len;
+    if (s->fd < 0)
+        return 0;               /* only checked */
     while (len > 0) {
         ssize_t n = write(s->fd, b, len);
 
@@ -634,7 +646,7 @@ sink_feed(struct sink *s, const void *buf, size_t len)
 {
     if (s->dg)
         vmc_digest_update(s->dg, buf, len);
-    if (s->fd < 0)
+    if (!s->inflate && s->fd < 0)
         return 0;
     if (!s->inflate)
         return sink_write(s, buf, len);
@@ -685,7 +697,7 @@ sink_feed(struct sink *s, const void *buf, size_t len)
 static int
 sink_finish(struct sink *s)
 {
-    if (s->inflate && s->fd >= 0 && (!s->z_init || !s->z_end)) {
+    if (s->inflate && (!s->z_init || !s->z_end)) {
         vmc_error(s->p->h, "%s: %s: the gzip data is truncated", s->p->path,
                   s->what);
         return -1;
@@ -705,6 +717,23 @@ sink_close(struct sink *s)
     vmc_digest_free(s->dg);
 }
 
+/* The number of chunk REL (relative to the .ovf) of the chunked file F
+ * ("HREF." and 9 digits), or -1.
+ */
+static long
+chunk_index(const struct ovf_file *f, const char *rel)
+{
+    size_t hl = strlen(f->href), i;
+
+    if (!f->chunk_size || strncmp(rel, f->href, hl) != 0 ||
+        rel[hl] != '.' || strlen(rel + hl + 1) != 9)
+        return -1;
+    for (i = hl + 1; rel[i]; i++)
+        if (rel[i] < '0' || rel[i] > '9')
+            return -1;
+    return strtol(rel + hl + 1, NULL, 10);
+}
+
 /* What the second pass does with package file NAME (relative to the
  * .ovf): hash it (in the manifest), extract it (needed, not readable
  * in place), inflate it (gzip-compressed).  Returns false when nothing
@@ -713,7 +742,7 @@ sink_close(struct sink *s)
 struct need {
     struct mf_entry *mf;
     bool extract;
-    bool inflate;
+    bool inflate;                /* (without EXTRACT) check gzip data */
     uint64_t max_out;
     const struct ovf_file *file;
 };
@@ -730,14 +759,28 @@ pkg_need(struct pkg *p, const char *rel, struct need *n)
         const struct ovf_file *f = &p->desc.files[r->file];
 
         /* An ISO in the package stays there: nothing to extract. */
-        if (strcmp(f->href, rel) != 0 || f->chunk_size ||
-            p->desc.vm->disks[r->disk]->reference_only)
+        if ((strcmp(f->href, rel) != 0 || f->chunk_size) &&
+            chunk_index(f, rel) < 0)
+            continue;
+        if (p->desc.vm->disks[r->disk]->reference_only)
             continue;
         n->file = f;
-        if (f->gzip || !p->in_place || p->is_dir) {
+        /* A stored tar or a directory is read where it is (gzip data
+         * through an inflating source); a compressed tar or a zip is
+         * extracted, gzip data inflated (not chunks: they are
+         * extracted as they are, and inflated as they are read).
+         */
+        if ((p->in_place || p->is_dir) && f->gzip && !f->chunk_size) {
+            /* Inflated here only to check it, so that damaged data is
+             * refused naming the member (it is read in place later).
+             */
+            n->inflate = true;
+            n->max_out = UINT64_MAX;
+        }
+        if (!p->in_place && !p->is_dir) {
             n->extract = true;
-            n->inflate = f->gzip;
-            if (!f->gzip)
+            n->inflate = f->gzip && !f->chunk_size;
+            if (!n->inflate)
                 n->max_out = UINT64_MAX;
             else if (r->capacity == 0)
                 n->max_out = OVA_MAX_INFLATED_ISO;
@@ -756,7 +799,7 @@ pkg_need(struct pkg *p, const char *rel, struct need *n)
     }
     if (n->extract && p->is_dir && !n->inflate)
         n->extract = false;     /* read where it is */
-    return n->mf || n->extract;
+    return n->mf || n->extract || n->inflate;
 }
 
 static int
@@ -777,6 +820,10 @@ pkg_sink_start(struct pkg *p, struct pkg_member *m, const char *rel,
         if (s->fd == -1)
             return -1;
         s->inflate = n->inflate;
+        s->max_out = n->max_out;
+    }
+    else if (n->inflate) {
+        s->inflate = true;      /* check only */
         s->max_out = n->max_out;
     }
     return 0;
@@ -1071,36 +1118,36 @@ dir_check(struct pkg *p)
 
 /* ---- Disks into the model ------------------------------------------ */
 
-/* Open the image of disk R at *PATH (or the range of the OVA) and take
- * its format and size.
+/* Open the image of disk R, named NAME (a local file, or a range:,
+ * concat: or gzip: source name), and take its format and size.  WHAT
+ * (or NULL) names the package file in errors.
  */
 static int
-pkg_open_disk(struct pkg *p, const struct ovf_disk_ref *r,
-              const char *local, const struct pkg_member *m)
+pkg_open_disk(struct pkg *p, const struct ovf_disk_ref *r, const char *name,
+              const char *what, unsigned extra_flags)
 {
     struct vmc_vm *vm = p->desc.vm;
     struct vmc_disk *d = vm->disks[r->disk];
     const struct ovf_file *f = &p->desc.files[r->file];
     struct vmc_image *img;
-    char *path = NULL;
+    char *path;
     uint64_t size;
 
-    if (local) {
-        img = vmc_image_open(p->h, local, NULL,
-                             (p->opts->image_flags & ~VMC_IMAGE_RDWR) |
-                             (m && m->local ? VMC_IMAGE_NO_BACKING : 0));
-        if (img && asprintf(&path, "%s", local) == -1)
-            path = NULL;
-    }
-    else {
-        img = vmc_image_open_range(p->h, p->path, m->offset, m->size, NULL,
-                                   p->opts->image_flags & ~VMC_IMAGE_RDWR);
-        if (img && asprintf(&path, "range:%" PRIu64 ":%" PRIu64 ":%s",
-                            m->offset, m->size, p->path) == -1)
-            path = NULL;
-    }
-    if (img == NULL)
+    img = vmc_image_open_name(p->h, name, NULL,
+                              (p->opts->image_flags & ~VMC_IMAGE_RDWR) |
+                              extra_flags);
+    if (img == NULL) {
+        if (what) {
+            /* Name the member: the source's name is the OVA's. */
+            CLEANUP_FREE char *msg = strdup(vmc_get_error(p->h)
+                                            ? vmc_get_error(p->h) : "");
+
+            vmc_error_kind(p->h, vmc_get_error_kind(p->h), "%s: %s: %s",
+                           p->path, what, msg ? msg : "cannot be opened");
+        }
         return -1;
+    }
+    path = strdup(name);
     if (path == NULL) {
         vmc_image_close(img);
         return pkg_oom(p);
@@ -1122,6 +1169,197 @@ pkg_open_disk(struct pkg *p, const struct ovf_disk_ref *r,
     return 0;
 }
 
+/* Append ":OFFSET:LENGTH:PATHLENGTH:PATH" to the source name in FP. */
+static void
+name_part(FILE *fp, const char *path, uint64_t offset, uint64_t length)
+{
+    fprintf(fp, ":%" PRIu64 ":%" PRIu64 ":%zu:%s", offset, length,
+            strlen(path), path);
+}
+
+/* The chunks of file F (ovf:chunkSize): check them and set *NAME to the
+ * source name of their concatenation ("concat:...", "gzip:concat:..."
+ * for gzip data).  Beside an .ovf without its first chunk, sets
+ * *MISSING instead.  Every refusal names the chunk.
+ */
+static int
+pkg_chunks(struct pkg *p, const struct ovf_file *f, char **name,
+           bool *missing)
+{
+    const char *kind = p->is_dir ? "file" : "member";
+    CLEANUP_FREE char *parts = NULL, *rel = NULL, *short_rel = NULL;
+    size_t parts_len = 0, k;
+    uint64_t total = 0, expect_n = 0, short_size = 0;
+    ptrdiff_t prev = -1;
+    long max_seen = -1;
+    FILE *fp;
+    int ret = -1;
+
+    *name = NULL;
+    *missing = false;
+    if (f->has_size)
+        expect_n = f->size / f->chunk_size + (f->size % f->chunk_size != 0);
+    if (expect_n > VMC_CONCAT_MAX_PARTS) {
+        vmc_error(p->h, "%s: file '%s' would be split into %" PRIu64
+                  " chunks (ovf:size %" PRIu64 ", ovf:chunkSize %" PRIu64
+                  "): more than %u are refused", p->path, f->href, expect_n,
+                  f->size, f->chunk_size, VMC_CONCAT_MAX_PARTS);
+        return -1;
+    }
+    /* Chunks stored beyond a gap (OVA). */
+    for (k = 0; !p->is_dir && k < p->nr_members; k++) {
+        const char *m = p->members[k].name;
+        long i;
+
+        if (strncmp(m, p->prefix, strlen(p->prefix)) == 0 &&
+            (i = chunk_index(f, m + strlen(p->prefix))) > max_seen)
+            max_seen = i;
+    }
+    fp = open_memstream(&parts, &parts_len);
+    if (fp == NULL)
+        return pkg_oom(p);
+    for (k = 0; ; k++) {
+        CLEANUP_FREE char *local = NULL;
+        const char *file;
+        uint64_t offset = 0, size;
+
+        free(rel);
+        if (asprintf(&rel, "%s.%09zu", f->href, k) == -1) {
+            rel = NULL;
+            pkg_oom(p);
+            goto out;
+        }
+        if (p->is_dir) {
+            struct stat st;
+
+            if (dir_resolve(p, rel, &local) == -1)
+                goto out;
+            if (local == NULL)
+                break;
+            if (stat(local, &st) == -1) {
+                vmc_error(p->h, "stat: %s: %m", local);
+                goto out;
+            }
+            size = (uint64_t) st.st_size;
+            file = local;
+        }
+        else {
+            CLEANUP_FREE char *full = NULL;
+            const struct pkg_member *m;
+
+            if (asprintf(&full, "%s%s", p->prefix, rel) == -1) {
+                pkg_oom(p);
+                goto out;
+            }
+            m = pkg_member(p, full);
+            if (m == NULL)
+                break;
+            if (m - p->members < prev) {
+                vmc_error(p->h, "%s: member '%s' is stored before chunk "
+                          "%zu of '%s' in the tar: chunks must follow one "
+                          "another in order (DSP0243)", p->path, m->name,
+                          k - 1, f->href);
+                goto out;
+            }
+            prev = m - p->members;
+            size = m->size;
+            if (p->in_place) {
+                file = p->path;
+                offset = m->offset;
+            }
+            else if (m->local)
+                file = m->local;
+            else {
+                vmc_error(p->h, "%s: member '%s' was not extracted",
+                          p->path, m->name);
+                goto out;
+            }
+        }
+        if (k >= VMC_CONCAT_MAX_PARTS) {
+            vmc_error(p->h, "%s: file '%s' is split into more than %u "
+                      "chunks: refused", p->path, f->href,
+                      VMC_CONCAT_MAX_PARTS);
+            goto out;
+        }
+        if (short_rel) {
+            vmc_error(p->h, "%s: %s '%s' has %" PRIu64 " bytes, less than "
+                      "the chunk size %" PRIu64 " (ovf:chunkSize), and is "
+                      "not the last chunk: a chunk is short", p->path, kind,
+                      short_rel, short_size, f->chunk_size);
+            goto out;
+        }
+        if (size == 0 || size > f->chunk_size) {
+            vmc_error(p->h, "%s: %s '%s' has %" PRIu64 " bytes: a chunk "
+                      "holds 1 to %" PRIu64 " (ovf:chunkSize)", p->path,
+                      kind, rel, size, f->chunk_size);
+            goto out;
+        }
+        if (size < f->chunk_size) {
+            short_rel = strdup(rel);
+            short_size = size;
+            if (short_rel == NULL) {
+                pkg_oom(p);
+                goto out;
+            }
+        }
+        if (p->mf_name && mf_find(p, rel) == NULL &&
+            vmc_vm_add_note(p->desc.vm, "%s does not list '%s': its "
+                            "contents were not checked", p->mf_name,
+                            rel) == -1)
+            goto out;
+        name_part(fp, file, offset, size);
+        total += size;
+    }
+    if (k == 0) {
+        if (p->is_dir) {
+            *missing = true;
+            ret = 0;
+            goto out;
+        }
+        vmc_error(p->h, "%s: the OVF needs '%s' (the first chunk of '%s'), "
+                  "which is missing from the package", p->path, rel,
+                  f->href);
+        goto out;
+    }
+    if ((expect_n && k < expect_n) || (long) k <= max_seen) {
+        vmc_error(p->h, "%s: chunk '%s' of '%s' is missing from the "
+                  "package%s", p->path, rel, f->href, expect_n && k < expect_n
+                  ? "" : " (later chunks are there)");
+        goto out;
+    }
+    if (expect_n && k > expect_n) {
+        vmc_error(p->h, "%s: %s '%s.%09zu' is a chunk more than ovf:size %"
+                  PRIu64 " needs (%" PRIu64 " chunks of %" PRIu64 ")",
+                  p->path, kind, f->href, k - 1, f->size, expect_n,
+                  f->chunk_size);
+        goto out;
+    }
+    if (f->has_size && total != f->size) {
+        vmc_error(p->h, "%s: the %zu chunks of '%s' hold %" PRIu64 " bytes, "
+                  "the OVF says %" PRIu64 " (ovf:size): the last, '%s.%09zu', "
+                  "is truncated or changed", p->path, k, f->href, total,
+                  f->size, f->href, k - 1);
+        goto out;
+    }
+    if (fclose(fp) != 0) {
+        fp = NULL;
+        pkg_oom(p);
+        goto out;
+    }
+    fp = NULL;
+    if (asprintf(name, "%sconcat:%zu%s", f->gzip ? VMC_GZIP_PREFIX : "", k,
+                 parts) == -1) {
+        *name = NULL;
+        pkg_oom(p);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (fp)
+        fclose(fp);
+    return ret;
+}
+
 /* Point every disk of the model at its file. */
 static int
 pkg_disks(struct pkg *p)
@@ -1133,33 +1371,26 @@ pkg_disks(struct pkg *p)
         const struct ovf_disk_ref *r = &p->desc.refs[i];
         const struct ovf_file *f = &p->desc.files[r->file];
         struct vmc_disk *d = vm->disks[r->disk];
-        CLEANUP_FREE char *full = NULL, *local = NULL;
+        CLEANUP_FREE char *full = NULL, *local = NULL, *name = NULL,
+            *what = NULL;
         struct pkg_member *m = NULL;
+        bool missing = false;
 
-        if (p->is_dir) {
-            if (f->chunk_size) {
-                /* The chunks are HREF.000000000, HREF.000000001, ... */
-                if (asprintf(&full, "%s.000000000", f->href) == -1)
-                    return pkg_oom(p);
-                if (dir_resolve(p, full, &local) == -1)
-                    return -1;
-            }
-            else if (dir_resolve(p, f->href, &local) == -1)
+        if (f->chunk_size) {
+            if (pkg_chunks(p, f, &name, &missing) == -1)
+                return -1;
+            if (asprintf(&what, "'%s' (%s, split into chunks)", f->href,
+                         f->gzip ? "gzip-compressed" : "stored") == -1)
+                return pkg_oom(p);
+        }
+        else if (p->is_dir) {
+            if (dir_resolve(p, f->href, &local) == -1)
                 return -1;
             for (size_t j = 0; j < p->nr_members; j++)
                 if (strcmp(p->members[j].name, f->href) == 0)
                     m = &p->members[j];
-            if (local == NULL) {
-                /* A bare .ovf (its disks elsewhere): said, not refused. */
-                d->missing = true;
-                if (vmc_vm_add_note(vm, "disk %zu: '%s'%s is not in %s",
-                                    r->disk, f->href, f->chunk_size
-                                    ? " (split into chunks)" : "",
-                                    p->dir) == -1)
-                    return -1;
-                continue;
-            }
-            if (f->has_size && !f->gzip) {
+            missing = local == NULL;
+            if (local && f->has_size && !f->gzip) {
                 struct stat st;
 
                 if (stat(local, &st) == 0 &&
@@ -1173,8 +1404,7 @@ pkg_disks(struct pkg *p)
             }
         }
         else {
-            if (asprintf(&full, "%s%s%s", p->prefix, f->href,
-                         f->chunk_size ? ".000000000" : "") == -1)
+            if (asprintf(&full, "%s%s", p->prefix, f->href) == -1)
                 return pkg_oom(p);
             m = pkg_member(p, full);
             if (m == NULL) {
@@ -1182,18 +1412,22 @@ pkg_disks(struct pkg *p)
                           "from the package", p->path, f->href);
                 return -1;
             }
-            if (f->has_size && f->size != m->size && !f->chunk_size) {
+            if (f->has_size && f->size != m->size) {
                 vmc_error(p->h, "%s: member '%s' has %" PRIu64 " bytes, the "
                           "OVF says %" PRIu64 " (truncated or changed)",
                           p->path, m->name, m->size, f->size);
                 return -1;
             }
         }
-        if (f->chunk_size) {
-            vmc_error(p->h, "%s: file '%s' is split into chunks of %" PRIu64
-                      " bytes (ovf:chunkSize): reading chunked disks is not "
-                      "implemented yet", p->path, f->href, f->chunk_size);
-            return -1;
+        if (missing) {
+            /* A bare .ovf (its disks elsewhere): said, not refused. */
+            d->missing = true;
+            if (vmc_vm_add_note(vm, "disk %zu: '%s'%s is not in %s",
+                                r->disk, f->href, f->chunk_size
+                                ? " (split into chunks)" : "",
+                                p->dir) == -1)
+                return -1;
+            continue;
         }
         if (m && m->local) {
             free(local);
@@ -1203,7 +1437,7 @@ pkg_disks(struct pkg *p)
         }
         if (d->reference_only) {
             /* An ISO: kept as the medium, never converted. */
-            if (local && !(m && m->local)) {
+            if (local && !(m && m->local) && !f->gzip) {
                 free(d->path);
                 d->path = local;
                 local = NULL;
@@ -1215,7 +1449,27 @@ pkg_disks(struct pkg *p)
                 return -1;
             continue;
         }
-        if (pkg_open_disk(p, r, local, m) == -1)
+        if (name == NULL && local && !(m && m->local) && f->gzip) {
+            /* gzip data beside the .ovf, inflated as it is read. */
+            if (asprintf(&name, "%s%s", VMC_GZIP_PREFIX, local) == -1 ||
+                asprintf(&what, "'%s' (gzip-compressed)", f->href) == -1)
+                return pkg_oom(p);
+        }
+        else if (name == NULL && local == NULL) {
+            /* A member of a stored tar, read in place. */
+            if (asprintf(&name, "%srange:%" PRIu64 ":%" PRIu64 ":%s",
+                         f->gzip ? VMC_GZIP_PREFIX : "", m->offset, m->size,
+                         p->path) == -1 ||
+                asprintf(&what, "member '%s'%s", m->name,
+                         f->gzip ? " (gzip-compressed)" : "") == -1)
+                return pkg_oom(p);
+        }
+        if (name) {
+            if (pkg_open_disk(p, r, name, what, 0) == -1)
+                return -1;
+        }
+        else if (pkg_open_disk(p, r, local, NULL,
+                               m && m->local ? VMC_IMAGE_NO_BACKING : 0) == -1)
             return -1;
     }
     return 0;
@@ -1230,7 +1484,8 @@ pkg_note_unlisted(struct pkg *p)
     if (p->mf_name == NULL)
         return 0;
     for (i = 0; i < p->desc.nr_files; i++)
-        if (mf_find(p, p->desc.files[i].href) == NULL &&
+        if (!p->desc.files[i].chunk_size &&     /* see pkg_chunks */
+            mf_find(p, p->desc.files[i].href) == NULL &&
             vmc_vm_add_note(p->desc.vm, "%s does not list '%s': its "
                             "contents were not checked", p->mf_name,
                             p->desc.files[i].href) == -1)
@@ -1452,40 +1707,26 @@ ova_read_ovf_file(struct vmc_handle *h, const char *path,
             pkg_check_ovf(&p, base) == -1 || dir_check(&p) == -1)
             goto out;
     }
-    /* gzip-compressed files the manifest did not list: inflate them. */
+    /* gzip-compressed disks the manifest did not list: check their
+     * data now (they are read in place later), to name them if damaged.
+     */
     for (size_t i = 0; i < p.desc.nr_refs; i++) {
         const struct ovf_file *f = &p.desc.files[p.desc.refs[i].file];
         CLEANUP_FREE char *local = NULL;
-        struct pkg_member m = { 0 }, *mp;
-        bool have = false;
+        struct pkg_member m = { 0 };
+        int r;
 
-        if (!f->gzip || f->chunk_size)
-            continue;
-        for (size_t j = 0; j < p.nr_members; j++)
-            have |= strcmp(p.members[j].name, f->href) == 0;
-        if (have)
+        if (!f->gzip || f->chunk_size || mf_find(&p, f->href))
             continue;
         if (dir_resolve(&p, f->href, &local) == -1)
             goto out;
         if (local == NULL)
             continue;
-        if (dir_data(&p, f->href, local, &m) == -1) {
-            free(m.local);
-            free(m.digest);
-            goto out;
-        }
+        r = dir_data(&p, f->href, local, &m);
+        free(m.local);
         free(m.digest);
-        mp = realloc(p.members, (p.nr_members + 1) * sizeof *mp);
-        if (mp == NULL) {
-            free(m.local);
-            pkg_oom(&p);
+        if (r == -1)
             goto out;
-        }
-        p.members = mp;
-        mp[p.nr_members].name = strdup(f->href);
-        mp[p.nr_members].local = m.local;
-        mp[p.nr_members].digest = NULL;
-        p.nr_members++;
     }
     if (pkg_note_unlisted(&p) == -1)
         goto out;
