@@ -90,3 +90,11 @@ IMGTOOL_RANGE=$r IMGTOOL_FLAGS=nobacking "$T" read "$ova" "$tmp/out.raw" ||
 size=$(stat -c %s "$ova")
 expect_fail "range past the end" env IMGTOOL_RANGE=$((size - 512)),1024 "$T" read "$ova" "$tmp/out.raw"
 grep -q "outside the file" "$tmp/expect_fail.out" || { cat "$tmp/expect_fail.out"; fail "range past the end: wrong message"; }
+
+# The vmconv disk commands take the same range: names as convert does.
+r=$(member disk.vmdk)
+"$VMCONV" disk info "range:${r%,*}:${r#*,}:$ova" > "$tmp/info" ||
+    fail "vmconv disk info range:"
+grep -q "file format: vmdk" "$tmp/info" || { cat "$tmp/info"; fail "disk info range: format"; }
+"$VMCONV" -q disk compare "range:${r%,*}:${r#*,}:$ova" "$tmp/disk.vmdk" ||
+    fail "vmconv disk compare range: differs from the member's own file"

@@ -126,7 +126,7 @@ open_source(struct vmc_handle *h, const char *name, const char *fmt,
 {
     if (source_is_uri(name))
         return vmc_image_open_uri(h, name, fmt, flags);
-    return vmc_image_open(h, name, fmt, flags);
+    return vmc_image_open_name(h, name, fmt, flags);
 }
 
 static int
