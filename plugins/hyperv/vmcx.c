@@ -390,7 +390,8 @@ vmcx_no_overlap(struct vmcx *x)
 {
     size_t i;
 
-    qsort(x->obj, x->nobj, sizeof *x->obj, cmp_object);
+    if (x->nobj > 1)
+        qsort(x->obj, x->nobj, sizeof *x->obj, cmp_object);
     for (i = 1; i < x->nobj; i++)
         if (x->obj[i - 1].off + x->obj[i - 1].size > x->obj[i].off) {
             BAD(x, x->obj[i].off, "the %s here overlaps the %s at 0x%"
@@ -741,7 +742,8 @@ sort_kids(struct hv_node *n)
 {
     size_t i;
 
-    qsort(n->kids, n->nr_kids, sizeof *n->kids, cmp_kids);
+    if (n->nr_kids > 1)
+        qsort(n->kids, n->nr_kids, sizeof *n->kids, cmp_kids);
     for (i = 0; i < n->nr_kids; i++)
         sort_kids(n->kids[i]);
 }
