@@ -913,6 +913,10 @@ plan_guest(struct pipeline *p)
     free(formats);
     if (r == -1)
         return -1;
+    if (vmc_cancelled(p->h)) {
+        vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
+        return -1;
+    }
     status = json_object_get_string(json_object_object_get(
         p->guest_report, "status"));
     vmc_info(p->h, "guest: %s", status ? status : "?");

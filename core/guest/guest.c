@@ -116,6 +116,10 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
         nr++;
     }
     g = vmc_guest_launch(h, socks, nr, &accel);
+    if (vmc_cancelled(h)) {
+        vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
+        goto out;
+    }
     if (g == NULL)
         goto why;
     json_object_object_add(r, "accelerator", json_object_new_string(accel));

@@ -201,11 +201,14 @@ int
 vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
                         struct json_object *oses)
 {
-    char tmpdir[] = "/tmp/vmconv-initrd.XXXXXX";
+    const char *t = getenv("TMPDIR");
+    char tmpdir[4096];
     char **roots;
     size_t i;
     int ret = 0;
 
+    snprintf(tmpdir, sizeof tmpdir, "%s/vmconv-initrd.XXXXXX",
+             t && *t ? t : "/tmp");
     roots = guestfs_inspect_os(g);
     if (roots == NULL) {
         vmc_error(h, "libguestfs inspection: %s", guestfs_last_error(g));
