@@ -365,7 +365,8 @@ stage_guest_fix(struct pipeline *p, struct vmc_guest_info **guest,
                                p->guest_changes, guest) == -1)
         return -1;
     vmc_pl_json_str(json_object_object_get(p->doc, "guest-fix"), "status",
-                    "done");
+                    json_object_array_length(p->guest_changes) > 0 ? "done"
+                    : "done: nothing changed in the guest");
     return 0;
 }
 
