@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Guest conversion, phase 1 (core/guest/): two small Debian 12 guests
 # built here (guest-functions.sh), one whose initramfs carries the
 # virtio drivers and one whose initramfs does not (they are only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Small Linux test guests for the guest-conversion tests (guest-*.sh),
 # built here from nothing downloaded: a root tree (os-release, fstab,
 # hostname, a kernel file, an initramfs made with cpio, module files

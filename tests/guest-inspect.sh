@@ -1,9 +1,10 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vmconv inspect --guest on the two test guests of guest-functions.sh
 # (human and --json), and an interrupted conversion during guest
 # inspection: exit 5, nbdkit stopped, its socket directory removed,
-# the source unchanged.  Three appliance launches: run by
-# make check-guest, not make check.
+# the source unchanged; a disk inside an OVA.  Four appliance launches:
+# run by make check-guest, not make check.
 . "${srcdir:-.}/functions.sh"
 . "${srcdir:-.}/guest-functions.sh"
 requires_guest_tools
@@ -56,6 +57,24 @@ assert not k["drivers"]["virtio_blk"]["initramfs"], k
 assert k["drivers"]["virtio_blk"]["module"], k
 assert not os["virtio-blk"] and not os["virtio-net"], os
 PY
+
+# A disk inside an OVA, read in place (a byte range of the OVA, served
+# by nbdkit with offset= and length=).
+VMCONV_GUEST_FIX=no "$VMCONV" convert "$tmp/guests/ga/ga.vmx" --to vmware \
+    -of ova -O "$tmp/ova" > /dev/null || fail "ga to an OVA"
+fo=$(fingerprint "$tmp/ova/ga.ova")
+"$VMCONV" inspect --guest --json "$tmp/ova/ga.ova" > "$tmp/ova.json" ||
+    fail "inspect --guest --json ga.ova"
+python3 - "$tmp/ova.json" <<'PY' || fail "inspect ga.ova: JSON"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["disks"][0]["path"].startswith("range:"), doc["disks"][0]
+g = doc["guest"]
+assert g["status"] == "inspected", g
+os = g["operating-systems"][0]
+assert os["hostname"] == "ga" and os["virtio-blk"], os
+PY
+[ "$(fingerprint "$tmp/ova/ga.ova")" = "$fo" ] || fail "ga.ova changed"
 
 # Without --guest nothing is inspected (and nothing launched).
 "$VMCONV" inspect --json "$tmp/guests/gb/gb.vmx" > "$tmp/nog.json" ||

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Guest conversion (core/guest/).  Each appliance launch of libguestfs
 # takes 10-20 s under TCG, so make check runs one test with two
 # launches (guest-convert.sh); the rest runs with make check-guest.

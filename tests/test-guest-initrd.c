@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: reading an initramfs on the host
  * (vmc_guest_initrd_members): one gzip'd cpio; an uncompressed cpio
  * (microcode) followed by a zstd'd one, as Debian writes them; xz and

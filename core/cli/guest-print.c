@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The guest object of vmconv inspect --guest (and of the plan), for
  * people.  Every string from the guest goes through cli_print_safe.
  */

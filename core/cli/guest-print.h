@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Printing what guest inspection found for people (vmconv inspect
  * --guest, the plan of vmconv convert).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: the libguestfs appliance.
  *
  * libguestfs asks QEMU for KVM and falls back to TCG only when KVM is

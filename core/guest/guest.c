@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: the entry points.
  *
  * vmc_guest_inspect_disks inspects the guest on a VM's source disks
@@ -17,6 +18,7 @@
 #include <vmconv/image.h>
 
 #include "internal.h"
+#include "util.h"
 #include "cleanup.h"
 #include "guest.h"
 #include "pipeline-internal.h"
@@ -44,7 +46,19 @@ guest_disk_has_content(struct vmc_handle *h, const char *path,
     size_t n;
     bool found;
 
-    img = vmc_image_open(h, path, format, flags);
+    const char *file;
+    uint64_t off, len;
+
+    switch (vmc_range_name_parse(h, path, &file, &off, &len)) {
+    case 1:
+        img = vmc_image_open_range(h, file, off, len, format, flags);
+        break;
+    case 0:
+        img = vmc_image_open(h, path, format, flags);
+        break;
+    default:
+        img = NULL;
+    }
     if (img == NULL) {
         vmc_clear_error(h);
         return true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion (issue 16), libvmconv internals: the source disks
  * served by nbdkit (our plugin under the cow filter) on private Unix
  * sockets, a libguestfs appliance on them (KVM when it works here,

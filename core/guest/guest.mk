@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Guest conversion (issue 16): inspection of the guest on the source
 # disks, served by nbdkit (our plugin under the cow filter) to a
 # libguestfs appliance.  Without libguestfs, guest.c reports that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: a Linux guest's kernels, and which drivers each
  * can use at boot: in its initramfs, built into it (modules.builtin),
  * or only present as a module in /lib/modules/VERSION.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: what libguestfs inspection finds on each root
  * file system, as JSON (the "operating-systems" of vmconv inspect
  * --guest): the OS, its version and architecture, package format and

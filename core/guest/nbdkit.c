@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest conversion: each source disk served by nbdkit, our plugin
  * (nbdkit-vmconv-plugin, read-only, every format formats/ reads) under
  * nbdkit's cow filter, which keeps any write in a temporary overlay, on
@@ -13,6 +14,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include <vmconv/image.h>
 
 #include "internal.h"
+#include "util.h"
 #include "guest.h"
 
 /* How long nbdkit may take to open the image and listen. */
@@ -153,14 +156,21 @@ vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
                     struct guest_nbd *n)
 {
     const char *tmp = getenv("TMPDIR");
-    char *argv[16];
+    char *argv[20];
     char *file_arg = NULL, *format_arg = NULL, *pidfile = NULL,
-        *errfile = NULL;
+        *errfile = NULL, *offset_arg = NULL, *length_arg = NULL;
+    const char *file = path;
+    uint64_t offset, length;
+    int range;
     size_t a = 0;
     int ret = -1, errfd = -1, nullfd = -1;
     pid_t pid;
 
     memset(n, 0, sizeof *n);
+    /* A disk inside an OVA, read in place: "range:OFF:LEN:FILE". */
+    range = vmc_range_name_parse(h, path, &file, &offset, &length);
+    if (range == -1)
+        return -1;
     if (asprintf(&n->dir, "%s/vmconv-nbd.XXXXXX",
                  tmp && *tmp ? tmp : "/tmp") == -1) {
         n->dir = NULL;
@@ -176,7 +186,10 @@ vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
     if (asprintf(&n->sock, "%s/nbd.sock", n->dir) == -1 ||
         asprintf(&pidfile, "%s/nbdkit.pid", n->dir) == -1 ||
         asprintf(&errfile, "%s/nbdkit.err", n->dir) == -1 ||
-        asprintf(&file_arg, "file=%s", path) == -1 ||
+        asprintf(&file_arg, "file=%s", file) == -1 ||
+        (range == 1 &&
+         (asprintf(&offset_arg, "offset=%" PRIu64, offset) == -1 ||
+          asprintf(&length_arg, "length=%" PRIu64, length) == -1)) ||
         (format && asprintf(&format_arg, "format=%s", format) == -1)) {
         vmc_error(h, "%m");
         goto out;
@@ -193,6 +206,10 @@ vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
     argv[a++] = file_arg;
     if (format_arg)
         argv[a++] = format_arg;
+    if (offset_arg) {
+        argv[a++] = offset_arg;
+        argv[a++] = length_arg;
+    }
     if (image_flags & VMC_IMAGE_ALLOW_OUTSIDE)
         argv[a++] = (char *) "allow-outside-paths=true";
     if (image_flags & VMC_IMAGE_IGNORE_PARENT_ID)
@@ -229,6 +246,8 @@ vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
         close(nullfd);
     free(file_arg);
     free(format_arg);
+    free(offset_arg);
+    free(length_arg);
     free(pidfile);
     free(errfile);
     if (ret == -1)

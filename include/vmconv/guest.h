@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvmconv: inspecting the guest operating system on a VM's disks.
  *
  * The disks are served read-only by nbdkit (nbdkit-vmconv-plugin under
