@@ -23,6 +23,11 @@
 #include "guest.h"
 #include "pipeline-internal.h"
 
+/* How much of a disk's start is read to see whether it holds a
+ * partition table or a file system (btrfs's superblock is at 64 KiB).
+ */
+#define GUEST_PROBE_BYTES (128 * 1024)
+
 #define GUEST_FIX_NOT_YET "guest fixes (drivers, fstab, bootloader) are " \
     "not implemented yet: inspected only"
 
@@ -40,7 +45,7 @@ static bool
 guest_disk_has_content(struct vmc_handle *h, const char *path,
                        const char *format, unsigned flags)
 {
-    static unsigned char buf[128 * 1024];
+    CLEANUP_FREE unsigned char *buf = malloc(GUEST_PROBE_BYTES);
     struct vmc_image *img;
     uint64_t size;
     size_t n;
@@ -49,6 +54,8 @@ guest_disk_has_content(struct vmc_handle *h, const char *path,
     const char *file;
     uint64_t off, len;
 
+    if (buf == NULL)
+        return true;
     switch (vmc_range_name_parse(h, path, &file, &off, &len)) {
     case 1:
         img = vmc_image_open_range(h, file, off, len, format, flags);
@@ -64,7 +71,7 @@ guest_disk_has_content(struct vmc_handle *h, const char *path,
         return true;
     }
     size = vmc_image_size(img);
-    n = size < sizeof buf ? (size_t) size : sizeof buf;
+    n = size < GUEST_PROBE_BYTES ? (size_t) size : GUEST_PROBE_BYTES;
     if (vmc_image_pread(img, buf, n, 0) == -1) {
         vmc_clear_error(h);
         vmc_image_close(img);
