@@ -11,12 +11,16 @@
 #
 # virtio:   Debian 12, MBR, root /dev/sda1, kernel 6.1.0-21-amd64 whose
 #           initramfs (one gzip'd newc cpio) carries virtio_blk,
-#           virtio_scsi, virtio_net and virtio_pci.
+#           virtio_scsi, virtio_net and virtio_pci; and a kernel
+#           6.1.0-20-amd64 left without initramfs or modules (it cannot
+#           boot, so it does not count).
 # novirtio: Debian 12, GPT with an EFI system partition, root /dev/sda2,
 #           kernel 6.1.0-22-amd64 whose initramfs (an uncompressed cpio
 #           with CPU microcode, then a zstd'd one, as Debian writes
 #           them) carries ahci and e1000e only; the virtio modules are
-#           in /lib/modules, not in the initramfs.
+#           in /lib/modules, not in the initramfs.  Its older kernel
+#           6.1.0-18-amd64 has them in its initramfs: not every
+#           bootable kernel has them, so the guest counts as without.
 # Built once per test run, in $tmp/guests.
 
 requires_guest_tools() {
@@ -32,6 +36,23 @@ requires_guest_tools() {
 guest_cpio() {
     (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc \
          --quiet --owner=0:0)
+}
+
+# guest_old_kernel ROOT WORK VERSION: a bootable kernel VERSION in ROOT
+# whose gzip'd initramfs carries the virtio drivers.
+guest_old_kernel() {
+    local root=$1 w=$2 ver=$3 m
+    echo "an old kernel: a test file" > "$root/boot/vmlinuz-$ver"
+    mkdir -p "$root/lib/modules/$ver/kernel/drivers" "$w"
+    echo "#!/bin/sh" > "$w/init"
+    for m in block/virtio_blk scsi/virtio_scsi net/virtio_net \
+             virtio/virtio_pci; do
+        mkdir -p "$root/lib/modules/$ver/kernel/drivers/${m%/*}" \
+                 "$w/lib/modules/$ver/kernel/drivers/${m%/*}"
+        echo "$m" > "$root/lib/modules/$ver/kernel/drivers/$m.ko"
+        echo "$m" > "$w/lib/modules/$ver/kernel/drivers/$m.ko"
+    done
+    guest_cpio "$w" | gzip -9n > "$root/boot/initrd.img-$ver"
 }
 
 make_guest() {
@@ -63,6 +84,11 @@ OS
             "/dev/sda1 /boot/efi vfat umask=0077 0 1" > "$root/etc/fstab"
     fi
     echo "not a kernel: a test file" > "$root/boot/vmlinuz-$ver"
+    if [ "$kind" = virtio ]; then
+        echo "not a kernel either" > "$root/boot/vmlinuz-6.1.0-20-amd64"
+    else
+        guest_old_kernel "$root" "$ird/old" 6.1.0-18-amd64
+    fi
     for m in block/virtio_blk scsi/virtio_scsi net/virtio_net \
              virtio/virtio_pci ata/ahci net/ethernet/intel/e1000e/e1000e; do
         echo "module $m" > "$root/lib/modules/$ver/kernel/drivers/$m.ko"
