@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vmconv/convert.h>
 #include <vmconv/guest.h>
 #include <vmconv/image.h>
 
 #include "internal.h"
-#include "util.h"
 #include "cleanup.h"
 #include "guest.h"
 #include "pipeline-internal.h"
@@ -51,21 +51,9 @@ guest_disk_has_content(struct vmc_handle *h, const char *path,
     size_t n;
     bool found;
 
-    const char *file;
-    uint64_t off, len;
-
     if (buf == NULL)
         return true;
-    switch (vmc_range_name_parse(h, path, &file, &off, &len)) {
-    case 1:
-        img = vmc_image_open_range(h, file, off, len, format, flags);
-        break;
-    case 0:
-        img = vmc_image_open(h, path, format, flags);
-        break;
-    default:
-        img = NULL;
-    }
+    img = vmc_image_open_name(h, path, format, flags);
     if (img == NULL) {
         vmc_clear_error(h);
         return true;
@@ -236,6 +224,17 @@ vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
         if (guest_is_uri(paths[i])) {
             report_status(r, "not inspected: inspecting a guest on an NBD "
                           "source is not implemented yet: ", paths[i]);
+            *report = r;
+            return 0;
+        }
+        /* nbdkit-vmconv-plugin serves files and byte ranges of them. */
+        if (strncmp(paths[i], VMC_CONCAT_PREFIX,
+                    strlen(VMC_CONCAT_PREFIX)) == 0 ||
+            strncmp(paths[i], VMC_GZIP_PREFIX,
+                    strlen(VMC_GZIP_PREFIX)) == 0) {
+            report_status(r, "not inspected: inspecting a guest on a disk "
+                          "stored in chunks or gzip-compressed inside an "
+                          "OVA is not implemented yet: ", paths[i]);
             *report = r;
             return 0;
         }
