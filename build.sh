@@ -18,6 +18,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages: build tools, the libraries configure requires, and
 # the real components the tests drive (qemu-img is the format oracle).
+# linux-image-amd64: the kernel libguestfs builds its appliance from
+# (guest inspection); cpio and zstd build the test guests' initramfs.
 packages=(
     autoconf automake libtool pkg-config make gcc perl
     check libjson-c-dev zlib1g-dev libzstd-dev libdeflate-dev libxml2-dev
@@ -27,6 +29,7 @@ packages=(
     nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 ovmf swtpm swtpm-tools
+    linux-image-amd64 cpio zstd
 )
 
 say() { printf '\n=== %s\n' "$*"; }

@@ -46,18 +46,36 @@ struct pl_disk {
     enum vmc_error_kind error_kind;
 };
 
-/* The guest-fix stage (guest conversion, issue 16, fills it): inspect
- * and fix the guest on the converted disks (TMP_PATHS, one per disk of
- * VM, NULL for a drive without an image), adapt VM (the target model),
- * append each change made to CHANGES (JSON strings), and set *GUEST
- * (or leave it NULL).  Returns 0, or -1 with an error set on H.  NULL
- * while guest conversion is not implemented.
+/* The guest-fix stage (guest conversion, issue 16, core/guest/): fix
+ * the guest on the converted disks (TMP_PATHS, one per disk of VM, NULL
+ * for a drive without an image), adapt VM (the target model), append
+ * each change made to CHANGES (JSON strings), and set *GUEST (or leave
+ * it NULL).  *GUEST holds on entry what inspection found at plan time
+ * (vmc_pipeline_guest_inspect), or NULL; a hook replacing it frees the
+ * old one.  Returns 0, or -1 with an error set on H.
  */
 typedef int (*vmc_guest_fix_fn)(struct vmc_handle *h, struct vmc_vm *vm,
                                 const char *const *tmp_paths,
                                 struct json_object *changes,
                                 struct vmc_guest_info **guest);
 extern vmc_guest_fix_fn vmc_pipeline_guest_fix;
+
+/* Guest inspection at plan time, so that the plan shows the guest and
+ * chooses devices it has drivers for: inspect the guest on the source
+ * disks PATHS (N, NULL entries skipped; FORMATS alike, NULL probes),
+ * opened with IMAGE_FLAGS.  Sets *REPORT to a JSON object (its
+ * "status" says what happened) and *GUEST to the facts found (NULL
+ * when no operating system could be inspected: not an error).  Returns
+ * 0, or -1 with an error set on H (out of memory, cancelled).  NULL
+ * when vmconv is built without guest conversion.
+ */
+typedef int (*vmc_guest_inspect_fn)(struct vmc_handle *h, size_t n,
+                                    const char *const *paths,
+                                    const char *const *formats,
+                                    unsigned image_flags,
+                                    struct vmc_guest_info **guest,
+                                    struct json_object **report);
+extern vmc_guest_inspect_fn vmc_pipeline_guest_inspect;
 
 struct pipeline {
     struct vmc_handle *h;
@@ -88,6 +106,8 @@ struct pipeline {
     struct json_object *warnings;        /* array of strings */
     struct json_object *devices;         /* array: device changes */
     struct json_object *guest_changes;   /* array of strings */
+    struct vmc_guest_info *guest;        /* inspected at plan time */
+    struct json_object *guest_report;    /* what inspection said */
     struct json_object *stages;          /* array */
     char *report_path;
     char *json_text;

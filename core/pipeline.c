@@ -36,8 +36,7 @@
 #define REPORT_SHA_MAX (64ull * 1024 * 1024)
 #define PIPELINE_MAX_JOBS 16
 
-/* The guest-fix stage: guest conversion (issue 16) sets it. */
-vmc_guest_fix_fn vmc_pipeline_guest_fix = NULL;
+/* vmc_pipeline_guest_fix and vmc_pipeline_guest_inspect: core/guest/. */
 
 struct vmc_conversion {
     struct pipeline *p;
@@ -359,11 +358,15 @@ stage_guest_fix(struct pipeline *p, struct vmc_guest_info **guest,
         vmc_info(p->h, "%s", *note);
         return 0;
     }
+    /* The facts inspection found at plan time go to the hook. */
+    *guest = p->guest;
+    p->guest = NULL;
     if (vmc_pipeline_guest_fix(p->h, p->tvm, p->tmp_paths,
                                p->guest_changes, guest) == -1)
         return -1;
     vmc_pl_json_str(json_object_object_get(p->doc, "guest-fix"), "status",
-                    "done");
+                    json_object_array_length(p->guest_changes) > 0 ? "done"
+                    : "done: nothing changed in the guest");
     return 0;
 }
 
@@ -937,6 +940,8 @@ pipeline_free(struct pipeline *p)
     json_object_put(p->warnings);
     json_object_put(p->devices);
     json_object_put(p->guest_changes);
+    json_object_put(p->guest_report);
+    vmc_guest_info_free(p->guest);
     json_object_put(p->stages);
     free(p->report_path);
     free(p->json_text);

@@ -602,13 +602,23 @@ static const int pl_emulated_nics[] = {
     VMC_NIC_MODEL_PCNET, -1
 };
 
-/* True when the guest's drivers were not checked: choose emulated
- * devices.
+/* True when the guest's drivers were not checked, or the guest lacks
+ * the paravirtual ones (NET: its NIC driver, else its disk driver):
+ * choose emulated devices.
  */
+static bool
+plan_emulated_only_for(const struct pipeline *p, bool net)
+{
+    if (p->o.no_guest_fix || vmc_pipeline_guest_fix == NULL ||
+        p->guest == NULL)
+        return true;
+    return net ? !p->guest->has_virtio_net : !p->guest->has_virtio_blk;
+}
+
 static bool
 plan_emulated_only(const struct pipeline *p)
 {
-    return p->o.no_guest_fix || vmc_pipeline_guest_fix == NULL;
+    return plan_emulated_only_for(p, false);
 }
 
 /* The first value of LIST the target's MASK has, or -1. */
@@ -634,7 +644,8 @@ plan_fallback(const struct pipeline *p, const int *list, uint64_t mask,
     int e;
 
     *emulated = false;
-    if (plan_emulated_only(p) && (e = plan_first_in(list, mask)) != -1) {
+    if (plan_emulated_only_for(p, list == pl_emulated_nics) &&
+        (e = plan_first_in(list, mask)) != -1) {
         *emulated = true;
         return e;
     }
@@ -812,6 +823,104 @@ plan_devices(struct pipeline *p)
                     "not checked for their drivers (the guest fix does not "
                     "run): without them it may not boot or find its "
                     "network");
+    else if (json_object_array_length(p->devices) > 0 && p->guest == NULL)
+        vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "drivers",
+                    "devices were chosen for the target, and the guest "
+                    "could not be inspected for their drivers (%s): "
+                    "without them it may not boot or find its network",
+                    json_object_get_string(json_object_object_get(
+                        p->guest_report, "status")));
+}
+
+/* The guest has the paravirtual drivers (virtio) in every bootable
+ * kernel's initramfs: its hard disks and NICs move to them where the
+ * target has them.
+ */
+static void
+plan_paravirtual(struct pipeline *p)
+{
+    const struct vmc_target_caps *c = p->caps;
+    struct vmc_vm *t = p->tvm;
+    char what[64];
+    size_t i;
+
+    if (c == NULL || plan_emulated_only_for(p, false) ||
+        !(c->disk_buses & VMC_CAP(VMC_DISK_BUS_VIRTIO)))
+        goto nics;
+    for (i = 0; i < t->nr_disks; i++) {
+        struct vmc_disk *d = t->disks[i];
+
+        if (d->device != VMC_DISK_DEVICE_DISK ||
+            d->bus == VMC_DISK_BUS_VIRTIO)
+            continue;
+        snprintf(what, sizeof what, "disks[%zu].bus", i);
+        plan_change(p, what, pl_bus(d->bus), pl_bus(VMC_DISK_BUS_VIRTIO),
+                    "the guest has virtio_blk and virtio_pci in every "
+                    "bootable kernel's initramfs (or built in)");
+        d->bus = VMC_DISK_BUS_VIRTIO;
+        d->controller = d->unit = d->controller_ref = -1;
+        d->controller_model = VMC_CONTROLLER_MODEL_UNKNOWN;
+    }
+ nics:
+    if (c == NULL || plan_emulated_only_for(p, true) ||
+        !(c->nic_models & VMC_CAP(VMC_NIC_MODEL_VIRTIO)))
+        return;
+    for (i = 0; i < t->nr_nics; i++) {
+        if (t->nics[i]->model == VMC_NIC_MODEL_VIRTIO)
+            continue;
+        snprintf(what, sizeof what, "nics[%zu].model", i);
+        plan_change(p, what, pl_nic(t->nics[i]->model),
+                    pl_nic(VMC_NIC_MODEL_VIRTIO),
+                    "the guest has virtio_net and virtio_pci in every "
+                    "bootable kernel's initramfs (or built in)");
+        t->nics[i]->model = VMC_NIC_MODEL_VIRTIO;
+    }
+}
+
+/* Inspect the guest on the source disks (unless --no-guest-fix), so
+ * that the devices chosen are ones it drives.  Returns 0, or -1 with
+ * an error set (cancelled, out of memory).
+ */
+static int
+plan_guest(struct pipeline *p)
+{
+    const char **paths, **formats;
+    const char *status;
+    size_t i;
+    int r;
+
+    if (p->o.no_guest_fix || vmc_pipeline_guest_fix == NULL ||
+        vmc_pipeline_guest_inspect == NULL)
+        return 0;
+    paths = calloc(p->nr_disks ? p->nr_disks : 1, sizeof *paths);
+    formats = calloc(p->nr_disks ? p->nr_disks : 1, sizeof *formats);
+    if (paths == NULL || formats == NULL) {
+        free(paths);
+        free(formats);
+        vmc_error(p->h, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < p->nr_disks; i++)
+        if (p->disks[i].convert) {
+            paths[i] = p->disks[i].src_path;
+            formats[i] = p->disks[i].src_format;
+        }
+    vmc_info(p->h, "guest: inspecting the guest on the source disks");
+    r = vmc_pipeline_guest_inspect(p->h, p->nr_disks, paths, formats,
+                                   p->o.image_flags, &p->guest,
+                                   &p->guest_report);
+    free(paths);
+    free(formats);
+    if (r == -1)
+        return -1;
+    if (vmc_cancelled(p->h)) {
+        vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
+        return -1;
+    }
+    status = json_object_get_string(json_object_object_get(
+        p->guest_report, "status"));
+    vmc_info(p->h, "guest: %s", status ? status : "?");
+    return 0;
 }
 
 /* Point the target model's converted disks at their new images. */
@@ -1117,7 +1226,13 @@ plan_json_guest(struct pipeline *p)
                     ? "skipped (--no-guest-fix)"
                     : vmc_pipeline_guest_fix == NULL
                     ? "guest conversion: not implemented yet, skipped"
-                    : "planned");
+                    : p->guest
+                    ? "planned: inspected only, guest fixes (drivers, "
+                      "fstab, bootloader) are not implemented yet"
+                    : "planned: nothing to fix (no guest inspected)");
+    if (p->guest_report)
+        json_object_object_add(g, "inspection",
+                               json_object_get(p->guest_report));
     json_object_object_add(g, "changes", json_object_get(p->guest_changes));
     json_object_object_add(p->doc, "guest-fix", g);
 }
@@ -1169,9 +1284,10 @@ vmc_pl_plan(struct pipeline *p)
     if (plan_outdir(p) == -1 || plan_name(p) == -1 || plan_disks(p) == -1)
         return -1;
     p->tvm = vmc_vm_copy(p->vm);
-    if (p->tvm == NULL || plan_target_disks(p) == -1)
+    if (p->tvm == NULL || plan_target_disks(p) == -1 || plan_guest(p) == -1)
         return -1;
     plan_devices(p);
+    plan_paravirtual(p);
     if (plan_networks(p) == -1)
         return -1;
     if (plan_target_check(p) == -1)

@@ -83,7 +83,7 @@ assert stages == ["read", "plan", "disks", "guest-fix", "verify", "write",
                   "commit", "finish"], stages
 assert r["verify"]["enabled"] and r["verify"]["bytes-read"] > 0, r["verify"]
 assert r["guest-fix"]["status"] == \
-    "guest conversion: not implemented yet, skipped", r["guest-fix"]
+    "skipped (--no-guest-fix)", r["guest-fix"]
 for d in r["disks"]:
     if d["convert"]:
         assert d["result"]["copied"] and d["result"]["verified"], d

@@ -57,7 +57,7 @@ for l in \
     "        backed by $tmp/src/base.raw (raw)" \
     "     -> $tmp/out/plan-disk1.qcow2" \
     "    nic 0 52:54:00:00:00:09: network lan -> bridge br0 (lan:br0)" \
-    "  guest fix: guest conversion: not implemented yet, skipped" \
+    "  guest fix: skipped (--no-guest-fix)" \
     "  space:     about "; do
     grep -qF -- "$l" "$p" || { cat "$p"; fail "plan: no '$l'"; }
 done

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "convert-print.h"
+#include "guest-print.h"
 
 #define BAR_WIDTH 24
 
@@ -433,6 +434,8 @@ text_plan(FILE *fp, struct json_object *doc)
     }
     text_networks(fp, jo(doc, "networks"));
     cp_printf(fp, "  guest fix: %s\n", js(g, "status"));
+    if (jo(g, "inspection"))
+        cli_print_guest(fp, jo(g, "inspection"), "    ");
     if (sp)
         cp_printf(fp, "  space:     about %s needed, %s free on %s%s\n",
                   sz(b1, ju(sp, "needed")), sz(b2, ju(sp, "available")),

@@ -471,8 +471,12 @@ int
 cmd_convert(int argc, char **argv)
 {
     struct convert_args a = { .o = VMC_CONVERT_OPTIONS_INIT };
+    const char *e = getenv("VMCONV_GUEST_FIX");
     int r;
 
+    /* VMCONV_GUEST_FIX=no: as --no-guest-fix (vmconv(1), ENVIRONMENT). */
+    if (e && strcmp(e, "no") == 0)
+        a.o.no_guest_fix = true;
     r = parse_args(&a, argc, argv);
     if (r == 0)
         r = convert_run(&a);

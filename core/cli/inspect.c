@@ -9,17 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include <vmconv/guest.h>
+#include <vmconv/image.h>
 #include <vmconv/plugin.h>
 
 #include "cli.h"
+#include "guest-print.h"
 #include "vm-print.h"
 
 static void
 inspect_usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: vmconv inspect [--from PLUGIN] [--json] [-ic URI]\n"
-            "                      [-io KEY=VALUE]... SOURCE\n"
+            "Usage: vmconv inspect [--from PLUGIN] [--json] [--guest]\n"
+            "                      [-ic URI] [-io KEY=VALUE]... SOURCE\n"
             "\n"
             "Read the VM SOURCE (a .vmx, a Hyper-V configuration, libvirt XML,\n"
             "...) with the plugin that recognises it and describe it: firmware,\n"
@@ -29,6 +34,11 @@ inspect_usage(FILE *fp)
             "      --from PLUGIN     read SOURCE with PLUGIN, not the one probing\n"
             "                        best\n"
             "      --json            print the model as JSON (vmconv-vm-json(5))\n"
+            "      --guest           also inspect the guest operating system on\n"
+            "                        the disks (libguestfs, read-only): OS, kernels,\n"
+            "                        drivers in their initramfs\n"
+            "      --allow-outside-paths, --ignore-parent-id\n"
+            "                        open the disks' chains as vmconv convert does\n"
             "  -ic URI               SOURCE is a domain at this libvirt URI (the\n"
             "                        source plugin's read parameter uri=URI)\n"
             "  -io KEY=VALUE         a read parameter for the source plugin\n"
@@ -37,12 +47,43 @@ inspect_usage(FILE *fp)
             "  -h, --help            print this help and exit\n");
 }
 
+/* Print the model's JSON TEXT, with the "guest" object GTEXT added
+ * when not NULL.  Returns an exit code.
+ */
+static int
+inspect_print_json(const char *text, const char *gtext)
+{
+    struct json_object *doc, *g;
+
+    if (gtext == NULL) {
+        fputs(text, stdout);
+        return EXIT_OK;
+    }
+    doc = json_tokener_parse(text);
+    g = json_tokener_parse(gtext);
+    if (doc == NULL || g == NULL) {
+        json_object_put(doc);
+        json_object_put(g);
+        cli_errorf("inspect: out of memory");
+        return EXIT_IO;
+    }
+    json_object_object_add(doc, "guest", g);
+    printf("%s\n", json_object_to_json_string_ext(
+        doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+        JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(doc);
+    return EXIT_OK;
+}
+
 int
 cmd_inspect(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "from", required_argument, NULL, 'f' },
         { "json", no_argument, NULL, 'j' },
+        { "guest", no_argument, NULL, 'g' },
+        { "allow-outside-paths", no_argument, NULL, 'A' },
+        { "ignore-parent-id", no_argument, NULL, 'I' },
         { "plugin-dir", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { "ic", required_argument, NULL, 'c' },
@@ -57,8 +98,9 @@ cmd_inspect(int argc, char **argv)
     struct vmc_handle *h;
     struct vmc_loaded_plugin *p;
     struct vmc_vm *vm;
-    bool json = false;
-    char *text;
+    bool json = false, guest = false;
+    unsigned image_flags = 0;
+    char *text, *gtext = NULL;
     int c, code = EXIT_BAD_INPUT;
 
     /* getopt_long_only: -ic and -io are long options with one dash, as
@@ -94,6 +136,15 @@ cmd_inspect(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'g':
+            guest = true;
+            break;
+        case 'A':
+            image_flags |= VMC_IMAGE_ALLOW_OUTSIDE;
+            break;
+        case 'I':
+            image_flags |= VMC_IMAGE_IGNORE_PARENT_ID;
             break;
         case 'P':               /* also accepted before the command */
             cli.plugin_dir = optarg;
@@ -144,6 +195,15 @@ cmd_inspect(int argc, char **argv)
         code = cli_exit_for_error(h);
         goto out;
     }
+    if (guest) {
+        gtext = vmc_guest_inspect(h, vm, image_flags);
+        if (gtext == NULL) {
+            cli_print_error(h);
+            code = cli_exit_for_error(h);
+            vmc_vm_free(vm);
+            goto out;
+        }
+    }
     if (json) {
         text = vmc_vm_to_json(vm);
         if (text == NULL) {
@@ -151,15 +211,21 @@ cmd_inspect(int argc, char **argv)
             code = cli_exit_for_error(h);
         }
         else {
-            fputs(text, stdout);
+            code = inspect_print_json(text, gtext);
             free(text);
-            code = EXIT_OK;
         }
     }
     else {
         cli_print_vm(stdout, vm);
         code = EXIT_OK;
+        if (gtext) {
+            struct json_object *g = json_tokener_parse(gtext);
+
+            cli_print_guest(stdout, g, "");
+            json_object_put(g);
+        }
     }
+    free(gtext);
     vmc_vm_free(vm);
  out:
     vmc_free(h);

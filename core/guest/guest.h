@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Guest conversion (issue 16), libvmconv internals: the source disks
+ * served by nbdkit (our plugin under the cow filter) on private Unix
+ * sockets, a libguestfs appliance on them (KVM when it works here,
+ * else TCG), and inspection of the guest operating systems found.
+ * One file per concern:
+ *
+ *   guest.c      the entry points (inspection for the plan and for
+ *                vmconv inspect --guest, the pipeline's guest-fix hook)
+ *   nbdkit.c     starting and stopping nbdkit per source disk
+ *   appliance.c  the libguestfs handle: KVM probe, drives, launch
+ *   inspect.c    what inspection found, per root, as JSON
+ *   initrd.c     kernels, their initramfs members and modules
+ *
+ * Not installed.
+ */
+#ifndef VMCONV_GUEST_H
+#define VMCONV_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include <vmconv/plugin.h>
+
+/* The drivers looked for in each kernel, in this order. */
+#define GUEST_NR_DRIVERS 4
+extern const char *const vmc_guest_drivers[GUEST_NR_DRIVERS];
+
+/* nbdkit serving one source disk on a private socket. */
+struct guest_nbd {
+    pid_t pid;                   /* 0 when not running */
+    char *dir;                   /* private directory (mode 0700) */
+    char *sock;                  /* DIR/nbd.sock */
+};
+
+/* Start nbdkit (our plugin, the cow filter over it, --exit-with-parent)
+ * serving PATH (FORMAT, or NULL to probe) read-only on a socket in a
+ * new private directory; wait until it is ready.  Returns 0, or -1 with
+ * an error set (nothing left running, the directory removed).
+ */
+int vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
+                        const char *format, unsigned image_flags,
+                        struct guest_nbd *n);
+/* Stop N's nbdkit and remove its directory.  Safe on a zeroed N and on
+ * one already stopped.
+ */
+void vmc_guest_nbd_stop(struct guest_nbd *n);
+
+#ifdef HAVE_LIBGUESTFS
+#include <guestfs.h>
+
+/* A libguestfs handle with SOCKS (N private nbdkit sockets) added as
+ * raw NBD drives, launched: KVM when a short probe shows it runs a
+ * guest here, else TCG (backend direct, force_tcg).  Sets *ACCEL to
+ * "kvm" or "tcg" (static).  Returns the handle, or NULL with an error
+ * set on H.  Close with guestfs_close.
+ */
+guestfs_h *vmc_guest_launch(struct vmc_handle *h, const char *const *socks,
+                            size_t n, const char **accel);
+
+/* Inspect the launched G: one JSON object per operating system found
+ * (vmconv-inspect(1)'s "guest" object, "operating-systems"), added to
+ * OSES.  Returns 0, or -1 with an error set on H.
+ */
+int vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
+                            struct json_object *oses);
+
+/* Fill KERNELS (a JSON array) with the kernels of the guest mounted in
+ * G: each version, its files, whether it can boot, and for each driver
+ * whether it is in its initramfs, a module or built in.  TMPDIR is a
+ * private host directory for downloads.  Returns 0, or -1 with an
+ * error set on H.
+ */
+int vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g,
+                      const char *tmpdir, struct json_object *kernels);
+#endif
+
+/* The members of the initramfs image in the host file PATH (cpio
+ * archives, concatenated, each one plain or compressed: gzip, xz,
+ * zstd, lz4, bzip2, lzma), as the basenames of its files, added to
+ * NAMES (a JSON array of strings).  Returns 0, or -1 with an error
+ * set on H.
+ */
+int vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
+                             struct json_object *names);
+
+/* Inspect the guest on the disks PATHS (N of them, NULL entries are
+ * skipped; FORMATS alike, NULL entries probed), opened with
+ * IMAGE_FLAGS.  *REPORT is set to a new JSON object (the "guest"
+ * object of vmconv-inspect(1)): its "status" says what happened, and
+ * when an operating system was found, *GUEST is set to its facts (else
+ * NULL).  A guest that cannot be inspected is not an error: the report
+ * says why.  Returns 0, or -1 with an error set on H (out of memory,
+ * cancelled).
+ */
+int vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
+                            const char *const *paths,
+                            const char *const *formats,
+                            unsigned image_flags,
+                            struct vmc_guest_info **guest,
+                            struct json_object **report);
+
+#endif /* VMCONV_GUEST_H */

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Guest conversion (core/guest/).  Each appliance launch of libguestfs
+# takes 10-20 s under TCG, so make check runs one test with two
+# launches (guest-convert.sh); the rest runs with make check-guest.
+# The test guests are built by the tests (guest-functions.sh), nothing
+# is downloaded.
+TESTS += guest-convert.sh
+EXTRA_DIST += \
+	guest-functions.sh \
+	guest-convert.sh \
+	guest-inspect.sh
+
+TESTS += test-guest-initrd
+check_PROGRAMS += test-guest-initrd
+test_guest_initrd_SOURCES = test-guest-initrd.c
+
+# make check-guest: the guest tests, those make check leaves out too.
+GUEST_TESTS = guest-convert.sh guest-inspect.sh test-guest-initrd
+check-guest:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(GUEST_TESTS)'
+.PHONY: check-guest
