@@ -122,8 +122,10 @@ sys.exit(0 if names == want else "expected " + " ".join(want))'
     done
     [ -s "$top/build/install/share/bash-completion/completions/vmconv" ] ||
         missing+=" bash-completion/completions/vmconv"
+    [ -s "$top/build/install/lib/vmconv/vmconv-guestfs.so" ] ||
+        missing+=" lib/vmconv/vmconv-guestfs.so"
     [ -z "$missing" ] || { echo "not installed:$missing" >&2; exit 1; }
-    echo "man pages and bash completion installed"
+    echo "man pages, bash completion and the libguestfs module installed"
 
     say "make check under AddressSanitizer and UndefinedBehaviorSanitizer"
     if [ ! -f "$top/build-asan/Makefile" ]; then

@@ -12,7 +12,13 @@ EXTRA_DIST += \
 
 TESTS += test-guest-initrd
 check_PROGRAMS += test-guest-initrd
-test_guest_initrd_SOURCES = test-guest-initrd.c
+# initrd.c's host half (vmc_guest_initrd_members) is compiled in: it
+# lives in the libguestfs module, not in libvmconv.
+test_guest_initrd_SOURCES = test-guest-initrd.c \
+	$(top_srcdir)/core/guest/initrd.c
+test_guest_initrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
+test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS)
+test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS)
 
 # make check-guest: the guest tests, those make check leaves out too.
 GUEST_TESTS = guest-convert.sh guest-inspect.sh test-guest-initrd

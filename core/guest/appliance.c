@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include <vmconv/vmconv.h>
 #include "guest.h"
 
 #define KVM_PROBE_TIMEOUT_MS 10000

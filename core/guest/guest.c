@@ -10,6 +10,8 @@
  */
 #include <config.h>
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,49 @@ report_status(struct json_object *r, const char *prefix, const char *arg)
 }
 
 #ifdef HAVE_LIBGUESTFS
+/* The libguestfs module (guest.h), loaded once and kept. */
+static pthread_mutex_t guestfs_module_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct vmc_guestfs_ops *guestfs_module;
+
+/* The module's table, or NULL with *WHY (malloc'd) saying why it
+ * cannot be had.  $VMCONV_GUESTFS_MODULE names another file (the build
+ * tree's, for the tests).
+ */
+static const struct vmc_guestfs_ops *
+guestfs_module_load(char **why)
+{
+    const char *path = getenv("VMCONV_GUESTFS_MODULE");
+    const struct vmc_guestfs_ops *ops;
+    void *m;
+
+    pthread_mutex_lock(&guestfs_module_lock);
+    ops = guestfs_module;
+    if (ops != NULL)
+        goto out;
+    if (path == NULL || *path == '\0')
+        path = VMC_GUESTFS_MODULE_PATH;
+    m = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (m == NULL) {
+        if (asprintf(why, "the libguestfs module cannot be loaded (%s)",
+                     dlerror()) == -1)
+            *why = NULL;
+        goto out;
+    }
+    ops = dlsym(m, VMC_GUESTFS_OPS_SYMBOL);
+    if (ops == NULL || ops->version != VMC_GUESTFS_OPS_VERSION) {
+        if (asprintf(why, "%s: not a vmconv libguestfs module of version %d",
+                     path, VMC_GUESTFS_OPS_VERSION) == -1)
+            *why = NULL;
+        dlclose(m);
+        ops = NULL;
+        goto out;
+    }
+    guestfs_module = ops;        /* never unloaded */
+ out:
+    pthread_mutex_unlock(&guestfs_module_lock);
+    return ops;
+}
+
 /* Start nbdkit on each disk, launch the appliance, inspect.  0, or -1
  * with an error set (cancelled, out of memory); *WHY is set instead
  * when the guest could not be inspected.
@@ -102,14 +147,22 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
 {
     struct guest_nbd *nbd = calloc(n ? n : 1, sizeof *nbd);
     const char **socks = calloc(n ? n : 1, sizeof *socks);
+    const struct vmc_guestfs_ops *ops;
     struct json_object *oses;
     const char *accel = NULL;
-    guestfs_h *g = NULL;
+    void *g = NULL;
     size_t i, nr = 0;
     int ret = -1;
 
     if (nbd == NULL || socks == NULL) {
         vmc_error(h, "out of memory");
+        goto out;
+    }
+    ops = guestfs_module_load(why);
+    if (ops == NULL) {
+        ret = *why ? 0 : -1;
+        if (ret == -1)
+            vmc_error(h, "out of memory");
         goto out;
     }
     for (i = 0; i < n; i++) {
@@ -124,7 +177,7 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
         socks[nr] = nbd[nr].sock;
         nr++;
     }
-    g = vmc_guest_launch(h, socks, nr, &accel);
+    g = ops->launch(h, socks, nr, &accel);
     if (vmc_cancelled(h)) {
         vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
         goto out;
@@ -134,7 +187,7 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
     json_object_object_add(r, "accelerator", json_object_new_string(accel));
     oses = json_object_new_array();
     json_object_object_add(r, "operating-systems", oses);
-    if (vmc_guest_inspect_roots(h, g, oses) == -1) {
+    if (ops->inspect_roots(h, g, oses) == -1) {
         if (vmc_get_error_kind(h) == VMC_ERR_INTERRUPTED)
             goto out;
         goto why;
@@ -146,10 +199,8 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
     vmc_clear_error(h);
     ret = *why ? 0 : -1;
  out:
-    if (g) {
-        guestfs_shutdown(g);
-        guestfs_close(g);
-    }
+    if (g)
+        ops->close(g);
     for (i = 0; nbd && i < nr + 1 && i < n; i++)
         vmc_guest_nbd_stop(&nbd[i]);
     free(nbd);

@@ -49,22 +49,43 @@ int vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
  */
 void vmc_guest_nbd_stop(struct guest_nbd *n);
 
-#ifdef HAVE_LIBGUESTFS
+/* The libguestfs half of the guest step lives in a module of its own,
+ * vmconv-guestfs.so ($libdir/vmconv/, or $VMCONV_GUESTFS_MODULE),
+ * loaded by guest.c when a guest is first inspected: libguestfs pulls
+ * in some sixty libraries (libvirt, glib, gnutls ...) that every
+ * `vmconv disk convert` would otherwise load for nothing.  The module
+ * exports one symbol, VMC_GUESTFS_OPS_SYMBOL, a struct vmc_guestfs_ops
+ * of its VMC_GUESTFS_OPS_VERSION; handles are its own (guestfs_h *).
+ */
+#define VMC_GUESTFS_OPS_SYMBOL "vmc_guestfs_ops"
+#define VMC_GUESTFS_OPS_VERSION 1
+
+struct vmc_guestfs_ops {
+    unsigned version;            /* VMC_GUESTFS_OPS_VERSION */
+    /* A libguestfs handle with SOCKS (N private nbdkit sockets) added
+     * as raw NBD drives, launched: KVM when a short probe shows it runs
+     * a guest here, else TCG (backend direct, force_tcg).  Sets *ACCEL
+     * to "kvm" or "tcg" (static).  Returns the handle, or NULL with an
+     * error set on H.  Close with close.
+     */
+    void *(*launch)(struct vmc_handle *h, const char *const *socks,
+                    size_t n, const char **accel);
+    /* Inspect the launched G: one JSON object per operating system
+     * found (vmconv-inspect(1)'s "guest" object, "operating-systems"),
+     * added to OSES.  Returns 0, or -1 with an error set on H.
+     */
+    int (*inspect_roots)(struct vmc_handle *h, void *g,
+                         struct json_object *oses);
+    /* Shut the appliance down and free G. */
+    void (*close)(void *g);
+};
+
+/* The module's own pieces (appliance.c, inspect.c, initrd.c). */
+#ifdef VMC_GUESTFS_MODULE
 #include <guestfs.h>
 
-/* A libguestfs handle with SOCKS (N private nbdkit sockets) added as
- * raw NBD drives, launched: KVM when a short probe shows it runs a
- * guest here, else TCG (backend direct, force_tcg).  Sets *ACCEL to
- * "kvm" or "tcg" (static).  Returns the handle, or NULL with an error
- * set on H.  Close with guestfs_close.
- */
 guestfs_h *vmc_guest_launch(struct vmc_handle *h, const char *const *socks,
                             size_t n, const char **accel);
-
-/* Inspect the launched G: one JSON object per operating system found
- * (vmconv-inspect(1)'s "guest" object, "operating-systems"), added to
- * OSES.  Returns 0, or -1 with an error set on H.
- */
 int vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
                             struct json_object *oses);
 

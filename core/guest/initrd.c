@@ -25,7 +25,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "internal.h"
+#include <vmconv/vmconv.h>
 #include "cleanup.h"
 #include "guest.h"
 
@@ -160,7 +160,7 @@ vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
     return ret;
 }
 
-#ifdef HAVE_LIBGUESTFS
+#ifdef VMC_GUESTFS_MODULE
 
 static void
 free_strings(char **s)
@@ -421,4 +421,4 @@ vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g, const char *tmpdir,
     return 0;
 }
 
-#endif /* HAVE_LIBGUESTFS */
+#endif /* VMC_GUESTFS_MODULE */

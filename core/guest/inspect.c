@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "internal.h"
+#include <vmconv/vmconv.h>
 #include "cleanup.h"
 #include "guest.h"
 
