@@ -49,8 +49,9 @@ struct hvw {
     const struct vmc_vm *vm;
     const struct vmc_write_options *opts;
     int generation;
+    FILE *fp;                    /* open_memstream over BUF, LEN */
     char *buf;
-    size_t len, cap;
+    size_t len;
     bool oom;
 };
 
@@ -64,22 +65,8 @@ struct hvw_slot {
 static void
 hvw_raw(struct hvw *w, const char *s, size_t n)
 {
-    if (w->oom)
-        return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = (w->cap ? w->cap * 2 : 4096) + n;
-        char *b = realloc(w->buf, cap);
-
-        if (b == NULL) {
-            w->oom = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    if (!w->oom && fwrite(s, 1, n, w->fp) != n)
+        w->oom = true;
 }
 
 static void hvw_put(struct hvw *w, const char *fmt, ...)
@@ -89,18 +76,14 @@ static void hvw_put(struct hvw *w, const char *fmt, ...)
 static void
 hvw_put(struct hvw *w, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
-    int n;
 
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t) n >= sizeof buf) {
-        w->oom = true;
+    if (w->oom)
         return;
-    }
-    hvw_raw(w, buf, (size_t) n);
+    va_start(ap, fmt);
+    if (vfprintf(w->fp, fmt, ap) < 0)
+        w->oom = true;
+    va_end(ap);
 }
 
 /* S as a single-quoted PowerShell string: every character PowerShell
@@ -674,7 +657,8 @@ hv_write(struct vmc_handle *h, const struct vmc_vm *vm,
                         "generation 1 (BIOS) VM");
     }
     sl = calloc(vm->nr_disks + 1, sizeof *sl);
-    if (sl == NULL) {
+    w.fp = sl ? open_memstream(&w.buf, &w.len) : NULL;
+    if (w.fp == NULL) {
         vmc_error(h, "%s: out of memory", opts->outdir);
         return -1;
     }
@@ -688,12 +672,17 @@ hv_write(struct vmc_handle *h, const struct vmc_vm *vm,
     if (vm->nr_snapshots)
         vmc_warning(h, "the source's %zu snapshots are not carried: the VM "
                     "is written in its current state", vm->nr_snapshots);
+    if (fclose(w.fp) != 0)
+        w.oom = true;
+    w.fp = NULL;
     if (w.oom) {
         vmc_error(h, "%s: out of memory", opts->outdir);
         goto out;
     }
     r = hvw_save(&w);
  out:
+    if (w.fp)
+        fclose(w.fp);
     free(w.buf);
     return r;
 }

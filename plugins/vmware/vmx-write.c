@@ -39,30 +39,17 @@ struct vmxw {
     struct vmc_handle *h;
     const struct vmc_vm *vm;
     const struct vmc_write_options *opts;
+    FILE *fp;                    /* open_memstream over BUF, LEN */
     char *buf;
-    size_t len, cap;
+    size_t len;
     bool oom;
 };
 
 static void
 vmxw_raw(struct vmxw *w, const char *s, size_t n)
 {
-    if (w->oom)
-        return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = (w->cap ? w->cap * 2 : 4096) + n;
-        char *b = realloc(w->buf, cap);
-
-        if (b == NULL) {
-            w->oom = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    if (!w->oom && fwrite(s, 1, n, w->fp) != n)
+        w->oom = true;
 }
 
 /* key = "VALUE" with VALUE escaped. */
@@ -799,7 +786,8 @@ vmx_write(struct vmc_handle *h, const struct vmc_vm *vm,
 
     memset(slots, 0, sizeof slots);
     pl = calloc(vm->nr_disks + 1, sizeof *pl);
-    if (pl == NULL) {
+    w.fp = pl ? open_memstream(&w.buf, &w.len) : NULL;
+    if (w.fp == NULL) {
         vmc_error(h, "%s: out of memory", opts->outdir);
         return -1;
     }
@@ -816,12 +804,17 @@ vmx_write(struct vmc_handle *h, const struct vmc_vm *vm,
     if (vm->nr_snapshots)
         vmc_warning(h, "the source's %zu snapshots are not carried: the "
                     "VM is written in its current state", vm->nr_snapshots);
+    if (fclose(w.fp) != 0)
+        w.oom = true;
+    w.fp = NULL;
     if (w.oom) {
         vmc_error(h, "%s: out of memory", opts->outdir);
         goto out;
     }
     r = vmxw_save(&w);
  out:
+    if (w.fp)
+        fclose(w.fp);
     free(w.buf);
     return r;
 }
