@@ -58,6 +58,10 @@ void cli_format_size(char *buf, size_t len, uint64_t bytes);
  */
 void cli_print_safe(FILE *fp, const char *s, int indent);
 
+/* printf, the result printed as cli_print_safe does (no indent). */
+void cli_printf_safe(FILE *fp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* SIGINT, SIGTERM and SIGHUP cancel the work on H (vmc_cancel); a
  * second signal ends the process at once.
  */

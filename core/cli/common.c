@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,22 @@ cli_print_safe(FILE *fp, const char *s, int indent)
             s++;
         } else
             fputc(c, fp);
+    }
+}
+
+void
+cli_printf_safe(FILE *fp, const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1)
+        s = NULL;
+    va_end(ap);
+    if (s) {
+        cli_print_safe(fp, s, 0);
+        free(s);
     }
 }
 

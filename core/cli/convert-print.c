@@ -37,23 +37,6 @@ cp_now(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-/* Print the formatted text with control characters made safe. */
-static void __attribute__((format(printf, 2, 3)))
-cp_printf(FILE *fp, const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) == -1)
-        s = NULL;
-    va_end(ap);
-    if (s) {
-        cli_print_safe(fp, s, 0);
-        free(s);
-    }
-}
-
 void
 convert_printer_init(struct convert_printer *pr, bool machine, bool json)
 {
@@ -335,7 +318,7 @@ text_hardware(FILE *fp, struct json_object *hw)
 
     if (hw == NULL)
         return;
-    cp_printf(fp, "  hardware:  %" PRIu64 " vCPUs (%s), %s memory (%s), "
+    cli_printf_safe(fp, "  hardware:  %" PRIu64 " vCPUs (%s), %s memory (%s), "
               "firmware %s (%s)\n", ju(c, "value"), js(c, "origin"),
               sz(b, ju(m, "value")), js(m, "origin"), js(f, "value"),
               js(f, "origin"));
@@ -349,33 +332,33 @@ text_disk(FILE *fp, struct json_object *d)
     char b1[32], b2[32], b3[32];
     size_t i;
 
-    cp_printf(fp, "    disk %" PRIu64 " (%s): ", ju(d, "index"),
+    cli_printf_safe(fp, "    disk %" PRIu64 " (%s): ", ju(d, "index"),
               js(d, "device"));
     if (!jb(d, "convert")) {
-        cp_printf(fp, "%s: not converted (%s)\n",
+        cli_printf_safe(fp, "%s: not converted (%s)\n",
                   js(s, "path") ? js(s, "path") :
                   js(s, "ref") ? js(s, "ref") : "no image", js(d, "skipped"));
         return;
     }
-    cp_printf(fp, "%s\n        %s, %s virtual, %s allocated, %s of data\n",
+    cli_printf_safe(fp, "%s\n        %s, %s virtual, %s allocated, %s of data\n",
               js(s, "path"), js(s, "format"), sz(b1, ju(s, "virtual-size")),
               sz(b2, ju(s, "allocated-size")), sz(b3, ju(s, "data-size")));
     for (i = 1; i < jlen(chain); i++) {
         struct json_object *e = json_object_array_get_idx(chain, i);
 
-        cp_printf(fp, "        backed by %s (%s)\n", js(e, "path"),
+        cli_printf_safe(fp, "        backed by %s (%s)\n", js(e, "path"),
                   js(e, "format"));
     }
-    cp_printf(fp, "     -> %s\n        %s, bus %s, about %s on the host\n",
+    cli_printf_safe(fp, "     -> %s\n        %s, bus %s, about %s on the host\n",
               js(t, "path"), js(t, "format"), js(t, "bus"),
               sz(b1, ju(t, "estimated-size")));
     if (r && jb(r, "copied"))
-        cp_printf(fp, "        copied %s, skipped %s (holes, zeros) in "
+        cli_printf_safe(fp, "        copied %s, skipped %s (holes, zeros) in "
                   "%.1f s%s\n", sz(b1, ju(r, "bytes-copied")),
                   sz(b2, ju(r, "bytes-skipped")), jd(r, "copy-seconds"),
                   jb(r, "verified") ? "; verified" : "");
     if (r && js(r, "error"))
-        cp_printf(fp, "        failed: %s\n", js(r, "error"));
+        cli_printf_safe(fp, "        failed: %s\n", js(r, "error"));
 }
 
 static void
@@ -392,12 +375,12 @@ text_networks(FILE *fp, struct json_object *nets)
         struct json_object *n = json_object_array_get_idx(nets, i);
 
         if (jb(n, "mapped"))
-            cp_printf(fp, "    nic %" PRIu64 " %s: %s %s -> %s %s (%s)\n",
+            cli_printf_safe(fp, "    nic %" PRIu64 " %s: %s %s -> %s %s (%s)\n",
                       ju(n, "nic"), js(n, "mac") ? js(n, "mac") : "(no MAC)",
                       js(n, "from-type"), js(n, "from") ? js(n, "from") : "-",
                       js(n, "to-type"), js(n, "to"), js(n, "by"));
         else
-            cp_printf(fp, "    nic %" PRIu64 " %s: %s %s (kept)\n",
+            cli_printf_safe(fp, "    nic %" PRIu64 " %s: %s %s (kept)\n",
                       ju(n, "nic"), js(n, "mac") ? js(n, "mac") : "(no MAC)",
                       js(n, "from-type"), js(n, "from") ? js(n, "from") : "-");
     }
@@ -413,11 +396,11 @@ text_plan(FILE *fp, struct json_object *doc)
     char b1[32], b2[32];
     size_t i;
 
-    cp_printf(fp, "%s %s (read as %s) for %s into %s\n",
+    cli_printf_safe(fp, "%s %s (read as %s) for %s into %s\n",
               jb(doc, "dry-run") ? "Plan (dry run): convert" : "Convert",
               js(src, "path"), js(src, "reader"), js(tgt, "plugin"),
               js(tgt, "outdir"));
-    cp_printf(fp, "  name:      %s\n", js(tgt, "name"));
+    cli_printf_safe(fp, "  name:      %s\n", js(tgt, "name"));
     text_hardware(fp, jo(doc, "hardware"));
     fprintf(fp, "  disks:\n");
     for (i = 0; i < jlen(disks); i++)
@@ -429,15 +412,15 @@ text_plan(FILE *fp, struct json_object *doc)
     for (i = 0; i < jlen(dev); i++) {
         struct json_object *c = json_object_array_get_idx(dev, i);
 
-        cp_printf(fp, "    %s: %s -> %s (%s)\n", js(c, "device"),
+        cli_printf_safe(fp, "    %s: %s -> %s (%s)\n", js(c, "device"),
                   js(c, "from"), js(c, "to"), js(c, "why"));
     }
     text_networks(fp, jo(doc, "networks"));
-    cp_printf(fp, "  guest fix: %s\n", js(g, "status"));
+    cli_printf_safe(fp, "  guest fix: %s\n", js(g, "status"));
     if (jo(g, "inspection"))
         cli_print_guest(fp, jo(g, "inspection"), "    ");
     if (sp)
-        cp_printf(fp, "  space:     about %s needed, %s free on %s%s\n",
+        cli_printf_safe(fp, "  space:     about %s needed, %s free on %s%s\n",
                   sz(b1, ju(sp, "needed")), sz(b2, ju(sp, "available")),
                   js(sp, "filesystem"), jb(sp, "fits") ? "" :
                   ": does not fit");
@@ -445,7 +428,7 @@ text_plan(FILE *fp, struct json_object *doc)
     for (i = 0; i < jlen(risks); i++) {
         struct json_object *r = json_object_array_get_idx(risks, i);
 
-        cp_printf(fp, "    %s: %s\n", js(r, "severity"), js(r, "message"));
+        cli_printf_safe(fp, "    %s: %s\n", js(r, "severity"), js(r, "message"));
     }
 }
 
@@ -464,14 +447,14 @@ text_report(FILE *fp, struct json_object *doc, const char *report)
     for (i = 0; i < jlen(files); i++) {
         struct json_object *f = json_object_array_get_idx(files, i);
 
-        cp_printf(fp, "  %s  %s%s%s\n", js(f, "path"), sz(b1, ju(f, "size")),
+        cli_printf_safe(fp, "  %s  %s%s%s\n", js(f, "path"), sz(b1, ju(f, "size")),
                   js(f, "sha256") ? "  sha256 " : "",
                   js(f, "sha256") ? js(f, "sha256") : "");
     }
-    cp_printf(fp, "Copied %s, skipped %s (holes and zeros).\n",
+    cli_printf_safe(fp, "Copied %s, skipped %s (holes and zeros).\n",
               sz(b1, ju(doc, "bytes-copied")), sz(b2, ju(doc, "bytes-skipped")));
     if (jb(v, "enabled"))
-        cp_printf(fp, "Verified: every disk read back and compared, %s read "
+        cli_printf_safe(fp, "Verified: every disk read back and compared, %s read "
                   "in %.1f s (%.0f%% of the conversion's time).\n",
                   sz(b1, ju(v, "bytes-read")), jd(v, "seconds"),
                   100 * jd(v, "share-of-time"));
@@ -481,17 +464,17 @@ text_report(FILE *fp, struct json_object *doc, const char *report)
     for (i = 0; i < jlen(st); i++) {
         struct json_object *s = json_object_array_get_idx(st, i);
 
-        cp_printf(fp, "%s %s %.1f s", i ? "," : "", js(s, "stage"),
+        cli_printf_safe(fp, "%s %s %.1f s", i ? "," : "", js(s, "stage"),
                   jd(s, "seconds"));
     }
     fprintf(fp, "\n");
     for (i = 0; i < jlen(w); i++)
-        cp_printf(fp, "Warning: %s\n",
+        cli_printf_safe(fp, "Warning: %s\n",
                   json_object_get_string(json_object_array_get_idx(w, i)));
-    cp_printf(fp, "Done in %.1f s: the VM is in %s\n", jd(res, "seconds"),
+    cli_printf_safe(fp, "Done in %.1f s: the VM is in %s\n", jd(res, "seconds"),
               js(res, "outdir"));
     if (report)
-        cp_printf(fp, "Report: %s\n", report);
+        cli_printf_safe(fp, "Report: %s\n", report);
 }
 
 void

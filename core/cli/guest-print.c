@@ -12,22 +12,6 @@
 #include "cli.h"
 #include "guest-print.h"
 
-static void __attribute__((format(printf, 2, 3)))
-gp_printf(FILE *fp, const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) == -1)
-        s = NULL;
-    va_end(ap);
-    if (s) {
-        cli_print_safe(fp, s, 0);
-        free(s);
-    }
-}
-
 static const char *
 gs(struct json_object *o, const char *key)
 {
@@ -67,17 +51,17 @@ print_kernel(FILE *fp, struct json_object *k, const char *in)
     struct json_object *drv = json_object_object_get(k, "drivers");
     bool first = true;
 
-    gp_printf(fp, "%s      %s: %s, initramfs %s, modules %s\n", in,
+    cli_printf_safe(fp, "%s      %s: %s, initramfs %s, modules %s\n", in,
               or_unknown(gs(k, "version")),
               gb(k, "bootable") ? "bootable" : "not bootable",
               gs(k, "initramfs") ? gs(k, "initramfs") : "none",
               gs(k, "modules") ? gs(k, "modules") : "none");
     if (gs(k, "initramfs-error"))
-        gp_printf(fp, "%s        initramfs unreadable: %s\n", in,
+        cli_printf_safe(fp, "%s        initramfs unreadable: %s\n", in,
                   gs(k, "initramfs-error"));
-    gp_printf(fp, "%s        drivers: ", in);
+    cli_printf_safe(fp, "%s        drivers: ", in);
     json_object_object_foreach(drv, name, d) {
-        gp_printf(fp, "%s%s %s", first ? "" : ", ", name, driver_where(d));
+        cli_printf_safe(fp, "%s%s %s", first ? "" : ", ", name, driver_where(d));
         first = false;
     }
     fputc('\n', fp);
@@ -91,35 +75,35 @@ print_os(FILE *fp, struct json_object *os, const char *in)
     bool first = true;
     size_t i;
 
-    gp_printf(fp, "%s  root %s: %s %s %s %s\n", in, or_unknown(gs(os, "root")),
+    cli_printf_safe(fp, "%s  root %s: %s %s %s %s\n", in, or_unknown(gs(os, "root")),
               or_unknown(gs(os, "type")), or_unknown(gs(os, "distro")),
               or_unknown(gs(os, "version")), or_unknown(gs(os, "arch")));
     if (gs(os, "product-name"))
-        gp_printf(fp, "%s    product:    %s\n", in, gs(os, "product-name"));
-    gp_printf(fp, "%s    hostname:   %s\n", in, or_unknown(gs(os, "hostname")));
-    gp_printf(fp, "%s    packages:   %s (%s)\n", in,
+        cli_printf_safe(fp, "%s    product:    %s\n", in, gs(os, "product-name"));
+    cli_printf_safe(fp, "%s    hostname:   %s\n", in, or_unknown(gs(os, "hostname")));
+    cli_printf_safe(fp, "%s    packages:   %s (%s)\n", in,
               or_unknown(gs(os, "package-format")),
               or_unknown(gs(os, "package-management")));
-    gp_printf(fp, "%s    firmware:   %s (partition table %s%s%s)\n", in,
+    cli_printf_safe(fp, "%s    firmware:   %s (partition table %s%s%s)\n", in,
               or_unknown(gs(os, "firmware")),
               or_unknown(gs(os, "partition-table")),
               gs(os, "efi-system-partition") ? ", EFI system partition " : "",
               gs(os, "efi-system-partition") ? gs(os, "efi-system-partition")
               : "");
-    gp_printf(fp, "%s    mounts:     ", in);
+    cli_printf_safe(fp, "%s    mounts:     ", in);
     json_object_object_foreach(m, mp, dev) {
-        gp_printf(fp, "%s%s on %s", first ? "" : ", ", mp,
+        cli_printf_safe(fp, "%s%s on %s", first ? "" : ", ", mp,
                   json_object_get_string(dev));
         first = false;
     }
     fputs(first ? "none\n" : "\n", fp);
     if (k == NULL)
         return;
-    gp_printf(fp, "%s    kernels:%s\n", in,
+    cli_printf_safe(fp, "%s    kernels:%s\n", in,
               json_object_array_length(k) ? "" : "    none found in /boot");
     for (i = 0; i < json_object_array_length(k); i++)
         print_kernel(fp, json_object_array_get_idx(k, i), in);
-    gp_printf(fp, "%s    virtio:     disk %s, scsi %s, net %s (in every "
+    cli_printf_safe(fp, "%s    virtio:     disk %s, scsi %s, net %s (in every "
               "bootable kernel's initramfs, or built in)\n", in,
               gb(os, "virtio-blk") ? "yes" : "no",
               gb(os, "virtio-scsi") ? "yes" : "no",
@@ -132,9 +116,9 @@ cli_print_guest(FILE *fp, struct json_object *g, const char *in)
     struct json_object *oses = json_object_object_get(g, "operating-systems");
     size_t i;
 
-    gp_printf(fp, "%sguest: %s", in, or_unknown(gs(g, "status")));
+    cli_printf_safe(fp, "%sguest: %s", in, or_unknown(gs(g, "status")));
     if (gs(g, "accelerator"))
-        gp_printf(fp, " (libguestfs appliance with %s)",
+        cli_printf_safe(fp, " (libguestfs appliance with %s)",
                   strcmp(gs(g, "accelerator"), "kvm") == 0 ? "KVM"
                   : "TCG, without KVM");
     fputc('\n', fp);

@@ -97,6 +97,9 @@ int vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
  */
 int vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g,
                       const char *tmpdir, struct json_object *kernels);
+
+/* Free a NULL-terminated list of strings libguestfs returned. */
+void vmc_guest_free_strings(char **s);
 #endif
 
 /* The members of the initramfs image in the host file PATH (cpio

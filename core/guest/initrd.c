@@ -162,18 +162,6 @@ vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
 
 #ifdef VMC_GUESTFS_MODULE
 
-static void
-free_strings(char **s)
-{
-    size_t i;
-
-    if (s == NULL)
-        return;
-    for (i = 0; s[i]; i++)
-        free(s[i]);
-    free(s);
-}
-
 /* The basenames of the members of the initramfs PATH in the guest. */
 static struct json_object *
 initrd_list(struct vmc_handle *h, guestfs_h *g, const char *path,
@@ -188,7 +176,7 @@ initrd_list(struct vmc_handle *h, guestfs_h *g, const char *path,
     if (l) {
         for (i = 0; l[i]; i++)
             initrd_add(names, l[i]);
-        free_strings(l);
+        vmc_guest_free_strings(l);
         return names;
     }
     vmc_debug(h, "guest: %s: initrd-list failed (%s): reading it here",
@@ -282,14 +270,14 @@ module_present(guestfs_h *g, const char *ver, const char *dep,
              ver, name);
     l = guestfs_glob_expand(g, pat);
     found = l && l[0];
-    free_strings(l);
+    vmc_guest_free_strings(l);
     if (found)
         return true;
     snprintf(pat, sizeof pat, "/lib/modules/%s/kernel/drivers/*/*/%s.ko*",
              ver, name);
     l = guestfs_glob_expand(g, pat);
     found = l && l[0];
-    free_strings(l);
+    vmc_guest_free_strings(l);
     return found;
 }
 
@@ -407,17 +395,17 @@ vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g, const char *tmpdir,
 
         if (vmc_cancelled(h)) {
             vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
-            free_strings(l);
+            vmc_guest_free_strings(l);
             return -1;
         }
         k = kernel_facts(h, g, l[i], tmpdir);
         if (k == NULL) {
-            free_strings(l);
+            vmc_guest_free_strings(l);
             return -1;
         }
         json_object_array_add(kernels, k);
     }
-    free_strings(l);
+    vmc_guest_free_strings(l);
     return 0;
 }
 

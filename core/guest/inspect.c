@@ -22,8 +22,8 @@
 #define GPT_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 #define MBR_ESP 0xef
 
-static void
-free_strings(char **s)
+void
+vmc_guest_free_strings(char **s)
 {
     size_t i;
 
@@ -84,7 +84,7 @@ root_firmware(guestfs_h *g, const char *root, struct json_object *os)
     json_object_object_add(os, "firmware",
                            json_object_new_string(esp ? "uefi" : "bios"));
     put_str(os, "efi-system-partition", esp);
-    free_strings(parts);
+    vmc_guest_free_strings(parts);
 }
 
 static int
@@ -177,11 +177,11 @@ root_facts(struct vmc_handle *h, guestfs_h *g, const char *root,
         json_object_object_add(m, mps[i], json_object_new_string(mps[i + 1]));
     json_object_object_add(os, "mountpoints", m);
     if (type == NULL || strcmp(type, "linux") != 0 || mps == NULL) {
-        free_strings(mps);
+        vmc_guest_free_strings(mps);
         return os;
     }
     mount_all(h, g, mps);
-    free_strings(mps);
+    vmc_guest_free_strings(mps);
     kernels = json_object_new_array();
     json_object_object_add(os, "kernels", kernels);
     if (vmc_guest_kernels(h, g, tmpdir, kernels) == -1) {
@@ -218,7 +218,7 @@ vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
     }
     if (roots[0] && mkdtemp(tmpdir) == NULL) {
         vmc_error(h, "mkdtemp: %s: %m", tmpdir);
-        free_strings(roots);
+        vmc_guest_free_strings(roots);
         return -1;
     }
     for (i = 0; roots[i]; i++) {
@@ -232,6 +232,6 @@ vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
     }
     if (roots[0])
         rmdir(tmpdir);
-    free_strings(roots);
+    vmc_guest_free_strings(roots);
     return ret;
 }
