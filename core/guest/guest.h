@@ -49,6 +49,33 @@ int vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
  */
 void vmc_guest_nbd_stop(struct guest_nbd *n);
 
+/* What the fix of one Linux guest is asked to do.  The guest's file
+ * systems are mounted read-write under / in the appliance (the writes
+ * go to nbdkit's copy-on-write overlay, never to the source).
+ */
+struct guest_fix_ctx {
+    const char *root;                 /* the root device inspection found */
+    struct json_object *os;           /* inspect.c's object for ROOT
+                                         ("kernels" included) */
+    const char *source;               /* the source hypervisor: "vmware",
+                                         "hyperv", "kvm", or "disk"
+                                         (unknown) */
+    const char *target;               /* the target plugin's name */
+    const char *const *boot_drivers;  /* NULL-terminated: the modules the
+                                         initramfs must hold for the
+                                         target's disks (drivers.c) */
+    const char *const *drivers;       /* NULL-terminated: every driver
+                                         the target's devices need */
+    bool firmware_uefi;               /* the target boots with UEFI */
+    bool nvram_kept;                  /* the source's UEFI variables are
+                                         carried over */
+    size_t nr_nics;
+    const char *const *nic_macs;      /* per target NIC: its MAC, lower
+                                         case "aa:bb:cc:dd:ee:ff", or NULL
+                                         when it gets a new one */
+    const char *tmpdir;               /* a private host directory */
+};
+
 /* The libguestfs half of the guest step lives in a module of its own,
  * vmconv-guestfs.so ($libdir/vmconv/, or $VMCONV_GUESTFS_MODULE),
  * loaded by guest.c when a guest is first inspected: libguestfs pulls
@@ -58,7 +85,7 @@ void vmc_guest_nbd_stop(struct guest_nbd *n);
  * of its VMC_GUESTFS_OPS_VERSION; handles are its own (guestfs_h *).
  */
 #define VMC_GUESTFS_OPS_SYMBOL "vmc_guestfs_ops"
-#define VMC_GUESTFS_OPS_VERSION 1
+#define VMC_GUESTFS_OPS_VERSION 2
 
 struct vmc_guestfs_ops {
     unsigned version;            /* VMC_GUESTFS_OPS_VERSION */
@@ -76,6 +103,13 @@ struct vmc_guestfs_ops {
      */
     int (*inspect_roots)(struct vmc_handle *h, void *g,
                          struct json_object *oses);
+    /* Fix the Linux guest on C->root in the launched G (version 2):
+     * mount its file systems read-write, run every concern (fix.c),
+     * unmount, and flush.  Appends each change to CHANGES (strings).
+     * Returns 0, or -1 with an error set on H.
+     */
+    int (*fix)(struct vmc_handle *h, void *g, const struct guest_fix_ctx *c,
+               struct json_object *changes);
     /* Shut the appliance down and free G. */
     void (*close)(void *g);
 };
@@ -100,6 +134,49 @@ int vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g,
 
 /* Free a NULL-terminated list of strings libguestfs returned. */
 void vmc_guest_free_strings(char **s);
+
+/* ---- The guest fix (fix.c and one file per concern) ---------------- */
+
+/* Each concern: 0, or -1 with an error set on H (the conversion
+ * fails).  What cannot be done safely is a warning (vmc_warning), not
+ * an error.  Every change appends "FILE: what was done" to CHANGES
+ * (vmc_guest_change).
+ */
+int vmc_guest_fix_initramfs(struct vmc_handle *h, guestfs_h *g,
+                            const struct guest_fix_ctx *c,
+                            struct json_object *changes);
+int vmc_guest_fix_devnames(struct vmc_handle *h, guestfs_h *g,
+                           const struct guest_fix_ctx *c,
+                           struct json_object *changes);
+int vmc_guest_fix_tools(struct vmc_handle *h, guestfs_h *g,
+                        const struct guest_fix_ctx *c,
+                        struct json_object *changes);
+int vmc_guest_fix_network(struct vmc_handle *h, guestfs_h *g,
+                          const struct guest_fix_ctx *c,
+                          struct json_object *changes);
+int vmc_guest_fix_boot(struct vmc_handle *h, guestfs_h *g,
+                       const struct guest_fix_ctx *c,
+                       struct json_object *changes);
+
+/* Fix the Linux guest C->root in G: mount, every concern, unmount. */
+int vmc_guest_fix_root(struct vmc_handle *h, guestfs_h *g,
+                       const struct guest_fix_ctx *c,
+                       struct json_object *changes);
+
+/* Append "FILE: <printf FMT>" to CHANGES, and say it in verbose mode. */
+void vmc_guest_change(struct vmc_handle *h, struct json_object *changes,
+                      const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Does PATH exist in the guest (no error either way)? */
+bool vmc_guest_exists(guestfs_h *g, const char *path);
+
+/* Run the shell command CMD in the guest (chroot, with /dev /proc /sys);
+ * its output goes to vmc_debug.  Returns 0, or -1 with an error set on
+ * H naming WHAT and the command's last output.
+ */
+int vmc_guest_sh(struct vmc_handle *h, guestfs_h *g, const char *what,
+                 const char *cmd);
 #endif
 
 /* The members of the initramfs image in the host file PATH (cpio

@@ -26,7 +26,8 @@ vmconv_guestfs_la_SOURCES = \
 	core/guest/guestfs-module.c \
 	core/guest/appliance.c \
 	core/guest/inspect.c \
-	core/guest/initrd.c
+	core/guest/initrd.c \
+	core/guest/fix.c
 # common/ first: its cleanup.h (the plugins' one) is what a module that
 # sees only the public API uses.
 vmconv_guestfs_la_CPPFLAGS = -DVMC_GUESTFS_MODULE \

@@ -23,6 +23,13 @@ module_inspect_roots(struct vmc_handle *h, void *g, struct json_object *oses)
     return vmc_guest_inspect_roots(h, g, oses);
 }
 
+static int
+module_fix(struct vmc_handle *h, void *g, const struct guest_fix_ctx *c,
+           struct json_object *changes)
+{
+    return vmc_guest_fix_root(h, g, c, changes);
+}
+
 static void
 module_close(void *g)
 {
@@ -37,5 +44,6 @@ const struct vmc_guestfs_ops vmc_guestfs_ops = {
     .version = VMC_GUESTFS_OPS_VERSION,
     .launch = module_launch,
     .inspect_roots = module_inspect_roots,
+    .fix = module_fix,
     .close = module_close,
 };
