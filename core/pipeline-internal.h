@@ -24,6 +24,9 @@ struct pl_disk {
     const char *skip_why;        /* else why not (static) */
     char *src_path;
     char *src_format;            /* probed */
+    char *read_uri;              /* after the guest fix: the fixed disk
+                                    (nbdkit's overlay), which the copy
+                                    and the verify read instead */
     uint64_t virtual_size;
     uint64_t allocated;          /* host bytes of the chain's files */
     uint64_t data;               /* guest bytes holding data (block status) */
@@ -46,36 +49,52 @@ struct pl_disk {
     enum vmc_error_kind error_kind;
 };
 
-/* The guest-fix stage (guest conversion, issue 16, core/guest/): fix
- * the guest on the converted disks (TMP_PATHS, one per disk of VM, NULL
- * for a drive without an image), adapt VM (the target model), append
- * each change made to CHANGES (JSON strings), and set *GUEST (or leave
- * it NULL).  *GUEST holds on entry what inspection found at plan time
- * (vmc_pipeline_guest_inspect), or NULL; a hook replacing it frees the
- * old one.  Returns 0, or -1 with an error set on H.
+/* Guest conversion (issue 16, core/guest/).  Inspection at plan time,
+ * so that the plan shows the guest and chooses devices it has (or
+ * will have) drivers for: inspect the guest on the source disks PATHS
+ * (N, NULL entries skipped; FORMATS alike, NULL probes), opened with
+ * IMAGE_FLAGS.  Sets *REPORT to a JSON object (its "status" says what
+ * happened) and *GUEST to the facts found (NULL when no operating
+ * system could be inspected: not an error).  With SESS, an inspected
+ * guest's nbdkit servers (copy-on-write overlays over the source
+ * disks) and appliance stay up for the fix: *SESS.  Returns 0, or -1
+ * with an error set on H (out of memory, cancelled).  NULL when vmconv
+ * is built without guest conversion.
  */
-typedef int (*vmc_guest_fix_fn)(struct vmc_handle *h, struct vmc_vm *vm,
-                                const char *const *tmp_paths,
-                                struct json_object *changes,
-                                struct vmc_guest_info **guest);
-extern vmc_guest_fix_fn vmc_pipeline_guest_fix;
-
-/* Guest inspection at plan time, so that the plan shows the guest and
- * chooses devices it has drivers for: inspect the guest on the source
- * disks PATHS (N, NULL entries skipped; FORMATS alike, NULL probes),
- * opened with IMAGE_FLAGS.  Sets *REPORT to a JSON object (its
- * "status" says what happened) and *GUEST to the facts found (NULL
- * when no operating system could be inspected: not an error).  Returns
- * 0, or -1 with an error set on H (out of memory, cancelled).  NULL
- * when vmconv is built without guest conversion.
- */
+struct vmc_guest_session;
 typedef int (*vmc_guest_inspect_fn)(struct vmc_handle *h, size_t n,
                                     const char *const *paths,
                                     const char *const *formats,
                                     unsigned image_flags,
                                     struct vmc_guest_info **guest,
-                                    struct json_object **report);
+                                    struct json_object **report,
+                                    struct vmc_guest_session **sess);
 extern vmc_guest_inspect_fn vmc_pipeline_guest_inspect;
+
+/* The guest-fix stage: fix the guest of SESS (inspected at plan time)
+ * for the target plugin TARGET, the VM coming from SOURCE ("vmware",
+ * "hyperv", "kvm", "disk"), its devices as the target model VM has
+ * them; append each change made to CHANGES (JSON strings).  The writes
+ * go to the overlays: afterwards the disks are read through
+ * vmc_guest_session_uri.  *GUEST holds what inspection found.
+ * Returns 0, or -1 with an error set on H.
+ */
+typedef int (*vmc_guest_fix_fn)(struct vmc_handle *h,
+                                struct vmc_guest_session *sess,
+                                const struct vmc_vm *vm, const char *source,
+                                const char *target,
+                                struct json_object *changes,
+                                struct vmc_guest_info **guest);
+extern vmc_guest_fix_fn vmc_pipeline_guest_fix;
+
+/* The NBD URI serving disk I of SESS's VM (the fixed guest's view of
+ * it), malloc'd, or NULL when disk I is not served.
+ */
+char *vmc_guest_session_uri(const struct vmc_guest_session *sess, size_t i);
+/* Stop SESS's appliance and nbdkit servers (their overlays go with
+ * them) and free it.  Accepts NULL.
+ */
+void vmc_guest_session_close(struct vmc_guest_session *sess);
 
 struct pipeline {
     struct vmc_handle *h;
@@ -107,6 +126,7 @@ struct pipeline {
     struct json_object *devices;         /* array: device changes */
     struct json_object *guest_changes;   /* array of strings */
     struct vmc_guest_info *guest;        /* inspected at plan time */
+    struct vmc_guest_session *guest_session; /* kept for the fix */
     struct json_object *guest_report;    /* what inspection said */
     struct json_object *stages;          /* array */
     char *report_path;

@@ -204,15 +204,16 @@ disk_one(struct disk_pool *dp, struct pl_disk *d)
     struct vmc_disk_job job = VMC_DISK_JOB_INIT;
 
     d->stats = (struct vmc_disk_stats) VMC_DISK_STATS_INIT;
-    job.src = d->src_path;
-    job.src_format = d->src_format;
+    /* After the guest fix the disk is read as the fixed guest sees it. */
+    job.src = d->read_uri ? d->read_uri : d->src_path;
+    job.src_format = d->read_uri ? "raw" : d->src_format;
     job.dst = d->tmp_path;
     job.dst_format = d->dst_format;
     job.create_options = d->create_options;
     job.open_flags = p->o.image_flags;
     job.threads = p->o.threads;
     job.disk_index = (int) d->index;
-    job.src_is_uri = vmc_pl_is_uri(d->src_path);
+    job.src_is_uri = vmc_pl_is_uri(job.src);
     job.stats = &d->stats;
     if (vmc_disk_convert(p->h, &job) == -1) {
         disk_record_error(dp, d);
@@ -361,9 +362,26 @@ stage_guest_fix(struct pipeline *p, struct vmc_guest_info **guest,
     /* The facts inspection found at plan time go to the hook. */
     *guest = p->guest;
     p->guest = NULL;
-    if (vmc_pipeline_guest_fix(p->h, p->tvm, p->tmp_paths,
-                               p->guest_changes, guest) == -1)
+    if (vmc_pipeline_guest_fix(p->h, p->guest_session, p->tvm,
+                               p->source_kind, p->to, p->guest_changes,
+                               guest) == -1)
         return -1;
+    /* The copy and the verify read the fixed guest (nbdkit's overlays
+     * over the source disks).
+     */
+    if (p->guest_session)
+        for (size_t i = 0; i < p->nr_disks; i++) {
+            struct pl_disk *d = &p->disks[i];
+
+            if (!d->convert)
+                continue;
+            d->read_uri = vmc_guest_session_uri(p->guest_session, i);
+            if (d->read_uri == NULL) {
+                vmc_error(p->h, "guest: disk %zu is not served by the "
+                          "guest fix's nbdkit", i);
+                return -1;
+            }
+        }
     vmc_pl_json_str(json_object_object_get(p->doc, "guest-fix"), "status",
                     json_object_array_length(p->guest_changes) > 0 ? "done"
                     : "done: nothing changed in the guest");
@@ -430,7 +448,9 @@ verify_disk(struct pipeline *p, struct pl_disk *d)
     vmc_job_init(&job, h, (int) d->index);
     prev = vmc_job_enter(&job);
     vmc_job_phase_start(h, "verify");
-    src = vmc_pl_open_source(h, d->src_path, d->src_format,
+    src = d->read_uri
+        ? vmc_pl_open_source(h, d->read_uri, "raw", p->o.image_flags)
+        : vmc_pl_open_source(h, d->src_path, d->src_format,
                              p->o.image_flags);
     if (src)
         dst = vmc_image_open(h, d->tmp_path, d->dst_format, 0);
@@ -557,7 +577,12 @@ report_disks(struct pipeline *p, double total)
     vmc_pl_json_u64(v, "bytes-read", vbytes);
     json_object_object_add(v, "share-of-time", json_object_new_double(
                            total > 0 ? vsec / total : 0));
-    vmc_pl_json_str(v, "excluded", "nothing (the guest fix changed nothing)");
+    vmc_pl_json_str(v, "excluded", json_object_array_length(
+                        p->guest_changes) > 0
+                    ? "nothing: each disk is compared with the source as "
+                      "the guest fix left it (its changes are listed under "
+                      "guest-fix)"
+                    : "nothing (the guest fix changed nothing)");
     json_object_object_add(p->doc, "verify", v);
 }
 
@@ -604,9 +629,11 @@ run_write_stages(struct pipeline *p, struct vmc_guest_info **guest)
     struct stage s;
     const char *note = NULL;
 
-    stage_begin(p, &s, "disks");
-    if (stage_end(p, &s, stage_disks(p), NULL) == -1)
-        return -1;
+    /* The guest is fixed first, in nbdkit's copy-on-write overlays
+     * over the source disks; the copy then reads the fixed guest: one
+     * pass over the source, no temporary copy, the source never
+     * written.
+     */
     stage_begin(p, &s, "guest-fix");
     if (stage_end(p, &s, stage_guest_fix(p, guest, &note), note) == -1)
         return -1;
@@ -614,6 +641,9 @@ run_write_stages(struct pipeline *p, struct vmc_guest_info **guest)
         vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
         return -1;
     }
+    stage_begin(p, &s, "disks");
+    if (stage_end(p, &s, stage_disks(p), NULL) == -1)
+        return -1;
     /* Verify before write: the disks are final once copied (and
      * fixed), and a target that packages them (an OVA) may then move
      * them into its package.
@@ -919,6 +949,7 @@ pipeline_free(struct pipeline *p)
 
         free(d->src_path);
         free(d->src_format);
+        free(d->read_uri);
         json_object_put(d->chain);
         free(d->file);
         free(d->tmp_path);
@@ -941,6 +972,7 @@ pipeline_free(struct pipeline *p)
     json_object_put(p->devices);
     json_object_put(p->guest_changes);
     json_object_put(p->guest_report);
+    vmc_guest_session_close(p->guest_session);
     vmc_guest_info_free(p->guest);
     json_object_put(p->stages);
     free(p->report_path);

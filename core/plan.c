@@ -844,6 +844,14 @@ plan_paravirtual(struct pipeline *p)
     char what[64];
     size_t i;
 
+    if (c && p->guest && (c->disk_buses & VMC_CAP(VMC_DISK_BUS_VIRTIO)) &&
+        p->guest->os_family == VMC_OS_FAMILY_LINUX &&
+        !p->guest->has_virtio_blk)
+        vmc_pl_risk(p, "warning", VMC_ERR_UNSUPPORTED, "virtio",
+                    "not every bootable kernel of the guest has the virtio "
+                    "disk drivers (virtio_blk, virtio_pci) or a tool to add "
+                    "them to its initramfs: its disks stay on an emulated "
+                    "bus (slower)");
     if (c == NULL || plan_emulated_only_for(p, false) ||
         !(c->disk_buses & VMC_CAP(VMC_DISK_BUS_VIRTIO)))
         goto nics;
@@ -855,8 +863,9 @@ plan_paravirtual(struct pipeline *p)
             continue;
         snprintf(what, sizeof what, "disks[%zu].bus", i);
         plan_change(p, what, pl_bus(d->bus), pl_bus(VMC_DISK_BUS_VIRTIO),
-                    "the guest has virtio_blk and virtio_pci in every "
-                    "bootable kernel's initramfs (or built in)");
+                    "every bootable kernel of the guest has virtio_blk "
+                    "and virtio_pci in its initramfs, or as modules that "
+                    "the guest fix adds to it");
         d->bus = VMC_DISK_BUS_VIRTIO;
         d->controller = d->unit = d->controller_ref = -1;
         d->controller_model = VMC_CONTROLLER_MODEL_UNKNOWN;
@@ -871,8 +880,8 @@ plan_paravirtual(struct pipeline *p)
         snprintf(what, sizeof what, "nics[%zu].model", i);
         plan_change(p, what, pl_nic(t->nics[i]->model),
                     pl_nic(VMC_NIC_MODEL_VIRTIO),
-                    "the guest has virtio_net and virtio_pci in every "
-                    "bootable kernel's initramfs (or built in)");
+                    "every bootable kernel of the guest has virtio_net "
+                    "and virtio_pci");
         t->nics[i]->model = VMC_NIC_MODEL_VIRTIO;
     }
 }
@@ -908,7 +917,8 @@ plan_guest(struct pipeline *p)
     vmc_info(p->h, "guest: inspecting the guest on the source disks");
     r = vmc_pipeline_guest_inspect(p->h, p->nr_disks, paths, formats,
                                    p->o.image_flags, &p->guest,
-                                   &p->guest_report);
+                                   &p->guest_report,
+                                   p->o.dry_run ? NULL : &p->guest_session);
     free(paths);
     free(formats);
     if (r == -1)
@@ -1226,9 +1236,13 @@ plan_json_guest(struct pipeline *p)
                     ? "skipped (--no-guest-fix)"
                     : vmc_pipeline_guest_fix == NULL
                     ? "guest conversion: not implemented yet, skipped"
+                    : p->guest && p->guest->os_family == VMC_OS_FAMILY_LINUX
+                    ? "planned: the target's disk drivers into the "
+                      "initramfs where missing, device names to UUID=, the "
+                      "old hypervisor's tools out, interface names kept"
                     : p->guest
-                    ? "planned: inspected only, guest fixes (drivers, "
-                      "fstab, bootloader) are not implemented yet"
+                    ? "planned: only Linux guests are fixed: this guest is "
+                      "converted as it is"
                     : "planned: nothing to fix (no guest inspected)");
     if (p->guest_report)
         json_object_object_add(g, "inspection",

@@ -140,7 +140,9 @@ vmc_guest_fix_root(struct vmc_handle *h, guestfs_h *g,
                                     guestfs_h *,
                                     const struct guest_fix_ctx *,
                                     struct json_object *) = {
-        /* concerns, in order (see the head of this file) */
+        /* in order (see the head of this file) */
+        vmc_guest_fix_initramfs,
+        vmc_guest_fix_devnames,
         NULL
     };
     size_t i;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vmconv/convert.h>
 #include <vmconv/guest.h>
@@ -30,8 +31,6 @@
  */
 #define GUEST_PROBE_BYTES (128 * 1024)
 
-#define GUEST_FIX_NOT_YET "guest fixes (drivers, fstab, bootloader) are " \
-    "not implemented yet: inspected only"
 
 static bool
 guest_is_uri(const char *path)
@@ -136,30 +135,48 @@ guestfs_module_load(char **why)
     return ops;
 }
 
+/* Stop everything S holds and free it. */
+static void
+session_free(struct vmc_guest_session *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    if (s->g)
+        s->ops->close(s->g);
+    for (i = 0; s->nbd && i < s->n; i++)
+        vmc_guest_nbd_stop(&s->nbd[i]);
+    free(s->nbd);
+    json_object_put(s->os);
+    free(s);
+}
+
 /* Start nbdkit on each disk, launch the appliance, inspect.  0, or -1
  * with an error set (cancelled, out of memory); *WHY is set instead
- * when the guest could not be inspected.
+ * when the guest could not be inspected.  With SESS, the appliance and
+ * nbdkit are kept running for the fix and handed over in *SESS.
  */
 static int
 guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
           const char *const *formats, unsigned flags, struct json_object *r,
-          char **why)
+          char **why, struct vmc_guest_session **sess)
 {
-    struct guest_nbd *nbd = calloc(n ? n : 1, sizeof *nbd);
+    struct vmc_guest_session *s = calloc(1, sizeof *s);
     const char **socks = calloc(n ? n : 1, sizeof *socks);
-    const struct vmc_guestfs_ops *ops;
     struct json_object *oses;
     const char *accel = NULL;
-    void *g = NULL;
     size_t i, nr = 0;
     int ret = -1;
 
-    if (nbd == NULL || socks == NULL) {
+    if (s == NULL || socks == NULL ||
+        (s->nbd = calloc(n ? n : 1, sizeof *s->nbd)) == NULL) {
         vmc_error(h, "out of memory");
         goto out;
     }
-    ops = guestfs_module_load(why);
-    if (ops == NULL) {
+    s->n = n;
+    s->ops = guestfs_module_load(why);
+    if (s->ops == NULL) {
         ret = *why ? 0 : -1;
         if (ret == -1)
             vmc_error(h, "out of memory");
@@ -169,41 +186,41 @@ guest_run(struct vmc_handle *h, size_t n, const char *const *paths,
         if (paths[i] == NULL)
             continue;
         if (vmc_guest_nbd_start(h, paths[i], formats ? formats[i] : NULL,
-                                flags, &nbd[nr]) == -1) {
+                                flags, &s->nbd[i]) == -1) {
             if (vmc_get_error_kind(h) == VMC_ERR_INTERRUPTED)
                 goto out;
             goto why;
         }
-        socks[nr] = nbd[nr].sock;
-        nr++;
+        socks[nr++] = s->nbd[i].sock;
     }
-    g = ops->launch(h, socks, nr, &accel);
+    s->g = s->ops->launch(h, socks, nr, &accel);
     if (vmc_cancelled(h)) {
         vmc_error_kind(h, VMC_ERR_INTERRUPTED, "cancelled");
         goto out;
     }
-    if (g == NULL)
+    if (s->g == NULL)
         goto why;
     json_object_object_add(r, "accelerator", json_object_new_string(accel));
     oses = json_object_new_array();
     json_object_object_add(r, "operating-systems", oses);
-    if (ops->inspect_roots(h, g, oses) == -1) {
+    if (s->ops->inspect_roots(h, s->g, oses) == -1) {
         if (vmc_get_error_kind(h) == VMC_ERR_INTERRUPTED)
             goto out;
         goto why;
     }
     ret = 0;
+    if (sess && json_object_array_length(oses) > 0) {
+        s->os = json_object_get(json_object_array_get_idx(oses, 0));
+        *sess = s;
+        s = NULL;
+    }
     goto out;
  why:
     *why = strdup(vmc_get_error(h) ? vmc_get_error(h) : "failed");
     vmc_clear_error(h);
     ret = *why ? 0 : -1;
  out:
-    if (g)
-        ops->close(g);
-    for (i = 0; nbd && i < nr + 1 && i < n; i++)
-        vmc_guest_nbd_stop(&nbd[i]);
-    free(nbd);
+    session_free(s);
     free(socks);
     return ret;
 }
@@ -243,10 +260,13 @@ guest_info(struct vmc_handle *h, struct json_object *report,
     STR(os_arch, "arch");
     STR(root_device, "root");
 #undef STR
+    /* What the guest drives once fixed: the plan chooses devices by
+     * it, and the fix makes it true (initramfs.c).
+     */
     g->has_virtio_blk = json_object_get_boolean(
-        json_object_object_get(os, "virtio-blk"));
+        json_object_object_get(os, "virtio-blk-after-fix"));
     g->has_virtio_net = json_object_get_boolean(
-        json_object_object_get(os, "virtio-net"));
+        json_object_object_get(os, "virtio-net-after-fix"));
     *out = g;
     return 0;
  oom:
@@ -259,7 +279,8 @@ int
 vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
                         const char *const *paths, const char *const *formats,
                         unsigned image_flags, struct vmc_guest_info **guest,
-                        struct json_object **report)
+                        struct json_object **report,
+                        struct vmc_guest_session **sess)
 {
     struct json_object *r = json_object_new_object();
     CLEANUP_FREE char *why = NULL;
@@ -268,6 +289,8 @@ vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
 
     *guest = NULL;
     *report = NULL;
+    if (sess)
+        *sess = NULL;
     for (i = 0; i < n; i++) {
         if (paths[i] == NULL)
             continue;
@@ -302,7 +325,7 @@ vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
         return 0;
     }
 #ifdef HAVE_LIBGUESTFS
-    if (guest_run(h, n, paths, formats, image_flags, r, &why) == -1) {
+    if (guest_run(h, n, paths, formats, image_flags, r, &why, sess) == -1) {
         json_object_put(r);
         return -1;
     }
@@ -316,6 +339,10 @@ vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
                   ? "inspected" : "no operating system found", NULL);
     if (guest_info(h, r, guest) == -1) {
         json_object_put(r);
+        if (sess) {
+            session_free(*sess);
+            *sess = NULL;
+        }
         return -1;
     }
 #else
@@ -355,7 +382,7 @@ vmc_guest_inspect(struct vmc_handle *h, const struct vmc_vm *vm,
         }
     }
     if (vmc_guest_inspect_disks(h, vm->nr_disks, paths, formats,
-                                image_flags, &g, &r) == -1)
+                                image_flags, &g, &r, NULL) == -1)
         goto out;
     text = strdup(json_object_to_json_string_ext(
         r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -372,23 +399,180 @@ vmc_guest_inspect(struct vmc_handle *h, const struct vmc_vm *vm,
 
 /* ---- The pipeline's guest-fix hook ---------------------------------- */
 
-/* Phase 1: the guest was inspected at plan time (on the source disks,
- * before the devices were chosen), and *GUEST holds its facts; nothing
- * in the guest is changed yet, and the run says so.
+/* The Linux drivers of each device the target can have: one table for
+ * every direction (the drivers of a KVM, Hyper-V or VMware target are
+ * those of the devices its plan chose).  BOOT: needed in the initramfs
+ * to reach the root file system.
  */
-static int
-guest_fix(struct vmc_handle *h, struct vmc_vm *vm,
-          const char *const *tmp_paths, struct json_object *changes,
-          struct vmc_guest_info **guest)
+struct guest_driver_row {
+    int kind;                    /* 0 disk bus, 1 controller, 2 NIC */
+    int model;
+    bool boot;
+    const char *drivers[3];
+};
+
+static const struct guest_driver_row guest_driver_table[] = {
+    { 0, VMC_DISK_BUS_VIRTIO, true, { "virtio_blk", "virtio_pci" } },
+    { 0, VMC_DISK_BUS_SATA, true, { "ahci" } },
+    { 0, VMC_DISK_BUS_IDE, true, { "ata_piix" } },
+    { 0, VMC_DISK_BUS_NVME, true, { "nvme" } },
+    { 1, VMC_CONTROLLER_MODEL_VIRTIO_SCSI, true,
+      { "virtio_scsi", "virtio_pci" } },
+    { 1, VMC_CONTROLLER_MODEL_PVSCSI, true, { "vmw_pvscsi" } },
+    { 1, VMC_CONTROLLER_MODEL_LSILOGIC, true, { "mptspi" } },
+    { 1, VMC_CONTROLLER_MODEL_LSISAS1068, true, { "mptsas" } },
+    { 1, VMC_CONTROLLER_MODEL_HYPERV_SCSI, true,
+      { "hv_storvsc", "hv_vmbus" } },
+    { 1, VMC_CONTROLLER_MODEL_AHCI, true, { "ahci" } },
+    { 2, VMC_NIC_MODEL_VIRTIO, false, { "virtio_net", "virtio_pci" } },
+    { 2, VMC_NIC_MODEL_VMXNET3, false, { "vmxnet3" } },
+    { 2, VMC_NIC_MODEL_E1000, false, { "e1000" } },
+    { 2, VMC_NIC_MODEL_E1000E, false, { "e1000e" } },
+    { 2, VMC_NIC_MODEL_HYPERV_NETVSC, false, { "hv_netvsc", "hv_vmbus" } },
+};
+
+/* Add the drivers of device KIND/MODEL to LIST (N used, of CAP), once
+ * each; only the boot ones when BOOT_ONLY.
+ */
+static void
+drivers_add(const char **list, size_t *n, size_t cap, int kind, int model,
+            bool boot_only)
 {
-    (void) vm, (void) tmp_paths, (void) changes;
-    if (*guest == NULL) {
+    size_t i, j, k;
+
+    for (i = 0; i < sizeof guest_driver_table / sizeof guest_driver_table[0];
+         i++) {
+        const struct guest_driver_row *r = &guest_driver_table[i];
+
+        if (r->kind != kind || r->model != model || (boot_only && !r->boot))
+            continue;
+        for (j = 0; j < 3 && r->drivers[j]; j++) {
+            for (k = 0; k < *n; k++)
+                if (strcmp(list[k], r->drivers[j]) == 0)
+                    break;
+            if (k == *n && *n + 1 < cap)
+                list[(*n)++] = r->drivers[j];
+        }
+    }
+    list[*n] = NULL;
+}
+
+/* The drivers VM's devices need (BOOT_ONLY: for its hard disks) into
+ * LIST (CAP entries, NULL-terminated).
+ */
+static void
+drivers_for(const struct vmc_vm *vm, const char **list, size_t cap,
+            bool boot_only)
+{
+    size_t i, n = 0;
+
+    list[0] = NULL;
+    for (i = 0; i < vm->nr_disks; i++) {
+        const struct vmc_disk *d = vm->disks[i];
+
+        if (d->device != VMC_DISK_DEVICE_DISK)
+            continue;
+        if (d->bus == VMC_DISK_BUS_SCSI)
+            drivers_add(list, &n, cap, 1, (int) d->controller_model,
+                        boot_only);
+        else
+            drivers_add(list, &n, cap, 0, (int) d->bus, boot_only);
+    }
+    if (boot_only)
+        return;
+    for (i = 0; i < vm->nr_nics; i++)
+        drivers_add(list, &n, cap, 2, (int) vm->nics[i]->model, false);
+}
+
+#define GUEST_MAX_DRIVERS 32
+
+static int
+guest_fix(struct vmc_handle *h, struct vmc_guest_session *sess,
+          const struct vmc_vm *vm, const char *source, const char *target,
+          struct json_object *changes, struct vmc_guest_info **guest)
+{
+    const char *boot[GUEST_MAX_DRIVERS], *all[GUEST_MAX_DRIVERS];
+    const char **macs = NULL;
+    struct guest_fix_ctx c;
+    const char *type, *t;
+    char tmpdir[4096];
+    size_t i;
+    int r;
+
+    if (*guest == NULL || sess == NULL || sess->g == NULL) {
         vmc_info(h, "guest: no operating system was inspected: nothing "
                  "to fix");
         return 0;
     }
-    vmc_warning(h, "%s", GUEST_FIX_NOT_YET);
-    return 0;
+    type = json_object_get_string(json_object_object_get(sess->os, "type"));
+    if (type == NULL || strcmp(type, "linux") != 0) {
+        vmc_warning(h, "guest: fixing a %s guest is not implemented: only "
+                    "Linux guests are fixed; it is converted as it is",
+                    type ? type : "unknown");
+        return 0;
+    }
+    drivers_for(vm, boot, GUEST_MAX_DRIVERS, true);
+    drivers_for(vm, all, GUEST_MAX_DRIVERS, false);
+    macs = calloc(vm->nr_nics ? vm->nr_nics : 1, sizeof *macs);
+    if (macs == NULL) {
+        vmc_error(h, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < vm->nr_nics; i++)
+        macs[i] = vm->nics[i]->mac;
+    t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/vmconv-fix.XXXXXX",
+             t && *t ? t : "/tmp");
+    if (mkdtemp(tmpdir) == NULL) {
+        vmc_error(h, "mkdtemp: %s: %m", tmpdir);
+        free(macs);
+        return -1;
+    }
+    memset(&c, 0, sizeof c);
+    c.root = json_object_get_string(json_object_object_get(sess->os, "root"));
+    c.os = sess->os;
+    c.source = source ? source : "disk";
+    c.target = target;
+    c.boot_drivers = boot;
+    c.drivers = all;
+    c.firmware_uefi = vm->firmware == VMC_FIRMWARE_UEFI;
+    c.nvram_kept = vm->nvram_path != NULL;
+    c.nr_nics = vm->nr_nics;
+    c.nic_macs = macs;
+    c.tmpdir = tmpdir;
+    vmc_info(h, "guest: fixing the %s guest on %s for the %s target",
+             json_object_get_string(json_object_object_get(sess->os,
+                                                           "distro")),
+             c.root, target);
+    r = sess->ops->fix(h, sess->g, &c, changes);
+    /* Shut the appliance down: its writes are in the overlays now. */
+    sess->ops->close(sess->g);
+    sess->g = NULL;
+    rmdir(tmpdir);
+    free(macs);
+    return r;
+}
+
+char *
+vmc_guest_session_uri(const struct vmc_guest_session *sess, size_t i)
+{
+    char *uri;
+
+    if (sess == NULL || i >= sess->n || sess->nbd[i].pid == 0)
+        return NULL;
+    if (asprintf(&uri, "nbd+unix:///?socket=%s", sess->nbd[i].sock) == -1)
+        return NULL;
+    return uri;
+}
+
+void
+vmc_guest_session_close(struct vmc_guest_session *sess)
+{
+#ifdef HAVE_LIBGUESTFS
+    session_free(sess);
+#else
+    (void) sess;
+#endif
 }
 
 vmc_guest_fix_fn vmc_pipeline_guest_fix = guest_fix;

@@ -26,7 +26,7 @@
 #include <vmconv/plugin.h>
 
 /* The drivers looked for in each kernel, in this order. */
-#define GUEST_NR_DRIVERS 4
+#define GUEST_NR_DRIVERS 17
 extern const char *const vmc_guest_drivers[GUEST_NR_DRIVERS];
 
 /* nbdkit serving one source disk on a private socket. */
@@ -48,6 +48,19 @@ int vmc_guest_nbd_start(struct vmc_handle *h, const char *path,
  * one already stopped.
  */
 void vmc_guest_nbd_stop(struct guest_nbd *n);
+
+/* Inspection kept running for the fix (guest.c): nbdkit per source
+ * disk (by the VM's disk index; pid 0 when the disk has no image) and
+ * the launched appliance, until the fix is done.
+ */
+struct vmc_guestfs_ops;
+struct vmc_guest_session {
+    size_t n;
+    struct guest_nbd *nbd;
+    const struct vmc_guestfs_ops *ops;
+    void *g;                     /* NULL once the fix is done */
+    struct json_object *os;      /* the inspected OS the fix works on */
+};
 
 /* What the fix of one Linux guest is asked to do.  The guest's file
  * systems are mounted read-write under / in the appliance (the writes
@@ -132,6 +145,20 @@ int vmc_guest_inspect_roots(struct vmc_handle *h, guestfs_h *g,
 int vmc_guest_kernels(struct vmc_handle *h, guestfs_h *g,
                       const char *tmpdir, struct json_object *kernels);
 
+/* The basenames of the members of the guest's initramfs PATH (a JSON
+ * array of strings), or NULL with an error set on H.
+ */
+struct json_object *vmc_guest_initrd_list(struct vmc_handle *h, guestfs_h *g,
+                                          const char *path,
+                                          const char *tmpdir);
+/* Does NAMES (vmc_guest_initrd_list) hold module NAME (NAME.ko*)? */
+bool vmc_guest_initrd_has(struct json_object *names, const char *name);
+
+/* The guest's tool that builds an initramfs ("update-initramfs",
+ * "dracut", "mkinitrd"), or NULL; the guest is mounted.
+ */
+const char *vmc_guest_initramfs_tool(guestfs_h *g);
+
 /* Free a NULL-terminated list of strings libguestfs returned. */
 void vmc_guest_free_strings(char **s);
 
@@ -194,14 +221,17 @@ int vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
  * object of vmconv-inspect(1)): its "status" says what happened, and
  * when an operating system was found, *GUEST is set to its facts (else
  * NULL).  A guest that cannot be inspected is not an error: the report
- * says why.  Returns 0, or -1 with an error set on H (out of memory,
- * cancelled).
+ * says why.  With SESS (else NULL), when an operating system was
+ * found, *SESS keeps nbdkit and the appliance running for the fix
+ * (vmc_guest_session_close).  Returns 0, or -1 with an error set on H
+ * (out of memory, cancelled).
  */
 int vmc_guest_inspect_disks(struct vmc_handle *h, size_t n,
                             const char *const *paths,
                             const char *const *formats,
                             unsigned image_flags,
                             struct vmc_guest_info **guest,
-                            struct json_object **report);
+                            struct json_object **report,
+                            struct vmc_guest_session **sess);
 
 #endif /* VMCONV_GUEST_H */

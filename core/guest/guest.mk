@@ -27,7 +27,9 @@ vmconv_guestfs_la_SOURCES = \
 	core/guest/appliance.c \
 	core/guest/inspect.c \
 	core/guest/initrd.c \
-	core/guest/fix.c
+	core/guest/fix.c \
+	core/guest/initramfs.c \
+	core/guest/devnames.c
 # common/ first: its cleanup.h (the plugins' one) is what a module that
 # sees only the public API uses.
 vmconv_guestfs_la_CPPFLAGS = -DVMC_GUESTFS_MODULE \

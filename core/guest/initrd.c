@@ -30,7 +30,15 @@
 #include "guest.h"
 
 const char *const vmc_guest_drivers[GUEST_NR_DRIVERS] = {
+    /* KVM */
     "virtio_blk", "virtio_scsi", "virtio_net", "virtio_pci",
+    "virtio_console",
+    /* Hyper-V */
+    "hv_vmbus", "hv_storvsc", "hv_netvsc",
+    /* VMware */
+    "vmw_pvscsi", "vmxnet3",
+    /* emulated devices every hypervisor offers */
+    "mptspi", "mptsas", "ahci", "ata_piix", "nvme", "e1000", "e1000e",
 };
 
 #define NEWC_HEADER 110
@@ -162,9 +170,8 @@ vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
 
 #ifdef VMC_GUESTFS_MODULE
 
-/* The basenames of the members of the initramfs PATH in the guest. */
-static struct json_object *
-initrd_list(struct vmc_handle *h, guestfs_h *g, const char *path,
+struct json_object *
+vmc_guest_initrd_list(struct vmc_handle *h, guestfs_h *g, const char *path,
             const char *tmpdir)
 {
     struct json_object *names = json_object_new_array();
@@ -281,8 +288,8 @@ module_present(guestfs_h *g, const char *ver, const char *dep,
     return found;
 }
 
-static bool
-initrd_has(struct json_object *names, const char *name)
+bool
+vmc_guest_initrd_has(struct json_object *names, const char *name)
 {
     size_t i, n = json_object_array_length(names), l = strlen(name);
 
@@ -349,7 +356,7 @@ kernel_facts(struct vmc_handle *h, guestfs_h *g, const char *vmlinuz,
         builtin = guest_read(g, path);
     }
     if (initrd) {
-        names = initrd_list(h, g, initrd, tmpdir);
+        names = vmc_guest_initrd_list(h, g, initrd, tmpdir);
         if (names == NULL) {
             /* Unreadable: it carries nothing we can count on. */
             json_object_object_add(k, "initramfs-error",
@@ -367,7 +374,7 @@ kernel_facts(struct vmc_handle *h, guestfs_h *g, const char *vmlinuz,
         bool bi = builtin && list_has(builtin, name);
 
         json_object_object_add(d, "initramfs", json_object_new_boolean(
-            names && initrd_has(names, name)));
+            names && vmc_guest_initrd_has(names, name)));
         json_object_object_add(d, "module", json_object_new_boolean(
             modules && module_present(g, ver, dep, name)));
         json_object_object_add(d, "built-in", json_object_new_boolean(bi));

@@ -113,10 +113,11 @@ mount_all(struct vmc_handle *h, guestfs_h *g, char **mps)
 }
 
 /* Can every bootable kernel in KERNELS use DRIVER and virtio_pci at
- * boot (in its initramfs or built in)?  False with none bootable.
+ * boot (in its initramfs or built in; with ANY, also as a module
+ * file)?  False with none bootable.
  */
 static bool
-kernels_have(struct json_object *kernels, const char *driver)
+kernels_have(struct json_object *kernels, const char *driver, bool any)
 {
     const char *need[] = { driver, "virtio_pci" };
     size_t i, j, n = json_object_array_length(kernels), bootable = 0;
@@ -134,7 +135,9 @@ kernels_have(struct json_object *kernels, const char *driver)
             if (!json_object_get_boolean(
                     json_object_object_get(d, "initramfs")) &&
                 !json_object_get_boolean(
-                    json_object_object_get(d, "built-in")))
+                    json_object_object_get(d, "built-in")) &&
+                !(any && json_object_get_boolean(
+                      json_object_object_get(d, "module"))))
                 return false;
         }
     }
@@ -148,6 +151,7 @@ root_facts(struct vmc_handle *h, guestfs_h *g, const char *root,
 {
     struct json_object *os = json_object_new_object(), *m, *kernels;
     CLEANUP_FREE char *type = guestfs_inspect_get_type(g, root);
+    const char *tool;
     char **mps;
     char ver[64];
     size_t i;
@@ -189,13 +193,25 @@ root_facts(struct vmc_handle *h, guestfs_h *g, const char *root,
         json_object_put(os);
         return NULL;
     }
+    tool = vmc_guest_initramfs_tool(g);
     guestfs_umount_all(g);
+    json_object_object_add(os, "initramfs-tool",
+                           tool ? json_object_new_string(tool) : NULL);
+    /* What the guest drives as it is, and after the fix: a disk driver
+     * that is only a module is added to the initramfs by the guest's
+     * own tool (initramfs.c); a NIC driver needs no initramfs.
+     */
     json_object_object_add(os, "virtio-blk", json_object_new_boolean(
-        kernels_have(kernels, "virtio_blk")));
+        kernels_have(kernels, "virtio_blk", false)));
     json_object_object_add(os, "virtio-scsi", json_object_new_boolean(
-        kernels_have(kernels, "virtio_scsi")));
+        kernels_have(kernels, "virtio_scsi", false)));
     json_object_object_add(os, "virtio-net", json_object_new_boolean(
-        kernels_have(kernels, "virtio_net")));
+        kernels_have(kernels, "virtio_net", false)));
+    json_object_object_add(os, "virtio-blk-after-fix", json_object_new_boolean(
+        kernels_have(kernels, "virtio_blk", false) ||
+        (tool && kernels_have(kernels, "virtio_blk", true))));
+    json_object_object_add(os, "virtio-net-after-fix", json_object_new_boolean(
+        kernels_have(kernels, "virtio_net", true)));
     return os;
 }
 
