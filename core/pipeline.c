@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The conversion pipeline (include/vmconv/pipeline.h): read, plan,
- * disks, guest fix, verify, write, commit, finish, report.  The plan
+ * guest fix, disks, verify, write, commit, finish, report.  The plan
  * is core/plan.c; this file runs the stages and keeps the promises:
  * everything is written into the temporary directory of
  * vmc_outdir_create and appears in OUTDIR only through

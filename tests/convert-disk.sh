@@ -79,7 +79,7 @@ assert names == on_disk, (names, on_disk)
 for f in r["files"]:
     assert f["size"] == os.path.getsize(f["path"]), f
 stages = [s["stage"] for s in r["stages"]]
-assert stages == ["read", "plan", "disks", "guest-fix", "verify", "write",
+assert stages == ["read", "plan", "guest-fix", "disks", "verify", "write",
                   "commit", "finish"], stages
 assert r["verify"]["enabled"] and r["verify"]["bytes-read"] > 0, r["verify"]
 assert r["guest-fix"]["status"] == \
@@ -255,7 +255,7 @@ assert prog and all("rate" in l and "disk" in l for l in prog), prog[:2]
 assert any(l.get("phase") == "copy" for l in prog)
 assert any(l.get("phase") == "verify" for l in prog)
 phases = [l["phase"] for l in lines if l["event"] == "phase-start" and "disk" not in l]
-assert phases == ["read", "plan", "disks", "guest-fix", "verify", "write",
+assert phases == ["read", "plan", "guest-fix", "disks", "verify", "write",
                   "commit", "finish"], phases
 res = lines[-1]
 assert res["event"] == "result" and res["ok"] and res["exit"] == 0, res

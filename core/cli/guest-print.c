@@ -60,11 +60,14 @@ print_kernel(FILE *fp, struct json_object *k, const char *in)
         cli_printf_safe(fp, "%s        initramfs unreadable: %s\n", in,
                   gs(k, "initramfs-error"));
     cli_printf_safe(fp, "%s        drivers: ", in);
+    /* The drivers the kernel has, in any form; the others are absent. */
     json_object_object_foreach(drv, name, d) {
+        if (strcmp(driver_where(d), "absent") == 0)
+            continue;
         cli_printf_safe(fp, "%s%s %s", first ? "" : ", ", name, driver_where(d));
         first = false;
     }
-    fputc('\n', fp);
+    fputs(first ? "none of those vmconv looks for\n" : "\n", fp);
 }
 
 static void
@@ -108,6 +111,11 @@ print_os(FILE *fp, struct json_object *os, const char *in)
               gb(os, "virtio-blk") ? "yes" : "no",
               gb(os, "virtio-scsi") ? "yes" : "no",
               gb(os, "virtio-net") ? "yes" : "no");
+    cli_printf_safe(fp, "%s    after fix:  virtio disk %s, net %s "
+              "(initramfs tool: %s)\n", in,
+              gb(os, "virtio-blk-after-fix") ? "yes" : "no",
+              gb(os, "virtio-net-after-fix") ? "yes" : "no",
+              gs(os, "initramfs-tool") ? gs(os, "initramfs-tool") : "none");
 }
 
 void

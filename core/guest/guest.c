@@ -536,7 +536,12 @@ guest_fix(struct vmc_handle *h, struct vmc_guest_session *sess,
     c.boot_drivers = boot;
     c.drivers = all;
     c.firmware_uefi = vm->firmware == VMC_FIRMWARE_UEFI;
-    c.nvram_kept = vm->nvram_path != NULL;
+    /* Firmware variables survive only to the same kind of hypervisor
+     * (VMware's .nvram is not OVMF's): elsewhere the guest boots by
+     * the UEFI fallback path.
+     */
+    c.nvram_kept = vm->nvram_path != NULL && source &&
+        strcmp(source, target) == 0;
     c.nr_nics = vm->nr_nics;
     c.nic_macs = macs;
     c.tmpdir = tmpdir;

@@ -4,17 +4,19 @@
  *   read the source (a plugin, or a bare disk image)
  *   -> plan (target devices, disk formats and files, network mapping,
  *      free space, risks)
- *   -> disks (vmc_disk_convert for each, several at once)
- *   -> guest fix (a stage guest conversion fills; not implemented yet)
- *   -> write (the target plugin, into a temporary directory)
+ *   -> guest fix (the guest fixed for the target in nbdkit's
+ *      copy-on-write overlays over the source disks: core/guest/)
+ *   -> disks (vmc_disk_convert for each, several at once; after a guest
+ *      fix they read the fixed guest through NBD)
  *   -> verify (every target disk read back and compared with its
- *      source)
+ *      source, as the guest fix left it)
+ *   -> write (the target plugin, into a temporary directory)
  *   -> commit (the temporary directory renamed to OUTDIR)
  *   -> finish (the target's post-commit step, e.g. define in libvirt)
  *   -> report (OUTDIR/NAME.report.json)
  *
  * Every stage is announced by PHASE_START / PHASE_END events (phase
- * "read", "plan", "disks", "guest-fix", "write", "verify", "commit",
+ * "read", "plan", "guest-fix", "disks", "verify", "write", "commit",
  * "finish", "report"; disk -1); inside "disks" and "verify" each disk
  * sends its own events (disk = its index in the source VM).  The plan
  * and the report are JSON documents of the schema "vmconv-convert/1"
