@@ -145,24 +145,25 @@ START_TEST(test_dry_run)
 }
 END_TEST
 
-/* A guest-fix stage standing in for guest conversion: it sees the
- * converted disk in the temporary directory and reports a change.
+/* A guest-fix stage standing in for guest conversion: it runs before
+ * the disks are copied (nothing is in the temporary directory yet),
+ * is told where the VM comes from and goes, and reports a change.
  */
 static int guest_fix_calls;
 
 static int
-fake_guest_fix(struct vmc_handle *gh, struct vmc_vm *vm,
-               const char *const *tmp_paths, struct json_object *changes,
+fake_guest_fix(struct vmc_handle *gh, struct vmc_guest_session *sess,
+               const struct vmc_vm *vm, const char *source,
+               const char *target, struct json_object *changes,
                struct vmc_guest_info **guest)
 {
-    struct stat st;
-
     guest_fix_calls++;
     ck_assert_ptr_eq(gh, h);
+    ck_assert_ptr_null(sess);        /* a blank disk: nothing inspected */
     ck_assert_uint_eq(vm->nr_disks, 1);
-    ck_assert_ptr_nonnull(tmp_paths[0]);
-    ck_assert_int_eq(stat(tmp_paths[0], &st), 0);
-    ck_assert_ptr_null(strstr(tmp_paths[0], "/out/"));
+    ck_assert_str_eq(source, "disk");
+    ck_assert_str_eq(target, "example");
+    ck_assert_int_eq(entries(out), 0);
     json_object_array_add(changes, json_object_new_string("test change"));
     *guest = vmc_guest_info_new(gh);
     return 0;
@@ -182,7 +183,7 @@ START_TEST(test_stages_and_guest_fix)
     o.jobs = 2;
     vmc_set_event_handler(h, on_event, &s);
     ck_assert_int_eq(vmc_convert(h, &o, &c), 0);
-    ck_assert_str_eq(s.stages, "read,plan,disks,guest-fix,verify,write,"
+    ck_assert_str_eq(s.stages, "read,plan,guest-fix,disks,verify,write,"
                      "commit,finish");
     ck_assert_int_gt(s.disk_events, 0);
     ck_assert_int_eq(guest_fix_calls, 1);
