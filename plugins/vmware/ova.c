@@ -80,6 +80,8 @@ struct mf_entry {
     enum vmc_digest kind;
     char hex[VMC_DIGEST_HEX_MAX];
     bool checked;
+    char *deferred;              /* left to the caller: the source name
+                                    of its bytes */
 };
 
 struct pkg {
@@ -119,8 +121,10 @@ pkg_free(struct pkg *p)
     free(p->ovf_name);
     free(p->ovf_buf);
     free(p->mf_name);
-    for (i = 0; i < p->nr_mf; i++)
+    for (i = 0; i < p->nr_mf; i++) {
         free(p->mf[i].name);
+        free(p->mf[i].deferred);
+    }
     free(p->mf);
     ovf_desc_free(&p->desc);
 }
@@ -837,7 +841,65 @@ pkg_defer_digest(struct pkg *p, struct mf_entry *e, const char *source)
     if (vmc_vm_add_digest(p->desc.vm, source, vmc_digest_name(e->kind),
                           e->hex, what) == -1)
         return -1;
+    e->deferred = strdup(source);
+    if (e->deferred == NULL)
+        return pkg_oom(p);
     e->checked = true;
+    return 0;
+}
+
+/* Check the digests left to the caller now, after all: a disk that
+ * cannot be opened may be damaged, and the manifest says so best.
+ * Returns 0 (all match) or -1 with an error.
+ */
+static int
+pkg_check_deferred(struct pkg *p)
+{
+    CLEANUP_FREE char *buf = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nr_mf; i++) {
+        struct mf_entry *e = &p->mf[i];
+        struct vmc_digest_ctx *dg;
+        struct vmc_image *img;
+        char hex[VMC_DIGEST_HEX_MAX];
+        uint64_t off, size;
+
+        if (e->deferred == NULL)
+            continue;
+        if (buf == NULL && (buf = malloc(OVA_IN_PLACE_IO)) == NULL)
+            return pkg_oom(p);
+        img = vmc_image_open_name(p->h, e->deferred, "raw", 0);
+        if (img == NULL)
+            return -1;
+        dg = vmc_digest_new(p->h, e->kind);
+        if (dg == NULL) {
+            vmc_image_close(img);
+            return -1;
+        }
+        size = vmc_image_size(img);
+        for (off = 0; off < size; ) {
+            size_t len = size - off < OVA_IN_PLACE_IO ? (size_t) (size - off)
+                                                      : OVA_IN_PLACE_IO;
+
+            if (vmc_cancelled(p->h)) {
+                vmc_error(p->h, "cancelled");
+                break;
+            }
+            if (vmc_image_pread(img, buf, len, off) == -1)
+                break;
+            vmc_digest_update(dg, buf, len);
+            off += len;
+        }
+        vmc_image_close(img);
+        if (off < size) {
+            vmc_digest_free(dg);
+            return -1;
+        }
+        vmc_digest_final(dg, hex);
+        if (mf_check(p, e, hex) == -1)
+            return -1;
+    }
     return 0;
 }
 
@@ -1214,14 +1276,23 @@ pkg_open_disk(struct pkg *p, const struct ovf_disk_ref *r, const char *name,
                               (p->opts->image_flags & ~VMC_IMAGE_RDWR) |
                               extra_flags);
     if (img == NULL) {
-        if (what) {
-            /* Name the member: the source's name is the OVA's. */
-            CLEANUP_FREE char *msg = strdup(vmc_get_error(p->h)
-                                            ? vmc_get_error(p->h) : "");
+        CLEANUP_FREE char *msg = strdup(vmc_get_error(p->h)
+                                        ? vmc_get_error(p->h) : "");
+        enum vmc_error_kind kind = vmc_get_error_kind(p->h);
 
-            vmc_error_kind(p->h, vmc_get_error_kind(p->h), "%s: %s: %s",
-                           p->path, what, msg ? msg : "cannot be opened");
-        }
+        /* Replaced below: in a job (vmconv convert) only the first
+         * error would be kept.
+         */
+        vmc_clear_error(p->h);
+        /* A damaged disk whose digest was left for later: say so. */
+        if (pkg_check_deferred(p) == -1)
+            return -1;
+        if (what)       /* name the member: the source's name is the OVA's */
+            vmc_error_kind(p->h, kind, "%s: %s: %s", p->path, what,
+                           msg && *msg ? msg : "cannot be opened");
+        else
+            vmc_error_kind(p->h, kind, "%s", msg && *msg ? msg
+                           : "cannot be opened");
         return -1;
     }
     path = strdup(name);
