@@ -16,9 +16,10 @@
  * Failures: a file that differs or cannot be read fails the
  * conversion (VMC_ERR_BAD_INPUT, naming the package, the member and
  * both digests) and stops the copies.  A copy that fails stops the
- * hashing (the handle is cancelled), unless the copy found bad data:
- * then the hashing is finished, because a damaged member explains the
- * bad data better than the format driver can.  Ctrl-C stops both.
+ * hashing (the handle is cancelled); unless it failed on the target's
+ * side (I/O, no space), the hashing is then finished, because a
+ * damaged member explains bad data better than the format driver can.
+ * Ctrl-C stops both.
  */
 #include <config.h>
 

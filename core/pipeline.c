@@ -333,12 +333,15 @@ run_disks(struct pipeline *p)
             failed = d;
     }
     /* A digest that differs says more than the copy that stopped on
-     * its bad data (or was stopped because of it): hash to the end
-     * after bad data too, not after other failures.
+     * its bad data (a format driver's message, kind bad input or
+     * other) or was stopped because of it: hash to the end then too,
+     * but not after a failure of the target's disk or a Ctrl-C.
      */
     if (!vmc_cancelled(p->h) &&
         vmc_pl_digests_finish(p, failed == NULL ||
-                              failed->error_kind == VMC_ERR_BAD_INPUT) == -1)
+                              (failed->error_kind != VMC_ERR_IO &&
+                               failed->error_kind != VMC_ERR_NO_SPACE &&
+                               failed->error_kind != VMC_ERR_INTERRUPTED)) == -1)
         return -1;
     if (failed) {
         vmc_error_kind(p->h, failed->error_kind, "disks[%zu]: %s",

@@ -67,13 +67,15 @@ work_empty() {
     [ -z "$(ls -A "$work")" ] || { ls -lR "$work"; fail "$1: left files in the work directory"; }
 }
 
-# refused_convert WHAT PATTERN SOURCE: convert fails (exit 1) with one
-# error line matching PATTERN (grep -E) and leaves nothing behind.
+# refused_convert WHAT PATTERN SOURCE [ARGS]: convert fails (exit 1)
+# with one error line matching PATTERN (grep -E) and leaves nothing
+# behind.
 refused_convert() {
     local what=$1 pattern=$2 src=$3 before rc=0 out=$tmp/out
+    shift 3
     before=$(fingerprint "$src")
     rm -rf "$out"
-    "$VMCONV" convert "$src" --to kvm -O "$out" --no-guest-fix \
+    "$VMCONV" convert "$src" --to kvm -O "$out" --no-guest-fix "$@" \
         > "$tmp/stdout" 2> "$tmp/err" || rc=$?
     [ $rc -eq 1 ] || { cat "$tmp/err"; fail "$what: exit $rc, expected 1 (bad input)"; }
     grep -Eq -- "$pattern" "$tmp/err" || {
@@ -149,6 +151,20 @@ expect_fail "changed disk byte, --jobs 2" "$VMCONV" convert "$tmp/bad.ova" --to 
 grep -q "bad.ova: disk.vmdk: SHA256 digest does not match" "$tmp/expect_fail.out" ||
     { cat "$tmp/expect_fail.out"; fail "--jobs 2: message"; }
 [ ! -e "$tmp/out" ] || fail "--jobs 2: OUTDIR left behind"
+
+# ---- A grain marker of the member changed (the first grain's LBA, at
+# 64 KiB in what qemu-img writes): the copy itself fails on bad data;
+# the digest, hashed to the end then, says why.
+python3 -c 'import struct, sys
+assert struct.unpack("<QI", open(sys.argv[1], "rb").read()[65536:65548])[0] == 0' \
+    "$tmp/disk.vmdk" || fail "no grain marker at 64 KiB in the test VMDK"
+cp "$tmp/good.ova" "$tmp/marker.ova"
+flip "$tmp/marker.ova" $(($(member_offset "$tmp/marker.ova") + 65536))
+for jobs in 1 2; do
+    refused_convert "changed grain marker (--jobs $jobs)" \
+        "marker.ova: disk.vmdk: SHA256 digest does not match: expected $mf_hex" \
+        "$tmp/marker.ova" --jobs $jobs
+done
 
 # ---- The member's header damaged (its version): the disk cannot be
 # opened at all when the plugin reads the OVA; the manifest, checked
