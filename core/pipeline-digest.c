@@ -124,10 +124,14 @@ static void
 digests_run(struct pl_digests *dg)
 {
     struct vmc_job job, *prev;
+    double t0 = vmc_pl_now();
+    uint64_t bytes = 0;
     size_t i;
 
     vmc_job_init(&job, dg->p->h, -1);
     prev = vmc_job_enter(&job);
+    for (i = 0; i < dg->n; i++)
+        bytes -= dg->v[i].done;
     for (i = 0; i < dg->n; i++) {
         struct pl_digest *g = &dg->v[i];
         int r;
@@ -143,6 +147,11 @@ digests_run(struct pl_digests *dg)
             break;
         }
     }
+    for (i = 0; i < dg->n; i++)
+        bytes += dg->v[i].done;
+    if (bytes > 0)
+        vmc_debug(dg->p->h, "digests: %" PRIu64 " bytes hashed in %.2f s",
+                  bytes, vmc_pl_now() - t0);
     vmc_job_leave(prev);
     /* Not vmc_job_finish: our error must not replace the handle's
      * (a copy's) here; the disks stage reports it.
