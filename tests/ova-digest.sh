@@ -174,8 +174,13 @@ flip "$tmp/hdr.ova" $(($(member_offset "$tmp/hdr.ova") + 4))
 refused_convert "damaged disk header" \
     "hdr.ova: disk.vmdk: SHA256 digest does not match the manifest vm.mf" "$tmp/hdr.ova"
 
-# ---- A disk beside an .ovf with one byte changed.
+# ---- A disk beside an .ovf: checked while copied too; with one byte
+# changed, refused.
 make_pkg "$tmp/dir" "$tmp/disk.vmdk" "$tmp/disk.raw"
+"$VMCONV" convert "$tmp/dir/vm.ovf" --to kvm -O "$tmp/kvm-dir" --no-guest-fix \
+    > "$tmp/convert.txt" 2>&1 || { cat "$tmp/convert.txt"; fail "convert the directory"; }
+grep -q "^Digests: 1 of 1 file matched" "$tmp/convert.txt" ||
+    { cat "$tmp/convert.txt"; fail "convert the directory: no digest line"; }
 flip "$tmp/dir/disk.vmdk" $(($(stat -c %s "$tmp/disk.vmdk") / 2))
 refused_convert "changed disk beside the .ovf" \
     "$tmp/dir/vm.ovf: disk.vmdk: SHA256 digest does not match: expected $mf_hex, the data has $(sha "$tmp/dir/disk.vmdk")" \
