@@ -96,6 +96,8 @@ char *vmc_guest_session_uri(const struct vmc_guest_session *sess, size_t i);
  */
 void vmc_guest_session_close(struct vmc_guest_session *sess);
 
+struct pl_digests;
+
 struct pipeline {
     struct vmc_handle *h;
     pthread_mutex_t lock;                /* WARNINGS, from any thread */
@@ -129,6 +131,7 @@ struct pipeline {
     struct vmc_guest_session *guest_session; /* kept for the fix */
     struct json_object *guest_report;    /* what inspection said */
     struct json_object *stages;          /* array */
+    struct pl_digests *digests;          /* left by the reader, or NULL */
     char *report_path;
     char *json_text;
     /* The caller's event handler, called after ours. */
@@ -138,6 +141,25 @@ struct pipeline {
     vmc_log_fn user_log_fn;
     void *user_log_opaque;
 };
+
+/* pipeline-digest.c: the digests the reader left to the pipeline
+ * (vmc_vm_add_digest).  vmc_pl_digests_plan lists them in the document
+ * ("digests") after the read: 0 or -1.  vmc_pl_digests_start starts
+ * hashing them in a thread, calling FAILED(OPAQUE) from it when one
+ * differs or cannot be read (to stop the copies): 0 or -1.
+ * vmc_pl_digests_join waits for that thread.  vmc_pl_digests_finish
+ * joins, then with FINISH hashes what the thread did not get to (it
+ * stops when the handle is cancelled), records the results in the
+ * document and returns 0 (all matched), 1 (some not checked: cancelled)
+ * or -1 with the error of the first that differs or could not be read.
+ * All do nothing without digests.
+ */
+int vmc_pl_digests_plan(struct pipeline *p);
+int vmc_pl_digests_start(struct pipeline *p, void (*failed)(void *opaque),
+                         void *opaque);
+void vmc_pl_digests_join(struct pipeline *p);
+int vmc_pl_digests_finish(struct pipeline *p, bool finish);
+void vmc_pl_digests_free(struct pl_digests *dg);
 
 /* plan.c */
 int vmc_pl_read_source(struct pipeline *p);

@@ -197,6 +197,23 @@ disk_record_error(struct disk_pool *dp, struct pl_disk *d)
     pthread_mutex_unlock(&dp->lock);
 }
 
+/* A digest differs or could not be read (pipeline-digest.c, from its
+ * thread): stop the copies as a failed disk does.
+ */
+static void
+disk_digest_failed(void *opaque)
+{
+    struct disk_pool *dp = opaque;
+    struct vmc_handle *h = dp->p->h;
+
+    pthread_mutex_lock(&dp->lock);
+    if (!atomic_exchange(&dp->failed, true) && !vmc_cancelled(h)) {
+        dp->cancelled_by_us = true;
+        vmc_cancel(h);
+    }
+    pthread_mutex_unlock(&dp->lock);
+}
+
 static int
 disk_one(struct disk_pool *dp, struct pl_disk *d)
 {
@@ -280,12 +297,18 @@ run_disks(struct pipeline *p)
     struct disk_pool dp = { .p = p };
     pthread_t tids[PIPELINE_MAX_JOBS];
     unsigned n = p->o.jobs ? p->o.jobs : 1, started = 0, i;
+    struct pl_disk *failed = NULL;
     size_t k;
     int r = 0;
 
     if (n > PIPELINE_MAX_JOBS)
         n = PIPELINE_MAX_JOBS;
     pthread_mutex_init(&dp.lock, NULL);
+    /* The digests the reader left to us are hashed meanwhile. */
+    if (vmc_pl_digests_start(p, disk_digest_failed, &dp) == -1) {
+        pthread_mutex_destroy(&dp.lock);
+        return -1;
+    }
     if (n == 1)
         disk_worker(&dp);
     else {
@@ -297,19 +320,33 @@ run_disks(struct pipeline *p)
         for (i = 0; i < started; i++)
             pthread_join(tids[i], NULL);
     }
+    vmc_pl_digests_join(p);
     pthread_mutex_destroy(&dp.lock);
     if (dp.cancelled_by_us)
         atomic_store(&p->h->cancelled, 0);
     /* The first real failure (not a disk stopped because of it). */
-    for (k = 0; k < p->nr_disks; k++) {
+    for (k = 0; k < p->nr_disks && failed == NULL; k++) {
         struct pl_disk *d = &p->disks[k];
 
         if (d->error && (d->error_kind != VMC_ERR_INTERRUPTED ||
-                         !dp.cancelled_by_us)) {
-            vmc_error_kind(p->h, d->error_kind, "disks[%zu]: %s", k,
-                           d->error);
-            return -1;
-        }
+                         !dp.cancelled_by_us))
+            failed = d;
+    }
+    /* A digest that differs says more than the copy that stopped on
+     * its bad data (a format driver's message, kind bad input or
+     * other) or was stopped because of it: hash to the end then too,
+     * but not after a failure of the target's disk or a Ctrl-C.
+     */
+    if (!vmc_cancelled(p->h) &&
+        vmc_pl_digests_finish(p, failed == NULL ||
+                              (failed->error_kind != VMC_ERR_IO &&
+                               failed->error_kind != VMC_ERR_NO_SPACE &&
+                               failed->error_kind != VMC_ERR_INTERRUPTED)) == -1)
+        return -1;
+    if (failed) {
+        vmc_error_kind(p->h, failed->error_kind, "disks[%zu]: %s",
+                       failed->index, failed->error);
+        return -1;
     }
     if (atomic_load(&dp.failed) || vmc_cancelled(p->h)) {
         vmc_error_kind(p->h, VMC_ERR_INTERRUPTED, "cancelled");
@@ -975,6 +1012,7 @@ pipeline_free(struct pipeline *p)
     vmc_guest_session_close(p->guest_session);
     vmc_guest_info_free(p->guest);
     json_object_put(p->stages);
+    vmc_pl_digests_free(p->digests);
     free(p->report_path);
     free(p->json_text);
     pthread_mutex_destroy(&p->lock);

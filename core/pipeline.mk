@@ -6,6 +6,7 @@ libvmconv_internal_la_SOURCES += \
 	core/pipeline-internal.h \
 	core/pipeline.c \
 	core/plan.c \
+	core/pipeline-digest.c \
 	core/verify.c \
 	core/disk-source.c
 vmconv_SOURCES += \

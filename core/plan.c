@@ -237,6 +237,10 @@ vmc_pl_read_source(struct pipeline *p)
         ro.workdir = p->o.tmpdir;
         ro.nr_params = p->o.nr_read_params;
         ro.params = p->o.read_params;
+        /* Digests of disks are checked while they are copied
+         * (pipeline-digest.c), not read whole first.
+         */
+        ro.flags = VMC_READ_DEFER_DIGESTS;
         p->vm = vmc_plugin_read_opts(h, lp, p->o.source, &ro);
     } else
         p->vm = vmc_pl_disk_read(p, disk_format);
@@ -244,6 +248,8 @@ vmc_pl_read_source(struct pipeline *p)
         vmc_set_error_kind(h, VMC_ERR_BAD_INPUT);
         return -1;
     }
+    if (vmc_pl_digests_plan(p) == -1)
+        return -1;
     src = json_object_new_object();
     vmc_pl_json_str(src, "path", p->o.source);
     vmc_pl_json_str(src, "reader", p->source_kind);

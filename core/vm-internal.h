@@ -5,6 +5,7 @@
 #ifndef VMCONV_VM_INTERNAL_H
 #define VMCONV_VM_INTERNAL_H
 
+#include <vmconv/util.h>
 #include <vmconv/vm.h>
 
 /* One enum's names: NAMES[v] for 0 <= v < LAST.  WHAT names the enum
@@ -45,6 +46,20 @@ char *vmc_enum_names(const struct vmc_enum_table *t);
  * JSON, so that a reader's bug never serialises as a valid value.
  */
 int vmc_vm_check_enums(const struct vmc_vm *vm);
+
+/* A digest a reader left for the core to check (vmc_vm_add_digest). */
+struct vmc_vm_digest {
+    char *path;                  /* source name: file, range:, concat: */
+    enum vmc_digest kind;
+    char hex[VMC_DIGEST_HEX_MAX];  /* lower case */
+    char *what;                  /* for messages */
+};
+
+/* The digests of VM, in the order they were added: *N of them (the
+ * array belongs to VM).
+ */
+const struct vmc_vm_digest *vmc_vm_digests(const struct vmc_vm *vm,
+                                           size_t *n);
 
 void vmc_cleanup_vm_free(void *ptr);
 #define CLEANUP_VMC_VM_FREE __attribute__((cleanup(vmc_cleanup_vm_free)))

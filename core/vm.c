@@ -401,7 +401,8 @@ vmc_graphics_from_string(const char *s)
 
 /* ---- Allocation ----------------------------------------------------- */
 
-/* What a VM owns but does not show: its temporary files.  The public
+/* What a VM owns but does not show: its temporary files and the
+ * digests left for the core to check.  The public
  * struct comes first, so the library's allocation of struct vmc_vm is
  * this one and plugins never see the rest.
  */
@@ -409,6 +410,8 @@ struct vm_private {
     struct vmc_vm vm;
     size_t nr_tmpfiles;
     char **tmpfiles;
+    size_t nr_digests;
+    struct vmc_vm_digest *digests;
 };
 
 static struct vm_private *
@@ -538,6 +541,11 @@ vmc_vm_free(struct vmc_vm *vm)
     for (i = p->nr_tmpfiles; i > 0; i--)
         vm_remove_tmpfile(vm->h, p->tmpfiles[i - 1]);
     vm_free_strings(p->tmpfiles, p->nr_tmpfiles);
+    for (i = 0; i < p->nr_digests; i++) {
+        free(p->digests[i].path);
+        free(p->digests[i].what);
+    }
+    free(p->digests);
 
     free(vm->name);
     free(vm->uuid);
@@ -751,6 +759,78 @@ vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path)
 
     return vm_append_string(vm->h, &p->tmpfiles, &p->nr_tmpfiles,
                             VMC_VM_MAX_TMPFILES, path, "temporary files");
+}
+
+/* Append a digest to VM (the strings copied). */
+static int
+vm_append_digest(struct vmc_vm *vm, const char *path, enum vmc_digest kind,
+                 const char *hex, const char *what)
+{
+    struct vm_private *p = vm_private(vm);
+    struct vmc_vm_digest *d;
+
+    if (p->nr_digests >= VMC_VM_MAX_DIGESTS) {
+        vmc_error(vm->h, "vm: more than %d digests", VMC_VM_MAX_DIGESTS);
+        return -1;
+    }
+    d = realloc(p->digests, (p->nr_digests + 1) * sizeof *d);
+    if (d == NULL) {
+        vmc_error(vm->h, "vm: %m");
+        return -1;
+    }
+    p->digests = d;
+    d = &p->digests[p->nr_digests];
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    strcpy(d->hex, hex);
+    d->path = strdup(path);
+    d->what = strdup(what);
+    if (d->path == NULL || d->what == NULL) {
+        free(d->path);
+        free(d->what);
+        vmc_error(vm->h, "vm: %m");
+        return -1;
+    }
+    p->nr_digests++;
+    return 0;
+}
+
+int
+vmc_vm_add_digest(struct vmc_vm *vm, const char *path, const char *algorithm,
+                  const char *hex, const char *what)
+{
+    char lower[VMC_DIGEST_HEX_MAX];
+    int kind = algorithm ? vmc_digest_from_name(algorithm) : -1;
+    size_t len, i;
+
+    if (path == NULL || *path == '\0' || what == NULL) {
+        vmc_error(vm->h, "vm: a digest needs a path and a name");
+        return -1;
+    }
+    if (kind < 0) {
+        vmc_error(vm->h, "%s: digest '%s' is not supported (SHA1 and SHA256 "
+                  "are)", what, algorithm ? algorithm : "(none)");
+        return -1;
+    }
+    len = hex ? strlen(hex) : 0;
+    if (len != (kind == VMC_DIGEST_SHA1 ? 40u : 64u) ||
+        strspn(hex, "0123456789abcdefABCDEF") != len) {
+        vmc_error(vm->h, "%s: '%s' is not a %s digest", what,
+                  hex ? hex : "(none)", vmc_digest_name(kind));
+        return -1;
+    }
+    for (i = 0; i <= len; i++)
+        lower[i] = (char) tolower((unsigned char) hex[i]);
+    return vm_append_digest(vm, path, (enum vmc_digest) kind, lower, what);
+}
+
+const struct vmc_vm_digest *
+vmc_vm_digests(const struct vmc_vm *vm, size_t *n)
+{
+    struct vm_private *p = vm_private(vm);
+
+    *n = p->nr_digests;
+    return p->digests;
 }
 
 /* ---- Controllers ---------------------------------------------------- */
@@ -1022,6 +1102,20 @@ vm_clear_pointers(struct vmc_vm *vm)
     vm->nr_serials = 0;
 }
 
+/* Copy the digests of VM into C. */
+static int
+vm_copy_digests(struct vmc_vm *c, const struct vmc_vm *vm)
+{
+    size_t n, i;
+    const struct vmc_vm_digest *d = vmc_vm_digests(vm, &n);
+
+    for (i = 0; i < n; i++)
+        if (vm_append_digest(c, d[i].path, d[i].kind, d[i].hex,
+                             d[i].what) == -1)
+            return -1;
+    return 0;
+}
+
 struct vmc_vm *
 vmc_vm_copy(const struct vmc_vm *vm)
 {
@@ -1061,6 +1155,10 @@ vmc_vm_copy(const struct vmc_vm *vm)
         copy_list(h, (void ***) &c->serials, &c->nr_serials,
                   (void *const *) vm->serials, vm->nr_serials,
                   copy_serial) == -1) {
+        vmc_vm_free(c);
+        return NULL;
+    }
+    if (vm_copy_digests(c, vm) == -1) {
         vmc_vm_free(c);
         return NULL;
     }

@@ -636,6 +636,43 @@ START_TEST(test_v2_read_options_arrive)
 }
 END_TEST
 
+/* The flags (version 2 of the options) arrive; a caller built before
+ * them (a version 1 struct) gives none, whatever lies past its end.
+ */
+START_TEST(test_v2_read_flags)
+{
+    struct vmc_loaded_plugin *p = load_v2();
+    struct {
+        struct vmc_read_options o;
+        unsigned char past[64];
+    } big;
+    char src[PATH_MAX + 16];
+    struct vmc_vm *vm;
+
+    make_source(src, sizeof src);
+    memset(&big, 0xff, sizeof big);
+    big.o._struct_size = sizeof big.o;
+    big.o.workdir = dir;
+    big.o.nr_params = 0;
+    big.o.params = NULL;
+    big.o.image_flags = 0;
+    big.o.flags = VMC_READ_DEFER_DIGESTS;
+    vm = vmc_plugin_read_opts(h, p, src, &big.o);
+    ck_assert_ptr_nonnull(vm);
+    ck_assert_uint_eq(vm->nr_notes, 3);
+    ck_assert_str_eq(vm->notes[2], "flags=1");
+    vmc_vm_free(vm);
+
+    big.o.flags = ~0u;
+    big.o._struct_size = offsetof(struct vmc_read_options, params) +
+        sizeof big.o.params;
+    vm = vmc_plugin_read_opts(h, p, src, &big.o);
+    ck_assert_ptr_nonnull(vm);
+    ck_assert_uint_eq(vm->nr_notes, 2);     /* no flags */
+    vmc_vm_free(vm);
+}
+END_TEST
+
 /* Without options: no flags, $TMPDIR as the work directory. */
 START_TEST(test_v2_read_default_options)
 {
@@ -854,6 +891,7 @@ main(void)
     tcase_add_test(tc, test_v2_registration);
     tcase_add_test(tc, test_v2_probe2_head_and_tail);
     tcase_add_test(tc, test_v2_read_options_arrive);
+    tcase_add_test(tc, test_v2_read_flags);
     tcase_add_test(tc, test_v2_read_default_options);
     tcase_add_test(tc, test_read_params_checked);
     tcase_add_test(tc, test_v2_write_then_finish_after_rename);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VM model API: lists and their limits, strings, notes, the enum
- * name tables and the UUID/MAC helpers.
+ * name tables, the UUID/MAC helpers and the digests left to the core.
  */
 #include <config.h>
 
@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <vmconv/vm.h>
+
+#include "vm-internal.h"
 
 static struct vmc_handle *h;
 
@@ -212,6 +214,57 @@ START_TEST(test_tmpfiles)
 }
 END_TEST
 
+/* Digests a reader leaves to the core: checked when added, stored in
+ * lower case, copied with the model, not in its JSON form.
+ */
+START_TEST(test_digests)
+{
+    static const char sha1[] = "A9993E364706816ABA3E25717850C26C9CD0D89D";
+    static const char sha256[] =
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    struct vmc_vm *vm = vmc_vm_new(h), *copy;
+    const struct vmc_vm_digest *d;
+    size_t n;
+    char *j;
+
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "range:512:3:/x/a.ova", "sha1",
+                                       sha1, "/x/a.ova: disk.vmdk"), 0);
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "/x/b.vmdk", "SHA256", sha256,
+                                       "/x/vm.ovf: b.vmdk"), 0);
+    /* Refused: an unknown algorithm, a digest of the wrong length or
+     * not hexadecimal, no path.
+     */
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "/x/c", "MD5", sha1, "c"), -1);
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "'MD5' is not supported"));
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "/x/c", "SHA256", sha1, "c"), -1);
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "/x/c", "SHA1",
+                                       "z9993e364706816aba3e25717850c26c9cd0d89d",
+                                       "c"), -1);
+    ck_assert_int_eq(vmc_vm_add_digest(vm, "", "SHA1", sha1, "c"), -1);
+
+    d = vmc_vm_digests(vm, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(d[0].path, "range:512:3:/x/a.ova");
+    ck_assert_int_eq(d[0].kind, VMC_DIGEST_SHA1);
+    ck_assert_str_eq(d[0].hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    ck_assert_str_eq(d[1].what, "/x/vm.ovf: b.vmdk");
+    ck_assert_int_eq(d[1].kind, VMC_DIGEST_SHA256);
+
+    copy = vmc_vm_copy(vm);
+    ck_assert_ptr_nonnull(copy);
+    vmc_vm_free(vm);
+    d = vmc_vm_digests(copy, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(d[1].path, "/x/b.vmdk");
+    ck_assert_str_eq(d[1].hex, sha256);
+    j = vmc_vm_to_json(copy);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_ptr_null(strstr(j, "b.vmdk"));
+    free(j);
+    vmc_vm_free(copy);
+}
+END_TEST
+
 /* A reader of model version 1 sets only the disks' fields: the list of
  * controllers is derived, and a listed controller fills in its disks.
  */
@@ -364,6 +417,7 @@ main(void)
     tcase_add_test(tc, test_notes);
     tcase_add_test(tc, test_new_disk_address_unknown);
     tcase_add_test(tc, test_tmpfiles);
+    tcase_add_test(tc, test_digests);
     tcase_add_test(tc, test_sync_controllers);
     tcase_add_test(tc, test_enum_tables);
     tcase_add_test(tc, test_uuid_normalize);

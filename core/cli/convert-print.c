@@ -386,6 +386,27 @@ text_networks(FILE *fp, struct json_object *nets)
     }
 }
 
+/* The digests left to the conversion (an OVA's manifest). */
+static void
+text_digests(FILE *fp, struct json_object *dg, bool plan)
+{
+    struct json_object *files = jo(dg, "files");
+    size_t i, n = jlen(files), matched = 0;
+
+    if (dg == NULL || n == 0)
+        return;
+    for (i = 0; i < n; i++)
+        if (jb(json_object_array_get_idx(files, i), "matched"))
+            matched++;
+    if (plan)
+        cli_printf_safe(fp, "  digests:   %zu file%s of the manifest, checked "
+                        "%s\n", n, n == 1 ? "" : "s", js(dg, "checked"));
+    else
+        cli_printf_safe(fp, "Digests: %zu of %zu file%s matched the "
+                        "manifest (read while copying).\n", matched, n,
+                        n == 1 ? "" : "s");
+}
+
 static void
 text_plan(FILE *fp, struct json_object *doc)
 {
@@ -416,6 +437,7 @@ text_plan(FILE *fp, struct json_object *doc)
                   js(c, "from"), js(c, "to"), js(c, "why"));
     }
     text_networks(fp, jo(doc, "networks"));
+    text_digests(fp, jo(doc, "digests"), true);
     cli_printf_safe(fp, "  guest fix: %s\n", js(g, "status"));
     if (jo(g, "inspection"))
         cli_print_guest(fp, jo(g, "inspection"), "    ");
@@ -460,6 +482,7 @@ text_report(FILE *fp, struct json_object *doc, const char *report)
                   100 * jd(v, "share-of-time"));
     else
         fprintf(fp, "Not verified (--no-verify).\n");
+    text_digests(fp, jo(doc, "digests"), false);
     fprintf(fp, "Stages:");
     for (i = 0; i < jlen(st); i++) {
         struct json_object *s = json_object_array_get_idx(st, i);

@@ -152,7 +152,23 @@ struct vmc_read_options {
     const char *const *params;   /* (keys the plugin's config_help
                                     lists); the plugin refuses a key it
                                     does not know */
+    /* Version 2 (test VMC_STRUCT_HAS(opts, struct vmc_read_options,
+     * flags) in a plugin that may run in an older core):
+     */
+    unsigned flags;              /* VMC_READ_* below; a plugin ignores
+                                    those it does not know */
 };
+
+/* The caller will check digests the reader registers with
+ * vmc_vm_add_digest (vm.h) before anything it writes is kept: a reader
+ * may leave the digests of large files it does not otherwise read
+ * (the disks an OVA manifest lists, read in place) to the caller
+ * instead of reading them whole itself.  The conversion pipeline sets
+ * it (it hashes those files while it copies the disks); vmconv inspect
+ * does not, so that it still checks everything.  Small files are best
+ * checked at once.
+ */
+#define VMC_READ_DEFER_DIGESTS 0x1u
 
 /* What the core passes to write and finish.  Callers of
  * vmc_plugin_write_opts allocate it (set _struct_size = sizeof); the

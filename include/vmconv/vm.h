@@ -65,6 +65,8 @@ extern "C" {
 #define VMC_VM_MAX_CONTROLLERS 256
 #define VMC_VM_MAX_SERIALS      64
 #define VMC_VM_MAX_TMPFILES   1024
+#define VMC_VM_MAX_DIGESTS   65536  /* a disk split into chunks has one
+                                       per chunk */
 
 /* ---- Enums (each with one name table) ----------------------------- */
 
@@ -466,8 +468,8 @@ void vmc_vm_free(struct vmc_vm *vm);
 /* A deep copy of VM (every string, list and element), tied to the same
  * handle.  VM is not changed.  The copy does not own VM's temporary
  * files: only VM removes them, so keep VM alive while the copy's paths
- * are in use.  Returns the copy (free with vmc_vm_free) or NULL with
- * an error set on vm->h.
+ * are in use.  The digests of vmc_vm_add_digest are copied.  Returns
+ * the copy (free with vmc_vm_free) or NULL with an error set on vm->h.
  */
 struct vmc_vm *vmc_vm_copy(const struct vmc_vm *vm);
 
@@ -479,6 +481,24 @@ struct vmc_vm *vmc_vm_copy(const struct vmc_vm *vm);
  * vmc_vm_copy.  Returns 0 or -1 with an error set on vm->h.
  */
 int vmc_vm_add_tmpfile(struct vmc_vm *vm, const char *path);
+
+/* Give VM a digest the core checks later instead of the reader now (a
+ * reader asked to with VMC_READ_DEFER_DIGESTS, <vmconv/plugin.h>): the
+ * bytes of PATH must have the ALGORITHM ("SHA1" or "SHA256", any case)
+ * digest HEX (hexadecimal, any case).  PATH is a source name as
+ * vmc_image_open_name takes it: a file, "range:OFFSET:LENGTH:FILE" or
+ * "concat:..."; its raw bytes are hashed, not an image's contents.
+ * WHAT names the file in messages, as the reader's own messages
+ * do: the package and the member, such as "/vms/web.ova: disk1.vmdk".  The conversion pipeline reads every
+ * such file while it copies the disks and fails, before anything
+ * appears in the output directory, if one differs.  Not part of the
+ * JSON form; copied by vmc_vm_copy.  Returns 0 or -1 with an error set
+ * on vm->h (a bad algorithm or digest, out of memory, more than
+ * VMC_VM_MAX_DIGESTS).
+ */
+int vmc_vm_add_digest(struct vmc_vm *vm, const char *path,
+                      const char *algorithm, const char *hex,
+                      const char *what);
 
 /* Bring the controller list and the disks' own fields into agreement,
  * for readers that set only one of them (every model-version-1 reader

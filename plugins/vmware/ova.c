@@ -8,7 +8,13 @@
  * and reads the .ovf and the .mf.  The second, only when needed, reads
  * the data of the members the manifest lists (checking each digest)
  * and extracts what cannot be read in place.  All of it happens in
- * read, before anything is written.
+ * read, before anything is written, with one exception: when the
+ * caller asks for it (VMC_READ_DEFER_DIGESTS, vmconv convert does), the
+ * digests of the disks read in place (members of a stored tar, files
+ * beside an .ovf; not gzip data, which is inflated here to check it)
+ * are left to the caller with vmc_vm_add_digest instead of read whole
+ * here: the conversion hashes them while it copies them, and keeps no
+ * output unless they match.  vmconv inspect checks everything here.
  *
  * Disks are read IN PLACE in an uncompressed tar: a stored member is a
  * byte range of the OVA, and the disk's path in the model names it as
@@ -74,6 +80,8 @@ struct mf_entry {
     enum vmc_digest kind;
     char hex[VMC_DIGEST_HEX_MAX];
     bool checked;
+    char *deferred;              /* left to the caller: the source name
+                                    of its bytes */
 };
 
 struct pkg {
@@ -113,8 +121,10 @@ pkg_free(struct pkg *p)
     free(p->ovf_name);
     free(p->ovf_buf);
     free(p->mf_name);
-    for (i = 0; i < p->nr_mf; i++)
+    for (i = 0; i < p->nr_mf; i++) {
         free(p->mf[i].name);
+        free(p->mf[i].deferred);
+    }
     free(p->mf);
     ovf_desc_free(&p->desc);
 }
@@ -734,6 +744,15 @@ chunk_index(const struct ovf_file *f, const char *rel)
     return strtol(rel + hl + 1, NULL, 10);
 }
 
+/* Whether the caller checks the digests of disks read in place. */
+static bool
+pkg_defers(const struct pkg *p)
+{
+    return (p->in_place || p->is_dir) &&
+        VMC_STRUCT_HAS(p->opts, struct vmc_read_options, flags) &&
+        (p->opts->flags & VMC_READ_DEFER_DIGESTS);
+}
+
 /* What the second pass does with package file NAME (relative to the
  * .ovf): hash it (in the manifest), extract it (needed, not readable
  * in place), inflate it (gzip-compressed).  Returns false when nothing
@@ -741,6 +760,8 @@ chunk_index(const struct ovf_file *f, const char *rel)
  */
 struct need {
     struct mf_entry *mf;
+    struct mf_entry *deferred;   /* a disk's digest left to the caller
+                                    (then MF is NULL) */
     bool extract;
     bool inflate;                /* (without EXTRACT) check gzip data */
     uint64_t max_out;
@@ -799,7 +820,118 @@ pkg_need(struct pkg *p, const char *rel, struct need *n)
     }
     if (n->extract && p->is_dir && !n->inflate)
         n->extract = false;     /* read where it is */
+    if (n->mf && n->file && !n->extract && !n->inflate && pkg_defers(p)) {
+        /* A disk read where it lies: hashed while it is copied. */
+        n->deferred = n->mf;
+        n->mf = NULL;
+    }
     return n->mf || n->extract || n->inflate;
+}
+
+/* Leave the digest of package file REL (entry E of the manifest),
+ * whose bytes SOURCE names, to the caller (see the head of this file).
+ */
+static int
+pkg_defer_digest(struct pkg *p, struct mf_entry *e, const char *source)
+{
+    CLEANUP_FREE char *what = NULL;
+
+    if (asprintf(&what, "%s: %s", p->path, e->name) == -1)
+        return pkg_oom(p);
+    if (vmc_vm_add_digest(p->desc.vm, source, vmc_digest_name(e->kind),
+                          e->hex, what) == -1)
+        return -1;
+    e->deferred = strdup(source);
+    if (e->deferred == NULL)
+        return pkg_oom(p);
+    e->checked = true;
+    return 0;
+}
+
+/* Check the digests left to the caller now, after all: a disk that
+ * cannot be opened may be damaged, and the manifest says so best.
+ * Returns 0 (all match) or -1 with an error.
+ */
+static int
+pkg_check_deferred(struct pkg *p)
+{
+    CLEANUP_FREE char *buf = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nr_mf; i++) {
+        struct mf_entry *e = &p->mf[i];
+        struct vmc_digest_ctx *dg;
+        struct vmc_image *img;
+        char hex[VMC_DIGEST_HEX_MAX];
+        uint64_t off, size;
+
+        if (e->deferred == NULL)
+            continue;
+        if (buf == NULL && (buf = malloc(OVA_IN_PLACE_IO)) == NULL)
+            return pkg_oom(p);
+        img = vmc_image_open_name(p->h, e->deferred, "raw", 0);
+        if (img == NULL)
+            return -1;
+        dg = vmc_digest_new(p->h, e->kind);
+        if (dg == NULL) {
+            vmc_image_close(img);
+            return -1;
+        }
+        size = vmc_image_size(img);
+        for (off = 0; off < size; ) {
+            size_t len = size - off < OVA_IN_PLACE_IO ? (size_t) (size - off)
+                                                      : OVA_IN_PLACE_IO;
+
+            if (vmc_cancelled(p->h)) {
+                vmc_error(p->h, "cancelled");
+                break;
+            }
+            if (vmc_image_pread(img, buf, len, off) == -1)
+                break;
+            vmc_digest_update(dg, buf, len);
+            off += len;
+        }
+        vmc_image_close(img);
+        if (off < size) {
+            vmc_digest_free(dg);
+            return -1;
+        }
+        vmc_digest_final(dg, hex);
+        if (mf_check(p, e, hex) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+/* The disks of an OVA read in place whose digests are left to the
+ * caller.
+ */
+static int
+ova_defer_digests(struct pkg *p)
+{
+    size_t i, plen = strlen(p->prefix);
+
+    if (!p->in_place || !pkg_defers(p))
+        return 0;
+    for (i = 0; i < p->nr_members; i++) {
+        const struct pkg_member *m = &p->members[i];
+        CLEANUP_FREE char *source = NULL;
+        struct need n;
+
+        if (strncmp(m->name, p->prefix, plen) != 0 ||
+            strcmp(m->name, p->ovf_name) == 0 ||
+            (p->mf_name && strcmp(m->name, p->mf_name) == 0))
+            continue;
+        pkg_need(p, m->name + plen, &n);
+        if (n.deferred == NULL)
+            continue;
+        if (asprintf(&source, "%s%" PRIu64 ":%" PRIu64 ":%s",
+                     VMC_RANGE_PREFIX, m->offset, m->size, p->path) == -1)
+            return pkg_oom(p);
+        if (pkg_defer_digest(p, n.deferred, source) == -1)
+            return -1;
+    }
+    return 0;
 }
 
 static int
@@ -1077,6 +1209,7 @@ dir_check(struct pkg *p)
         struct mf_entry *e = &p->mf[i];
         CLEANUP_FREE char *local = NULL;
         struct pkg_member m = { 0 };
+        struct need n;
         int r;
 
         if (e->checked)
@@ -1088,6 +1221,12 @@ dir_check(struct pkg *p)
             vmc_error(p->h, "%s: %s lists '%s', which is missing from the "
                       "package", p->path, p->mf_name, e->name);
             return -1;
+        }
+        pkg_need(p, e->name, &n);
+        if (n.deferred) {
+            if (pkg_defer_digest(p, e, local) == -1)
+                return -1;
+            continue;
         }
         r = dir_data(p, e->name, local, &m);
         free(m.digest);
@@ -1137,14 +1276,23 @@ pkg_open_disk(struct pkg *p, const struct ovf_disk_ref *r, const char *name,
                               (p->opts->image_flags & ~VMC_IMAGE_RDWR) |
                               extra_flags);
     if (img == NULL) {
-        if (what) {
-            /* Name the member: the source's name is the OVA's. */
-            CLEANUP_FREE char *msg = strdup(vmc_get_error(p->h)
-                                            ? vmc_get_error(p->h) : "");
+        CLEANUP_FREE char *msg = strdup(vmc_get_error(p->h)
+                                        ? vmc_get_error(p->h) : "");
+        enum vmc_error_kind kind = vmc_get_error_kind(p->h);
 
-            vmc_error_kind(p->h, vmc_get_error_kind(p->h), "%s: %s: %s",
-                           p->path, what, msg ? msg : "cannot be opened");
-        }
+        /* Replaced below: in a job (vmconv convert) only the first
+         * error would be kept.
+         */
+        vmc_clear_error(p->h);
+        /* A damaged disk whose digest was left for later: say so. */
+        if (pkg_check_deferred(p) == -1)
+            return -1;
+        if (what)       /* name the member: the source's name is the OVA's */
+            vmc_error_kind(p->h, kind, "%s: %s: %s", p->path, what,
+                           msg && *msg ? msg : "cannot be opened");
+        else
+            vmc_error_kind(p->h, kind, "%s", msg && *msg ? msg
+                           : "cannot be opened");
         return -1;
     }
     path = strdup(name);
@@ -1622,7 +1770,8 @@ ova_read_ova(struct vmc_handle *h, const char *path,
     if (ovf_parse(h, ovf_label, p.ovf_buf, p.ovf_len, pkg_vm_param(opts),
                   &p.desc) == -1)
         goto out;
-    if (pkg_check_ovf(&p, p.ovf_name + strlen(p.prefix)) == -1)
+    if (pkg_check_ovf(&p, p.ovf_name + strlen(p.prefix)) == -1 ||
+        ova_defer_digests(&p) == -1)
         goto out;
     /* Pass 2 only when some member must be hashed or extracted. */
     for (i = 0; i < p.nr_members; i++) {

@@ -146,6 +146,11 @@ v2_read2(struct vmc_handle *h, const char *source,
     for (i = 0; i < opts->nr_params; i++)
         if (vmc_vm_add_note(vm, "param=%s", opts->params[i]) == -1)
             goto err;
+    /* Version 2 of the options: said only when set. */
+    if (VMC_STRUCT_HAS(opts, struct vmc_read_options, flags) &&
+        opts->flags != 0 &&
+        vmc_vm_add_note(vm, "flags=%u", opts->flags) == -1)
+        goto err;
     return vm;
  err:
     vmc_vm_free(vm);
