@@ -58,6 +58,44 @@ vmc_guest_exists(guestfs_h *g, const char *path)
     return r == 1;
 }
 
+char *
+vmc_guest_read(guestfs_h *g, const char *path)
+{
+    char *buf, *s = NULL;
+    size_t len = 0;
+
+    guestfs_push_error_handler(g, NULL, NULL);
+    buf = guestfs_read_file(g, path, &len);
+    guestfs_pop_error_handler(g);
+    if (buf && (s = malloc(len + 1)) != NULL) {
+        memcpy(s, buf, len);
+        s[len] = '\0';
+    }
+    free(buf);
+    return s;
+}
+
+int
+vmc_guest_write(struct vmc_handle *h, guestfs_h *g, const char *path,
+                const char *content)
+{
+    if (guestfs_write(g, path, content, strlen(content)) == -1) {
+        vmc_error(h, "guest: writing %s: %s", path, guestfs_last_error(g));
+        return -1;
+    }
+    return 0;
+}
+
+int
+vmc_guest_rm(struct vmc_handle *h, guestfs_h *g, const char *path)
+{
+    if (guestfs_rm_f(g, path) == -1) {
+        vmc_error(h, "guest: removing %s: %s", path, guestfs_last_error(g));
+        return -1;
+    }
+    return 0;
+}
+
 int
 vmc_guest_sh(struct vmc_handle *h, guestfs_h *g, const char *what,
              const char *cmd)

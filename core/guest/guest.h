@@ -198,6 +198,19 @@ void vmc_guest_change(struct vmc_handle *h, struct json_object *changes,
 /* Does PATH exist in the guest (no error either way)? */
 bool vmc_guest_exists(guestfs_h *g, const char *path);
 
+/* The contents of the file PATH in the guest, NUL-terminated (the
+ * caller frees), or NULL when it is absent or cannot be read (no error:
+ * the concerns read optional configuration files).
+ */
+char *vmc_guest_read(guestfs_h *g, const char *path);
+
+/* Write CONTENT to PATH in the guest / remove PATH from the guest.
+ * Returns 0, or -1 with an error set on H naming PATH.
+ */
+int vmc_guest_write(struct vmc_handle *h, guestfs_h *g, const char *path,
+                    const char *content);
+int vmc_guest_rm(struct vmc_handle *h, guestfs_h *g, const char *path);
+
 /* Run the shell command CMD in the guest (chroot, with /dev /proc /sys);
  * its output goes to vmc_debug.  Returns 0, or -1 with an error set on
  * H naming WHAT and the command's last output.
