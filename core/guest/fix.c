@@ -181,6 +181,7 @@ vmc_guest_fix_root(struct vmc_handle *h, guestfs_h *g,
         /* in order (see the head of this file) */
         vmc_guest_fix_initramfs,
         vmc_guest_fix_devnames,
+        vmc_guest_fix_tools,
         NULL
     };
     size_t i;

@@ -29,7 +29,8 @@ vmconv_guestfs_la_SOURCES = \
 	core/guest/initrd.c \
 	core/guest/fix.c \
 	core/guest/initramfs.c \
-	core/guest/devnames.c
+	core/guest/devnames.c \
+	core/guest/tools.c
 # common/ first: its cleanup.h (the plugins' one) is what a module that
 # sees only the public API uses.
 vmconv_guestfs_la_CPPFLAGS = -DVMC_GUESTFS_MODULE \
