@@ -183,6 +183,7 @@ vmc_guest_fix_root(struct vmc_handle *h, guestfs_h *g,
         vmc_guest_fix_devnames,
         vmc_guest_fix_tools,
         vmc_guest_fix_network,
+        vmc_guest_fix_boot,
         NULL
     };
     size_t i;

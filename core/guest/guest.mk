@@ -31,7 +31,8 @@ vmconv_guestfs_la_SOURCES = \
 	core/guest/initramfs.c \
 	core/guest/devnames.c \
 	core/guest/tools.c \
-	core/guest/network.c
+	core/guest/network.c \
+	core/guest/boot.c
 # common/ first: its cleanup.h (the plugins' one) is what a module that
 # sees only the public API uses.
 vmconv_guestfs_la_CPPFLAGS = -DVMC_GUESTFS_MODULE \
