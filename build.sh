@@ -29,7 +29,7 @@ packages=(
     nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 ovmf swtpm swtpm-tools
-    linux-image-amd64 cpio zstd
+    linux-image-amd64 cpio zstd guestfish dosfstools mtools
 )
 
 say() { printf '\n=== %s\n' "$*"; }

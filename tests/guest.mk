@@ -8,7 +8,8 @@ TESTS += guest-convert.sh
 EXTRA_DIST += \
 	guest-functions.sh \
 	guest-convert.sh \
-	guest-inspect.sh
+	guest-inspect.sh \
+	guest-fix.sh
 
 TESTS += test-guest-initrd
 check_PROGRAMS += test-guest-initrd
@@ -20,8 +21,17 @@ test_guest_initrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
 test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS)
 test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS)
 
+# guest-fix.sh's driver: the module's fix on one disk, without the
+# conversion around it (it loads the module like libvmconv does).
+if HAVE_LIBGUESTFS
+check_PROGRAMS += guest-fix-driver
+guest_fix_driver_SOURCES = guest-fix-driver.c
+guest_fix_driver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
+endif
+
 # make check-guest: the guest tests, those make check leaves out too.
-GUEST_TESTS = guest-convert.sh guest-inspect.sh test-guest-initrd
+GUEST_TESTS = guest-convert.sh guest-inspect.sh guest-fix.sh \
+	test-guest-initrd
 check-guest:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(GUEST_TESTS)'
 .PHONY: check-guest
