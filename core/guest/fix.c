@@ -100,13 +100,18 @@ int
 vmc_guest_sh(struct vmc_handle *h, guestfs_h *g, const char *what,
              const char *cmd)
 {
-    /* Output and errors both: guestfs_sh fails on a non-zero exit and
-     * its error then holds stderr.
+    /* Output and errors both, in order: guestfs_sh fails on a non-zero
+     * exit and its error then holds stderr only (stdout is dropped), so
+     * on failure the whole output goes to stderr too.
      */
     CLEANUP_FREE char *full = NULL;
     char *out;
 
-    if (asprintf(&full, "exec 2>&1; %s", cmd) == -1) {
+    if (asprintf(&full, "vmc_out=$( { %s\n} 2>&1 ); vmc_rc=$?; "
+                 "printf '%%s\\n' \"$vmc_out\"; "
+                 "if [ $vmc_rc != 0 ]; then "
+                 "printf '%%s\\n' \"$vmc_out\" >&2; exit $vmc_rc; fi",
+                 cmd) == -1) {
         vmc_error(h, "out of memory");
         return -1;
     }
