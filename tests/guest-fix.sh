@@ -128,6 +128,29 @@ network:
       set-name: stor0
       addresses: [10.0.0.2/24]
 Y
+# The same NIC in NetworkManager and systemd-networkd, a bridge over
+# it, a VLAN on it; an ifcfg for a NIC whose MAC is gone; files the
+# network scripts do not read.
+mkdir -p "$root/etc/NetworkManager/system-connections" \
+         "$root/etc/systemd/network" "$root/etc/sysconfig/network-scripts"
+printf '%s\n' "[connection]" "id=Wired" "type=ethernet" \
+    "interface-name=ens33" "" "[ethernet]" "mac-address=00:50:56:00:00:07" \
+    > "$root/etc/NetworkManager/system-connections/Wired.nmconnection"
+printf '%s\n' "[connection]" "id=Bridge" "type=bridge" "interface-name=br0" \
+    > "$root/etc/NetworkManager/system-connections/Bridge.nmconnection"
+printf '%s\n' "[Match]" "Name=ens33" "" "[Network]" "DHCP=yes" \
+    > "$root/etc/systemd/network/20-wired.network"
+cat >> "$root/etc/network/interfaces" <<'I'
+iface br0 inet dhcp
+    bridge_ports ens33
+auto ens33.10
+iface ens33.10 inet manual
+I
+printf '%s\n' 'DEVICE="eth1"' 'HWADDR=00:50:56:00:00:98' 'TYPE=Ethernet' \
+    > "$root/etc/sysconfig/network-scripts/ifcfg-eth1"
+printf '%s\n' 'DEVICE=ens99' 'HWADDR=00:50:56:00:00:07' \
+    > "$root/etc/sysconfig/network-scripts/ifcfg-ens33.bak"
+printf '%s\n' 'DEVICE=lo' > "$root/etc/sysconfig/network-scripts/ifcfg-lo"
 printf '%s\n' "# test" "SELINUX=enforcing" "SELINUXTYPE=targeted" \
     > "$root/etc/selinux/config"
 
@@ -188,10 +211,14 @@ for w in want:
 # whatever the other concerns did.
 mine = [c for c in ch if c in want]
 assert mine == want, mine
+assert len([c for c in ch if ".link:" in c]) == 1, ch
 PY
-# stor0's MAC is nobody's: warned, not pinned.
-grep -q "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml) could not be paired" "$tmp/fix.err" ||
-    fail "no warning about stor0"
+# stor0's and eth1's MACs are nobody's: warned, not pinned; the
+# bridge, the VLAN, the loopback and the backup are not NICs' names.
+grep -qF "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml), eth1 (/etc/sysconfig/network-scripts/ifcfg-eth1) could not be paired" "$tmp/fix.err" ||
+    fail "no warning about stor0 and eth1"
+! grep -E "ens99|br0|ens33\.10|[( ]lo[ )]" "$tmp/fix.err" ||
+    fail "a name that is no NIC's"
 
 # Read the fixed disk back, with KVM only where the module found it to
 # work (QEMU aborts on some hosts where /dev/kvm exists).
