@@ -42,8 +42,8 @@ echo gfix > "$root/etc/hostname"
 printf '%s\n' "LABEL=root / ext4 errors=remount-ro 0 1" \
     "/dev/sda1 /boot/efi vfat umask=0077 0 1" > "$root/etc/fstab"
 
-# dpkg, a shell and what dpkg insists on finding in PATH.
-for f in /usr/bin/dpkg /bin/dash; do
+# dpkg, a shell, rm, chmod and what dpkg insists on finding in PATH.
+for f in /usr/bin/dpkg /bin/dash /bin/rm /bin/chmod; do
     cp "$f" "$root/usr/bin/"
     for l in $(ldd "$f" | grep -o '/[^ ]*'); do
         mkdir -p "$root${l%/*}"
@@ -56,7 +56,7 @@ for p in ldconfig start-stop-daemon; do
     printf '#!/bin/sh\nexit 0\n' > "$root/usr/sbin/$p"
     chmod 755 "$root/usr/sbin/$p"
 done
-for p in rm tar diff dpkg-deb; do
+for p in tar diff dpkg-deb; do
     printf '#!/bin/sh\nexit 0\n' > "$root/usr/bin/$p"
     chmod 755 "$root/usr/bin/$p"
 done
@@ -140,6 +140,8 @@ printf '%s\n' "[connection]" "id=Bridge" "type=bridge" "interface-name=br0" \
     > "$root/etc/NetworkManager/system-connections/Bridge.nmconnection"
 printf '%s\n' "[Match]" "Name=ens33" "" "[Network]" "DHCP=yes" \
     > "$root/etc/systemd/network/20-wired.network"
+printf '%s\n' "[Match]" "MACAddress=00:50:56:00:00:97" "" "[Link]" "Name=lan5" \
+    > "$root/etc/systemd/network/05-old.link"
 cat >> "$root/etc/network/interfaces" <<'I'
 iface br0 inet dhcp
     bridge_ports ens33
@@ -213,10 +215,10 @@ mine = [c for c in ch if c in want]
 assert mine == want, mine
 assert len([c for c in ch if ".link:" in c]) == 1, ch
 PY
-# stor0's and eth1's MACs are nobody's: warned, not pinned; the
+# stor0's, lan5's and eth1's MACs are nobody's: warned, not pinned; the
 # bridge, the VLAN, the loopback and the backup are not NICs' names.
-grep -qF "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml), eth1 (/etc/sysconfig/network-scripts/ifcfg-eth1) could not be paired" "$tmp/fix.err" ||
-    fail "no warning about stor0 and eth1"
+grep -qF "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml), lan5 (/etc/systemd/network/05-old.link), eth1 (/etc/sysconfig/network-scripts/ifcfg-eth1) could not be paired" "$tmp/fix.err" ||
+    fail "no warning about stor0, lan5 and eth1"
 ! grep -E "ens99|br0|ens33\.10|[( ]lo[ )]" "$tmp/fix.err" ||
     fail "a name that is no NIC's"
 
@@ -243,6 +245,7 @@ exists /usr/lib/vmware-tools
 exists /etc/init.d/vmware-tools
 exists /var/lib/dpkg/info/open-vm-tools.list
 exists /etc/systemd/network/10-vmconv-stor0.link
+exists /usr/sbin/policy-rc.d
 echo == kept
 is-file /.autorelabel
 is-symlink '/etc/systemd/system/dev-virtio\x2dports-org.qemu.guest_agent.0.device.wants/qemu-guest-agent.service'
@@ -262,7 +265,7 @@ for block in open(sys.argv[1]).read().split("== ")[1:]:
 link = "\n".join(parts["link"])
 assert "[Match]\nMACAddress=00:50:56:00:00:07\n" in link, link
 assert "[Link]\nName=ens33\n" in link, link
-assert parts["gone"][:8] == ["false"] * 8, parts["gone"]
+assert parts["gone"][:9] == ["false"] * 9, parts["gone"]
 assert parts["kept"][:2] == ["true", "true"], parts["kept"]
 # guestfish's cat adds a newline to the file's own
 boot = [l for l in parts["boot"] if l]

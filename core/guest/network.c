@@ -419,6 +419,22 @@ networkd_key(const char *sect, char *key, char *value, void *opaque)
         f->not_ether = true;
 }
 
+/* A .link file of the guest's own: [Match] MACAddress= with [Link]
+ * Name=, the pair this fix writes, or a name alone.
+ */
+static void
+link_key(const char *sect, char *key, char *value, void *opaque)
+{
+    struct ini_facts *f = opaque;
+
+    if (strcmp(sect, "Match") == 0 && !strpbrk(value, " \t") &&
+        (strcmp(key, "MACAddress") == 0 ||
+         strcmp(key, "PermanentMACAddress") == 0))
+        f->mac = value;
+    else if (strcmp(sect, "Link") == 0 && strcmp(key, "Name") == 0)
+        f->name = value;
+}
+
 static void
 ifcfg_key(const char *sect, char *key, char *value, void *opaque)
 {
@@ -490,6 +506,20 @@ rd_networkd(struct vmc_handle *h, guestfs_h *g, const char *file,
     (void) g;
     read_ini(text, networkd_key, &f);
     return f.not_ether ? 0 : add_netif(h, l, f.name, f.mac, file);
+}
+
+static int
+rd_link(struct vmc_handle *h, guestfs_h *g, const char *file, char *text,
+        struct netifs *l)
+{
+    struct ini_facts f = { NULL, NULL, false };
+
+    (void) g;
+    /* ours, from an earlier run: what it pins comes from elsewhere */
+    if (strstr(file, "/10-vmconv-"))
+        return 0;
+    read_ini(text, link_key, &f);
+    return add_netif(h, l, f.name, f.mac, file);
 }
 
 static bool
@@ -730,6 +760,7 @@ vmc_guest_fix_network(struct vmc_handle *h, guestfs_h *g,
                   rd_nm, &l) == -1 ||
         read_glob(h, g, "/etc/systemd/network/*.network", rd_networkd,
                   &l) == -1 ||
+        read_glob(h, g, "/etc/systemd/network/*.link", rd_link, &l) == -1 ||
         read_glob(h, g, "/etc/sysconfig/network-scripts/ifcfg-*", rd_ifcfg,
                   &l) == -1 ||
         read_glob(h, g, "/etc/sysconfig/network/ifcfg-*", rd_ifcfg, &l) == -1)

@@ -168,9 +168,15 @@ remove_packages(struct vmc_handle *h, guestfs_h *g, const char *format,
 
     if (strcmp(format, "deb") == 0)
         /* --purge: the conffiles (tools.conf ...) go too; no debconf
-         * questions in the appliance.
+         * questions in the appliance.  The maintainer scripts stop the
+         * services through invoke-rc.d, which a policy-rc.d exiting 101
+         * ("action forbidden", invoke-rc.d(8)) turns into nothing, as
+         * in any chroot; one the guest has of its own is left alone.
          */
-        r = asprintf(&cmd, "DEBIAN_FRONTEND=noninteractive dpkg --purge %s",
+        r = asprintf(&cmd, "p=/usr/sbin/policy-rc.d; "
+                     "if [ ! -e $p ]; then trap 'rm -f $p' EXIT; "
+                     "printf '#!/bin/sh\\nexit 101\\n' > $p; chmod 755 $p; "
+                     "fi; DEBIAN_FRONTEND=noninteractive dpkg --purge %s",
                      list);
     else
         r = asprintf(&cmd, "rpm -e %s", list);
