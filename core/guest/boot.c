@@ -226,8 +226,10 @@ fix_uefi(struct vmc_handle *h, guestfs_h *g, const struct guest_fix_ctx *c,
     }
     /* shim as the fallback loads grubx64.efi from its own directory
      * (and mmx64.efi for MOK enrolment); GRUB alone is the loader
-     * itself.  A signed GRUB reads grub.cfg from its directory first:
-     * the distro's stub config (which finds /boot/grub) goes along.
+     * itself.  The distributions' signed GRUB images fall back to the
+     * grub.cfg beside them ($cmdpath) when their built-in prefix has
+     * none: the distro's stub config (which finds /boot/grub) goes
+     * along.
      */
     {
         CLEANUP_FREE char *from = NULL;
