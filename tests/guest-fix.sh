@@ -10,19 +10,17 @@
 # qemu-guest-agent unit with an [Install] section, persistent-net rules
 # naming ens33 by its MAC, ifupdown and netplan configuring ens33 and a
 # netplan entry for a MAC that no NIC has after conversion, and SELinux
-# enforcing.  The fix runs once (guest-fix-driver: the module's own
-# launch, inspection and fix, converting VMware -> KVM with UEFI and
-# the NIC's MAC kept), then the disk is read back with guestfish --ro:
-# two appliance launches.  Skips (77) when libguestfs cannot launch.
+# enforcing; a kernel whose initramfs has the virtio drivers.  It is
+# converted as a VMware VM (UEFI, an e1000 NIC with a static MAC) to
+# KVM by `vmconv convert` (one appliance launch: inspection and fix),
+# then the converted disk is read back with guestfish --ro (a second
+# one).  Skips (77) when libguestfs cannot launch its appliance here.
 . "${srcdir:-.}/functions.sh"
-requires mke2fs mkfs.fat mcopy mmd sfdisk guestfish nbdkit python3 dpkg
-skip_under_sanitizer "the libguestfs module is loaded into a test" \
-    "program; the plain build runs this test"
+. "${srcdir:-.}/guest-functions.sh"
+requires_guest_tools
+requires mkfs.fat mcopy mmd guestfish dpkg
+unset VMCONV_GUEST_FIX
 export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-/var/tmp}
-DRIVER=${DRIVER:-./guest-fix-driver}
-[ -x "$DRIVER" ] || { echo "SKIP: $DRIVER was not built (no libguestfs)"; exit 77; }
-[ -f "${VMCONV_GUESTFS_MODULE:-/nonexistent}" ] ||
-    { echo "SKIP: the libguestfs module was not built"; exit 77; }
 
 root=$tmp/root
 mac=00:50:56:00:00:07
@@ -39,6 +37,8 @@ ID=debian
 OS
 echo 12.5 > "$root/etc/debian_version"
 echo gfix > "$root/etc/hostname"
+# A bootable kernel with virtio in its initramfs: nothing to rebuild.
+guest_old_kernel "$root" "$tmp/initrd" 6.1.0-18-amd64
 printf '%s\n' "LABEL=root / ext4 errors=remount-ro 0 1" \
     "/dev/sda1 /boot/efi vfat umask=0077 0 1" > "$root/etc/fstab"
 
@@ -173,25 +173,45 @@ mcopy -i "$disk@@$((2048 * 512))" "$tmp"/{shimx64.efi,grubx64.efi,mmx64.efi,grub
 mke2fs -q -F -t ext4 -L root -E offset=$((18432 * 512)) -d "$root" \
     "$disk" 60M > /dev/null
 
-# The fix, through an NBD server on the disk (writable).
-nbdkit -f -U "$tmp/nbd.sock" -P "$tmp/nbd.pid" file "$disk" &
-kill_nbdkit() { [ -f "$tmp/nbd.pid" ] && kill "$(cat "$tmp/nbd.pid")"; }
-cleanup_hooks+=(kill_nbdkit)
-for i in $(seq 50); do [ -S "$tmp/nbd.sock" ] && break; sleep 0.1; done
-r=0
-"$DRIVER" "$tmp/nbd.sock" vmware kvm uefi "$mac" \
-    > "$tmp/fix.json" 2> "$tmp/fix.err" || r=$?
-cat "$tmp/fix.err"
-[ $r = 77 ] && exit 77
-[ $r = 0 ] || { cat "$tmp/fix.json"; fail "the fix failed"; }
-kill_nbdkit
-rm -f "$tmp/nbd.pid"
-wait
+"$QEMU_IMG_BIN" convert -q -f raw -O vmdk "$disk" "$tmp/gfix.vmdk"
+rm -f "$disk"
+cat > "$tmp/gfix.vmx" <<VMX
+.encoding = "UTF-8"
+config.version = "8"
+virtualHW.version = "19"
+displayName = "gfix"
+guestOS = "debian12-64"
+firmware = "efi"
+memsize = "512"
+numvcpus = "1"
+sata0.present = "TRUE"
+sata0:0.present = "TRUE"
+sata0:0.fileName = "gfix.vmdk"
+sata0:0.deviceType = "disk"
+ethernet0.present = "TRUE"
+ethernet0.connectionType = "nat"
+ethernet0.virtualDev = "e1000"
+ethernet0.addressType = "static"
+ethernet0.address = "$mac"
+VMX
 
-python3 - "$tmp/fix.json" <<'PY' || fail "the change list"
+"$VMCONV" convert "$tmp/gfix.vmx" --to kvm -O "$tmp/out" --json \
+    > "$tmp/convert.json" 2> "$tmp/convert.err" ||
+    { cat "$tmp/convert.err"; fail "vmconv convert"; }
+cat "$tmp/convert.err"
+st=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["guest-fix"]["inspection"]["status"])' \
+    "$tmp/out/gfix.report.json")
+case $st in
+    "not inspected: libguestfs"*)
+        echo "SKIP: libguestfs cannot launch its appliance here: $st"
+        exit 77 ;;
+esac
+
+python3 - "$tmp/out/gfix.report.json" <<'PY' || fail "the change list"
 import json, sys
 r = json.load(open(sys.argv[1]))
-ch = r["changes"]
+assert r["guest-fix"]["status"] == "done", r["guest-fix"]
+ch = r["guest-fix"]["changes"]
 want = [
     "open-vm-tools: package removed (dpkg --purge)",
     "/etc/vmware-tools/locations: removed the 1 files of VMware Tools it lists",
@@ -217,19 +237,19 @@ assert len([c for c in ch if ".link:" in c]) == 1, ch
 PY
 # stor0's, lan5's and eth1's MACs are nobody's: warned, not pinned; the
 # bridge, the VLAN, the loopback and the backup are not NICs' names.
-grep -qF "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml), lan5 (/etc/systemd/network/05-old.link), eth1 (/etc/sysconfig/network-scripts/ifcfg-eth1) could not be paired" "$tmp/fix.err" ||
+grep -qiF "warning: guest: the network interface names stor0 (/etc/netplan/50-test.yaml), lan5 (/etc/systemd/network/05-old.link), eth1 (/etc/sysconfig/network-scripts/ifcfg-eth1) could not be paired" "$tmp/convert.err" ||
     fail "no warning about stor0, lan5 and eth1"
-! grep -E "ens99|br0|ens33\.10|[( ]lo[ )]" "$tmp/fix.err" ||
+! grep -E "ens99|br0|ens33\.10|[( ]lo[ )]" "$tmp/convert.err" ||
     fail "a name that is no NIC's"
 
 # Read the fixed disk back, with KVM only where the module found it to
 # work (QEMU aborts on some hosts where /dev/kvm exists).
-accel=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accelerator"])' \
-    "$tmp/fix.json")
+accel=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["guest-fix"]["inspection"]["accelerator"])' \
+    "$tmp/out/gfix.report.json")
 settings=
 [ "$accel" = kvm ] || settings=force_tcg
 LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=$settings \
-    guestfish --ro -a "$disk" \
+    guestfish --ro --format=qcow2 -a "$tmp/out/gfix-disk1.qcow2" \
     > "$tmp/check.out" 2>&1 <<'GF' || { cat "$tmp/check.out"; fail "guestfish"; }
 run
 mount /dev/sda2 /

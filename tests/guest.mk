@@ -21,14 +21,6 @@ test_guest_initrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
 test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS)
 test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS)
 
-# guest-fix.sh's driver: the module's fix on one disk, without the
-# conversion around it (it loads the module like libvmconv does).
-if HAVE_LIBGUESTFS
-check_PROGRAMS += guest-fix-driver
-guest_fix_driver_SOURCES = guest-fix-driver.c
-guest_fix_driver_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
-endif
-
 # make check-guest: the guest tests, those make check leaves out too.
 GUEST_TESTS = guest-convert.sh guest-inspect.sh guest-fix.sh \
 	test-guest-initrd
