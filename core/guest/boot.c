@@ -69,25 +69,39 @@ fix_selinux(struct vmc_handle *h, guestfs_h *g, struct json_object *changes)
     return 0;
 }
 
+/* Is a file system mounted on MP (a path in the guest)? */
+static bool
+mounted(guestfs_h *g, const char *mp)
+{
+    char **m = guestfs_mountpoints(g);
+    bool r = false;
+    size_t i;
+
+    for (i = 0; m && m[i] && m[i + 1] && !r; i += 2)
+        r = strcmp(m[i + 1], mp) == 0;
+    vmc_guest_free_strings(m);
+    return r;
+}
+
 /* The mount point of the EFI system partition in the guest: the one
- * inspection found for "efi-system-partition", else /boot/efi or /efi
- * when they hold an EFI directory; NULL when there is none.
+ * inspection found for "efi-system-partition", else /boot/efi or /efi;
+ * NULL when there is none.  Sets *ESP to the partition when known.
  */
 static const char *
-esp_mountpoint(guestfs_h *g, const struct guest_fix_ctx *c)
+esp_mountpoint(const struct guest_fix_ctx *c, const char **esp)
 {
-    const char *esp = json_object_get_string(
-        json_object_object_get(c->os, "efi-system-partition"));
     struct json_object *mps = json_object_object_get(c->os, "mountpoints");
 
-    if (esp && mps) {
+    *esp = json_object_get_string(
+        json_object_object_get(c->os, "efi-system-partition"));
+    if (*esp && mps) {
         json_object_object_foreach(mps, mp, dev)
-            if (strcmp(json_object_get_string(dev), esp) == 0)
+            if (strcmp(json_object_get_string(dev), *esp) == 0)
                 return mp;
     }
-    if (vmc_guest_exists(g, "/boot/efi/EFI"))
+    if (json_object_object_get_ex(mps, "/boot/efi", NULL))
         return "/boot/efi";
-    if (vmc_guest_exists(g, "/efi/EFI"))
+    if (json_object_object_get_ex(mps, "/efi", NULL))
         return "/efi";
     return NULL;
 }
@@ -180,7 +194,8 @@ static int
 fix_uefi(struct vmc_handle *h, guestfs_h *g, const struct guest_fix_ctx *c,
          struct json_object *changes)
 {
-    const char *mp = esp_mountpoint(g, c);
+    const char *esp = NULL;
+    const char *mp = esp_mountpoint(c, &esp);
     const char *distro = json_object_get_string(
         json_object_object_get(c->os, "distro"));
     const char *boot, *shim, *grub, *mm;
@@ -197,8 +212,19 @@ fix_uefi(struct vmc_handle *h, guestfs_h *g, const struct guest_fix_ctx *c,
         return 0;
     }
     if (mp == NULL) {
-        vmc_warning(h, "guest: no EFI system partition is mounted: the "
-                    "guest may not boot without its NVRAM boot entry");
+        vmc_warning(h, "guest: no EFI system partition is mounted in the "
+                    "guest's fstab: the guest may not boot without its "
+                    "NVRAM boot entry");
+        return 0;
+    }
+    /* fix.c leaves a file system it cannot mount as it is: not ours to
+     * write into the directory beneath.
+     */
+    if (!mounted(g, mp)) {
+        vmc_warning(h, "guest: the EFI system partition%s%s is not mounted "
+                    "on %s: its fallback boot path is left as it is, and "
+                    "the guest may not boot without its NVRAM boot entry",
+                    esp ? " " : "", esp ? esp : "", mp);
         return 0;
     }
     if (asprintf(&efi, "%s/EFI", strcmp(mp, "/") == 0 ? "" : mp) == -1 ||
