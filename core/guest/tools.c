@@ -397,15 +397,19 @@ enable_qemu_ga(struct vmc_handle *h, guestfs_h *g,
     for (i = 0; units[i] && unit == NULL; i++)
         if (vmc_guest_exists(g, units[i]))
             unit = units[i];
+    /* Said in the change list too, where the report's reader looks for
+     * what the guest got: an agent it does not have is worth knowing.
+     */
     if (unit == NULL) {
         if (vmc_guest_exists(g, "/usr/bin/qemu-ga") ||
             vmc_guest_exists(g, "/usr/sbin/qemu-ga"))
-            vmc_info(h, "guest: qemu-ga is installed without a systemd "
-                     "unit: left as it is");
+            vmc_guest_change(h, changes, "qemu-guest-agent", "installed "
+                             "without a systemd unit: left as it is");
         else
-            vmc_info(h, "guest: the QEMU guest agent (qemu-guest-agent) is "
-                     "not installed: install it in the guest for "
-                     "shutdown, freeze and address reporting from the host");
+            vmc_guest_change(h, changes, "qemu-guest-agent", "not "
+                             "installed: nothing enabled (install it in the "
+                             "guest for shutdown, freeze and address "
+                             "reporting from the host)");
         return 0;
     }
     if (vmc_guest_exists(g, "/etc/systemd/system/qemu-guest-agent.service")) {
