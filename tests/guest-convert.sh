@@ -139,6 +139,8 @@ for r, name, virtio in ((a, "ga", True), (b, "gb", False)):
                for c in ch), ch
     # Nothing needed rebuilding: no initramfs was touched.
     assert not any("initrd" in c for c in ch), ch
+    # No QEMU guest agent in these guests: the report says so.
+    assert any(c.startswith("qemu-guest-agent: not installed") for c in ch), ch
 assert a["guest-fix"]["inspection"]["operating-systems"][0]["root"] == "/dev/sda1"
 oa = a["guest-fix"]["inspection"]["operating-systems"][0]
 ob = b["guest-fix"]["inspection"]["operating-systems"][0]
