@@ -66,8 +66,8 @@ netifs_free(struct netifs *l)
 }
 
 /* Is NAME a physical NIC's name worth pinning?  Not the loopback, not
- * an alias (eth0:1, the part before the colon is kept), not a VLAN
- * (eth0.10), a bridge, a bond or another virtual device.
+ * a VLAN (eth0.10), a bridge, a bond or another virtual device.  (An
+ * alias, eth0:1, was cut at the colon.)
  */
 static bool
 physical_name(const char *name)
@@ -78,8 +78,13 @@ physical_name(const char *name)
     };
     size_t i;
 
-    if (name[0] == '\0' || strcmp(name, "lo") == 0 || strchr(name, '.') ||
-        strpbrk(name, "*?[!/") || strlen(name) > 15)
+    /* The kernel takes more, but a name that is not plain letters,
+     * digits, '-' and '_' is a glob, a list or not a name, and is
+     * written into files below.
+     */
+    if (name[0] == '\0' || strcmp(name, "lo") == 0 || strlen(name) > 15 ||
+        name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0')
         return false;
     for (i = 0; virt[i]; i++)
         if (strncmp(name, virt[i], strlen(virt[i])) == 0)

@@ -342,7 +342,8 @@ remove_tarball(struct vmc_handle *h, guestfs_h *g,
         return 0;
     if (vmc_guest_exists(g, uninst) && vmc_guest_exists(g, "/usr/bin/perl")) {
         if (vmc_guest_sh(h, g, "vmware-uninstall-tools.pl",
-                         "t=; command -v timeout >/dev/null && t='timeout 600'; "
+                         "t=; command -v timeout >/dev/null && "
+                         "t='timeout 600'; "
                          "$t /usr/bin/perl /usr/bin/vmware-uninstall-tools.pl "
                          "--default </dev/null") == 0 &&
             !vmc_guest_exists(g, "/etc/vmware-tools/locations")) {
