@@ -7,13 +7,16 @@
  * The guest's file systems are mounted read-write, then each concern
  * runs in its own file, in this order:
  *
- *   initramfs.c  the target's disk drivers into each bootable kernel's
- *                initramfs (only when missing, with the guest's tool)
  *   devnames.c   device names that change (/dev/sda1 ...) to UUID= in
  *                fstab, crypttab, resume= and the bootloader config
  *   tools.c      the old hypervisor's tools out, the QEMU agent on
  *   network.c    the interfaces keep their names and configuration
  *   boot.c       SELinux relabel, the UEFI fallback boot path
+ *   initramfs.c  the target's disk drivers into each bootable kernel's
+ *                initramfs (only when missing, with the guest's own
+ *                tool): last, because the initramfs takes in what the
+ *                others changed (the .link files and udev rules,
+ *                RESUME=, the configuration without the old tools)
  *
  * Each appends what it changed, file by file, to the report.
  */
@@ -184,11 +187,11 @@ vmc_guest_fix_root(struct vmc_handle *h, guestfs_h *g,
                                     const struct guest_fix_ctx *,
                                     struct json_object *) = {
         /* in order (see the head of this file) */
-        vmc_guest_fix_initramfs,
         vmc_guest_fix_devnames,
         vmc_guest_fix_tools,
         vmc_guest_fix_network,
         vmc_guest_fix_boot,
+        vmc_guest_fix_initramfs,
         NULL
     };
     size_t i;
