@@ -128,10 +128,13 @@ fi
 qpid=$!
 
 start=$SECONDS
-result= why=
+result= why= cr=$'\r'
 fatal='Kernel panic|Gave up waiting for root|Dropping to a shell|Entering emergency mode|You are in emergency mode|Could not boot\.|error: no such device|No bootable device'
 while :; do
-    if line=$(grep -a -m1 'VMCONV-GUEST ' "$logfile" | tr -d '\r') && [ -n "$line" ]; then
+    # A whole line only (the guest ends it with CR LF): not one that the
+    # guest is still writing.
+    if line=$(grep -a -m1 -E "VMCONV-GUEST variant=[^ ]+ iface=[^ ]+ addr=[^ ]+$cr" \
+                  "$logfile" | tr -d '\r') && [ -n "$line" ]; then
         result=$line
         break
     fi
