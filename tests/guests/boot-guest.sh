@@ -129,7 +129,7 @@ qpid=$!
 
 start=$SECONDS
 result= why= cr=$'\r'
-fatal='Kernel panic|Gave up waiting for root|Dropping to a shell|Entering emergency mode|You are in emergency mode|Could not boot\.|error: no such device|No bootable device'
+fatal='Kernel panic|Gave up waiting for root|Dropping to a shell|Entering emergency mode|You are in emergency mode|Could not boot\.|error: no such device|Failed to boot both default and fallback|No bootable device'
 while :; do
     # A whole line only (the guest ends it with CR LF): not one that the
     # guest is still writing.

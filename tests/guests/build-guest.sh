@@ -356,7 +356,8 @@ log "$variant: initramfs $kver: virtio_blk=$has_virtio ahci=$has_ahci"
 # ------------------------------------------------------------------ GRUB
 # grub.cfg by Debian's update-grub in the chroot, with a stand-in for
 # grub-probe that describes the guest's disk instead of the host's
-# (files/fake-grub-probe); the /dev entries that 10_linux tests for
+# (files/fake-grub-probe, and fake-grub-mkrelpath for the paths on a
+# separate /boot); the /dev entries that 10_linux tests for
 # decide between root=UUID= and a device name, as on the real disk.
 case $fw/$variant in
     efi/*) root_dev=/dev/sda2 root_part=2 ;;
@@ -378,12 +379,15 @@ esac
     fi
 } > "$root/tmp/vmconv-grub-probe.env"
 mv "$root/usr/sbin/grub-probe" "$root/usr/sbin/grub-probe.real"
+mv "$root/usr/bin/grub-mkrelpath" "$root/usr/bin/grub-mkrelpath.real"
 install -m 755 "$here/files/fake-grub-probe" "$root/usr/sbin/grub-probe"
+install -m 755 "$here/files/fake-grub-mkrelpath" "$root/usr/bin/grub-mkrelpath"
 mkdir -p "$root/dev/disk/by-uuid" "$root/dev/mapper" "$root/boot/grub"
 touch "$root/dev/disk/by-uuid/$root_uuid" "$root/dev/sda1"
 [ "$variant" != lvm ] || touch "$root$root_lv"
 in_root update-grub >&2 || die "update-grub"
 mv "$root/usr/sbin/grub-probe.real" "$root/usr/sbin/grub-probe"
+mv "$root/usr/bin/grub-mkrelpath.real" "$root/usr/bin/grub-mkrelpath"
 rm -rf "$root/dev/disk" "$root/dev/sda1" "$root/tmp/vmconv-grub-probe.env"
 [ "$variant" != lvm ] || rm -f "$root$root_lv"
 
