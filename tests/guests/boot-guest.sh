@@ -161,6 +161,7 @@ elapsed=$((SECONDS - start))
 show_log() {
     echo "--- last 30 lines of the serial log ($logfile):"
     tail -n 30 "$logfile" | tr -d '\r'
+    echo
     if [ -s "$tmpd/qemu.out" ]; then
         echo "--- QEMU said:"
         cat "$tmpd/qemu.out"

@@ -50,7 +50,8 @@
 #   debs/               .debs the variants added, kept for the next build
 #   VARIANT-HASH/       a built guest; HASH: the builder's files
 #                       (this script and files/) and the variant, so an
-#                       edit of the builder rebuilds
+#                       edit of the builder rebuilds (and the older
+#                       build of the variant is removed)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -553,5 +554,9 @@ printf '%s\n' "EXPECT_IFACE=ens33" "EXPECT_ADDR=$addr" "FIRMWARE=$fw" \
 
 rm -rf "$out"
 mv "$work/out" "$out"
+# Builds of this variant by an older builder are dead weight (0.7 GB).
+for old in "$cache/$variant"-????????????????; do
+    [ "$old" != "$out" ] && [ -f "$old/$variant.expect" ] && rm -rf "$old"
+done
 log "$variant: built in $((SECONDS - t0)) s: $out"
 echo "$out"
