@@ -30,6 +30,7 @@ packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 ovmf swtpm swtpm-tools
     linux-image-amd64 cpio zstd guestfish dosfstools mtools
+    debootstrap uuid-runtime
 )
 
 say() { printf '\n=== %s\n' "$*"; }
