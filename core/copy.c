@@ -8,13 +8,31 @@
  * zero runs are skipped, and so is every all-zero piece of a data range
  * (the target reads zeros where nothing is written).  Workers read,
  * optionally encode (compress) in parallel, then write.  For targets
- * that need writes in offset order (streamOptimized VMDK), each item
- * carries a ticket and waits for its turn to write; everything before
- * the write still runs in parallel.  Targets that allocate on first
- * write (qcow2, sparse VMDK, dynamic VHDX and VHD) instead reserve
- * their space in that order, in turn, and write in parallel: their
- * layout follows disk order whatever the threads.  Memory is threads x
- * request_size whatever the image size.
+ * that need writes in offset order (streamOptimized VMDK, compressed
+ * qcow2), each item carries a ticket and is stored in its turn;
+ * everything before the store still runs in parallel.  When such a
+ * target encodes, a worker whose encoded item is not yet due does not
+ * wait for its turn: it parks the chunks in a reorder buffer and takes
+ * the next item, and whichever worker holds the turn stores its own
+ * item and then every parked one that follows in ticket order.  So one
+ * slow item (say, one that compresses badly) no longer idles the other
+ * threads, and the stores, hence the file, are the same as one thread
+ * doing them all in order.  The buffer is bounded: an item more than
+ * COPY_WINDOW_FACTOR x threads tickets ahead of the turn waits as
+ * before.  Targets that allocate on first write (qcow2, sparse VMDK,
+ * dynamic VHDX and VHD) instead reserve their space in that order, in
+ * turn, and write in parallel: their layout follows disk order
+ * whatever the threads.
+ *
+ * Memory is bounded by the thread count, whatever the image size: each
+ * worker has one request buffer and the encoded chunks of its current
+ * item (an encoded item holds at most about request_size bytes: data
+ * that does not compress is stored as is), and the reorder buffer at
+ * most COPY_WINDOW_FACTOR x threads encoded items.  So threads x
+ * request_size for plain copies, and at most (2 + COPY_WINDOW_FACTOR)
+ * x threads x request_size for ordered encoded ones (32 MiB with two
+ * threads and 4 MiB requests; typically far less, as parked items are
+ * compressed).
  *
  * The copy runs as a job (handle.h): the caller's, or its own when
  * called outside one.  Workers enter it, so the first error of any
@@ -38,11 +56,27 @@
 #define COPY_MAX_PIECES 16384
 /* Longest range asked of block status at once. */
 #define COPY_STATUS_MAX (1ull << 30)
+/* Ordered encoded targets: how many items, per thread, may wait
+ * encoded in the reorder buffer for their turn.  One per thread is
+ * enough to keep every thread busy behind one slow item; the second
+ * absorbs a run of slow ones.
+ */
+#define COPY_WINDOW_FACTOR 2
 
 struct copy_item {
     uint64_t offset;
     uint64_t length;
     uint64_t ticket;
+};
+
+/* An encoded item parked until its turn, in the reorder buffer. */
+struct copy_pending {
+    struct copy_pending *next;   /* the list is sorted by ticket */
+    uint64_t ticket;
+    uint64_t length;             /* the item's bytes, for progress */
+    uint64_t written;            /* of them, bytes in the chunks */
+    size_t n;
+    void *chunks[];              /* owned: stored or freed, never both */
 };
 
 struct copy {
@@ -57,6 +91,8 @@ struct copy {
     bool zero_detect;
     bool ordered;                /* the target needs writes in order */
     bool ordered_alloc;          /* reserve in order, then write freely */
+    uint64_t window;             /* ordered encoded: how far ahead of the
+                                    turn an item may park */
 
     pthread_mutex_t lock;        /* protects everything below */
     pthread_cond_t turn;         /* ordered writes: next_write changed */
@@ -68,6 +104,10 @@ struct copy {
     uint64_t skipped;            /* of DONE, bytes not written: holes,
                                     zero runs, all-zero pieces */
     bool failed;                 /* stop handing out work */
+    struct copy_pending *pending; /* the reorder buffer, by ticket */
+    size_t npending;
+    size_t max_pending;          /* for the debug line */
+    uint64_t parked;             /* items that went through the buffer */
 };
 
 static uint64_t
@@ -305,43 +345,181 @@ copy_reserve(struct copy *c, const struct copy_item *item,
     return r;
 }
 
-/* Ordered targets with encode: encode every piece before taking the
- * turn, so compression runs in parallel; then store them in order.
+/* Free N encoded chunks that will never be stored. */
+static void
+copy_free_chunks(const struct copy *c, void **chunks, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (chunks[i] && c->dst->ops->free_encoded)
+            c->dst->ops->free_encoded(chunks[i]);
+}
+
+/* Store the N CHUNKS of one item; write_encoded consumes each chunk
+ * passed to it, the rest are freed on error.
+ */
+static int
+copy_store_chunks(struct copy *c, void **chunks, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (c->dst->ops->write_encoded(c->dst, chunks[i]) == -1) {
+            copy_free_chunks(c, chunks + i + 1, n - i - 1);
+            return -1;
+        }
+    return 0;
+}
+
+/* The caller holds the turn: store its item (LENGTH bytes, WRITTEN of
+ * them in the N CHUNKS), then every parked item whose turn follows, and
+ * pass the turn on after each, so workers waiting for room in the
+ * reorder buffer can park meanwhile.  Accounts the items stored.
+ * Returns 0, or -1 having set c->failed.
+ */
+static int
+copy_store_in_turn(struct copy *c, uint64_t length, uint64_t written,
+                   void **chunks, size_t n)
+{
+    struct copy_pending *p = NULL;
+
+    for (;;) {
+        uint64_t done, skipped;
+        int r = copy_store_chunks(c, chunks, n);
+
+        free(p);                /* its chunks are consumed */
+        p = NULL;
+        pthread_mutex_lock(&c->lock);
+        if (r == -1)
+            c->failed = true;
+        else {
+            c->done += length;
+            c->skipped += length - written;
+            c->next_write++;
+            if (!c->failed && c->pending &&
+                c->pending->ticket == c->next_write) {
+                p = c->pending;
+                c->pending = p->next;
+                c->npending--;
+            }
+        }
+        done = c->done;
+        skipped = c->skipped;
+        pthread_cond_broadcast(&c->turn);
+        pthread_mutex_unlock(&c->lock);
+        if (r == -1)
+            return -1;
+        vmc_progress_skipped(c->h, done, c->size, skipped);
+        if (p == NULL)
+            return 0;
+        length = p->length;
+        written = p->written;
+        chunks = p->chunks;
+        n = p->n;
+    }
+}
+
+/* Ordered targets with encode: encode every piece in parallel, then
+ * store them in turn, or park them in the reorder buffer if their turn
+ * has not come and the buffer has room (see the top comment).  Returns
+ * 1 when ITEM was stored or parked and accounted for (the caller must
+ * not finish it), -1 on error.
  */
 static int
 copy_item_ordered_encoded(struct copy *c, const struct copy_item *item,
                           const uint8_t *buf, const struct copy_piece *pieces,
-                          size_t n, void **chunks)
+                          size_t n, void **chunks, uint64_t written)
 {
     const struct vmc_format_ops *ops = c->dst->ops;
-    size_t i, done = 0;
-    int r = 0;
+    struct copy_pending *p;
+    size_t i;
 
     for (i = 0; i < n; i++) {
         chunks[i] = NULL;
         if (ops->encode(c->dst, buf + pieces[i].start,
                         pieces[i].end - pieces[i].start,
                         item->offset + pieces[i].start, &chunks[i]) == -1) {
-            r = -1;
-            break;
+            copy_free_chunks(c, chunks, i + 1);
+            return -1;
         }
     }
-    if (r == 0 && copy_wait_turn(c, item) == -1)
-        r = -1;
-    for (done = 0; r == 0 && done < n; done++)
-        if (ops->write_encoded(c->dst, chunks[done]) == -1) {
-            r = -1;
-            done++;             /* consumed by write_encoded */
-            break;
+    /* Set up the entry outside the lock.  Without one (no memory) the
+     * worker only loses the buffer: it waits for its turn as before.
+     */
+    p = malloc(offsetof(struct copy_pending, chunks) + n * sizeof *chunks);
+    if (p) {
+        p->next = NULL;
+        p->ticket = item->ticket;
+        p->length = item->length;
+        p->written = written;
+        p->n = n;
+        if (n)
+            memcpy(p->chunks, chunks, n * sizeof *chunks);
+    }
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        if (c->failed) {
+            pthread_mutex_unlock(&c->lock);
+            free(p);
+            copy_free_chunks(c, chunks, n);
+            return -1;
         }
-    for (i = done; i < n; i++)
-        if (chunks[i] && ops->free_encoded)
-            ops->free_encoded(chunks[i]);
-    return r;
+        if (c->next_write == item->ticket)
+            break;
+        if (p && item->ticket - c->next_write <= c->window) {
+            struct copy_pending **pp = &c->pending;
+
+            /* Whoever moves the turn to this ticket does it under the
+             * lock and then looks here, so the item cannot be missed.
+             */
+            while (*pp && (*pp)->ticket < p->ticket)
+                pp = &(*pp)->next;
+            p->next = *pp;
+            *pp = p;
+            c->npending++;
+            if (c->npending > c->max_pending)
+                c->max_pending = c->npending;
+            c->parked++;
+            pthread_mutex_unlock(&c->lock);
+            return 1;
+        }
+        pthread_cond_wait(&c->turn, &c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(p);
+    return copy_store_in_turn(c, item->length, written, chunks, n) == -1
+           ? -1 : 1;
+}
+
+/* After the workers: free what is left in the reorder buffer (only
+ * after a failure or cancel).  Returns -1 if anything was left by a
+ * copy that did not fail, which would be a bug losing data.
+ */
+static int
+copy_pending_free(struct copy *c)
+{
+    bool left = c->pending != NULL;
+
+    while (c->pending) {
+        struct copy_pending *p = c->pending;
+
+        c->pending = p->next;
+        copy_free_chunks(c, p->chunks, p->n);
+        free(p);
+    }
+    c->npending = 0;
+    if (left && !c->failed) {
+        vmc_error_kind(c->h, VMC_ERR_INTERNAL, "copy: encoded items left "
+                       "unstored at the end of the copy");
+        return -1;
+    }
+    return 0;
 }
 
 /* Copy ITEM; sets *WRITTEN to the bytes of it written (not skipped as
- * zeros).
+ * zeros).  Returns 0, -1 on error, or 1 when the item was already
+ * accounted for (ordered encoded targets).
  */
 static int
 copy_item_run(struct copy *c, const struct copy_item *item,
@@ -361,7 +539,7 @@ copy_item_run(struct copy *c, const struct copy_item *item,
     if (c->ordered) {
         if (ops->encode && ops->write_encoded)
             return copy_item_ordered_encoded(c, item, buf, pieces, n,
-                                             s->chunks);
+                                             s->chunks, *written);
         if (copy_wait_turn(c, item) == -1)
             return -1;
     } else if (c->ordered_alloc &&
@@ -410,10 +588,12 @@ copy_worker(void *arg)
     }
     while ((r = copy_next(c, &item)) == 1) {
         uint64_t written = 0;
-        bool ok = copy_item_run(c, &item, &s, &written) == 0;
+        int ir = copy_item_run(c, &item, &s, &written);
 
-        copy_finish_item(c, &item, ok, written);
-        if (!ok)
+        if (ir == 1)
+            continue;
+        copy_finish_item(c, &item, ir == 0, written);
+        if (ir == -1)
             break;
     }
     if (r == -1) {
@@ -603,6 +783,7 @@ vmc_copy_counted(struct vmc_image *src, struct vmc_image *dst,
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.turn, NULL);
     nthreads = copy_threads(dst, opts.threads);
+    c.window = (uint64_t) COPY_WINDOW_FACTOR * nthreads;
     vmc_debug(h, "copy %s (%s) -> %s (%s): %u threads, %" PRIu64
               "-byte requests aligned to %" PRIu64, src->path,
               src->ops->name, dst->path, dst->ops->name, nthreads,
@@ -610,6 +791,12 @@ vmc_copy_counted(struct vmc_image *src, struct vmc_image *dst,
 
     vmc_progress_skipped(h, 0, c.size, 0);
     copy_run_workers(&c, nthreads);
+    if (copy_pending_free(&c) == -1)
+        c.failed = true;
+    if (c.parked)
+        vmc_debug(h, "copy: %" PRIu64 " items stored out of the reorder "
+                  "buffer, at most %zu waiting at once", c.parked,
+                  c.max_pending);
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.turn);
     if (!c.failed) {

@@ -97,9 +97,11 @@ struct vmc_format_ops {
 
     /* Optional split of pwrite for formats that compress: encode turns
      * COUNT bytes at OFFSET into a private chunk (any thread, touches
-     * no shared state); write_encoded stores it (serialised by the
-     * engine) and always consumes it, whether it succeeds or fails;
-     * free_encoded frees a chunk that is never passed to write_encoded.
+     * no shared state, and copies what it keeps: the engine reuses BUF
+     * at once and may hold the chunk a while before storing it);
+     * write_encoded stores it (serialised by the engine) and always
+     * consumes it, whether it succeeds or fails; free_encoded frees a
+     * chunk that is never passed to write_encoded.
      */
     int (*encode)(struct vmc_image *img, const void *buf, size_t count,
                   uint64_t offset, void **chunk);

@@ -822,7 +822,7 @@ qcow2_alloc_compressed(struct vmc_image *img, struct qcow2_writer *w,
     return off;
 }
 
-/* Store CHUNK; frees it on success, leaves it to the caller on error. */
+/* Store CHUNK; consumes it, stored or not. */
 int
 qcow2_write_encoded(struct vmc_image *img, void *chunk)
 {

@@ -2,7 +2,10 @@
 /* The copy engine's contract with target drivers, checked with a
  * recording driver: every byte written at most once, writes aligned to
  * the target's cluster size, no all-zero pieces written, writes in
- * offset order for ordered targets, encode run on several threads.
+ * offset order for ordered targets, encode run on several threads, and
+ * for ordered encoded targets, the reorder buffer: a slow item does not
+ * stop the other workers, the chunks waiting stay bounded, and every
+ * chunk is stored or freed whatever happens.
  */
 #include <config.h>
 
@@ -27,6 +30,13 @@ struct rec {
     bool zero_piece;
     int encode_threads_seen;
     pthread_t encode_threads[8];
+    /* Ordered encoded targets. */
+    bool slow_first;             /* the encode at offset 0 takes 300 ms */
+    uint64_t fail_from;          /* write_encoded fails from here (0: never) */
+    long live;                   /* chunks encoded, not yet stored or freed */
+    long max_live;
+    long encoded;
+    long encoded_before_store;   /* -1 until the first store */
 };
 
 static struct rec rec;
@@ -81,7 +91,12 @@ rec_encode(struct vmc_image *img, const void *buf, size_t n, uint64_t off,
     c->n = n;
     c->copy = malloc(n);
     memcpy(c->copy, buf, n);
+    if (rec.slow_first && off == 0)
+        usleep(300 * 1000);
     pthread_mutex_lock(&rec.lock);
+    rec.encoded++;
+    if (++rec.live > rec.max_live)
+        rec.max_live = rec.live;
     for (i = 0; i < rec.encode_threads_seen; i++)
         if (pthread_equal(rec.encode_threads[i], self))
             break;
@@ -98,6 +113,9 @@ rec_free_encoded(void *p)
 {
     struct chunk *c = p;
 
+    pthread_mutex_lock(&rec.lock);
+    rec.live--;
+    pthread_mutex_unlock(&rec.lock);
     free(c->copy);
     free(c);
 }
@@ -107,6 +125,16 @@ rec_write_encoded(struct vmc_image *img, void *p)
 {
     struct chunk *c = p;
 
+    pthread_mutex_lock(&rec.lock);
+    if (rec.encoded_before_store == -1)
+        rec.encoded_before_store = rec.encoded;
+    pthread_mutex_unlock(&rec.lock);
+    if (rec.fail_from && c->off >= rec.fail_from) {
+        vmc_error(img->h, "recorder: disk full at offset %lu",
+                  (unsigned long) c->off);
+        rec_free_encoded(c);
+        return -1;
+    }
     rec_store(img, c->copy, c->n, c->off);
     rec_free_encoded(c);
     return 0;
@@ -157,6 +185,7 @@ setup(void)
     unlink(path);
 
     memset(&rec, 0, sizeof rec);
+    rec.encoded_before_store = -1;
     pthread_mutex_init(&rec.lock, NULL);
     rec.data = calloc(1, SIZE);
     rec.written = calloc(1, SIZE);
@@ -262,6 +291,74 @@ START_TEST(test_copy_ordered_encoded)
     check_result();
     /* Encoding (compression) ran on more than one thread. */
     ck_assert_int_gt(rec.encode_threads_seen, 1);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_copy_ordered_encoded_slow_item)
+{
+    struct vmc_image *t = rec_target(65536, true, true);
+    struct vmc_copy_options o = { .threads = 4, .request_size = 1 << 16 };
+
+    /* The first item takes 300 ms to encode.  Without the reorder
+     * buffer each other worker encodes one item and waits for it: 4
+     * encoded before the first store.  With it they go on, parking
+     * their items, until the buffer (2 x threads items) is full.
+     */
+    rec.slow_first = true;
+    ck_assert_int_eq(vmc_image_copy(src, t, &o), 0);
+    check_result();
+    ck_assert_int_gt(rec.encoded_before_store, o.threads);
+    /* Bounded: 2 x threads parked, plus one item per worker. */
+    ck_assert_int_le(rec.max_live, 3 * o.threads);
+    ck_assert_int_eq(rec.live, 0);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_copy_ordered_encoded_store_error)
+{
+    struct vmc_image *t = rec_target(65536, true, true);
+    struct vmc_copy_options o = { .threads = 4, .request_size = 1 << 16 };
+
+    /* A store fails while items wait in the reorder buffer: the copy
+     * fails with that error, the writes before it are in order, and
+     * every parked chunk is freed.
+     */
+    rec.slow_first = true;
+    rec.fail_from = 2 << 20;
+    ck_assert_int_eq(vmc_image_copy(src, t, &o), -1);
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "disk full at offset"));
+    ck_assert(!rec.out_of_order);
+    ck_assert(!rec.rewrite);
+    ck_assert_int_eq(rec.live, 0);
+    free(t);
+}
+END_TEST
+
+static void *
+cancel_later(void *arg)
+{
+    (void) arg;
+    usleep(100 * 1000);          /* while the first item still encodes */
+    vmc_cancel(h);
+    return NULL;
+}
+
+START_TEST(test_copy_ordered_encoded_cancelled)
+{
+    struct vmc_image *t = rec_target(65536, true, true);
+    struct vmc_copy_options o = { .threads = 4, .request_size = 1 << 16 };
+    pthread_t tid;
+
+    /* Cancelled with items parked: every chunk is freed. */
+    rec.slow_first = true;
+    ck_assert_int_eq(pthread_create(&tid, NULL, cancel_later, NULL), 0);
+    ck_assert_int_eq(vmc_image_copy(src, t, &o), -1);
+    pthread_join(tid, NULL);
+    ck_assert_str_eq(vmc_get_error(h), "cancelled");
+    ck_assert_int_eq(rec.live, 0);
+    ck_assert_int_gt(rec.encoded, 1);
     free(t);
 }
 END_TEST
@@ -374,6 +471,9 @@ main(void)
     tcase_add_test(tc, test_copy_big_blocks_partial_writes);
     tcase_add_test(tc, test_copy_small_clusters);
     tcase_add_test(tc, test_copy_ordered_encoded);
+    tcase_add_test(tc, test_copy_ordered_encoded_slow_item);
+    tcase_add_test(tc, test_copy_ordered_encoded_store_error);
+    tcase_add_test(tc, test_copy_ordered_encoded_cancelled);
     tcase_add_test(tc, test_copy_ordered_per_image);
     tcase_add_test(tc, test_copy_unordered_encoded);
     tcase_add_test(tc, test_copy_refuses_smaller_target);
