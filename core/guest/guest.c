@@ -431,6 +431,35 @@ static const struct guest_driver_row guest_driver_table[] = {
     { 2, VMC_NIC_MODEL_HYPERV_NETVSC, false, { "hv_netvsc", "hv_vmbus" } },
 };
 
+/* Drivers a target needs whatever its devices: on Hyper-V, Linux
+ * reaches even the emulated IDE disks of a generation 1 VM through
+ * the VMBus storage driver, which takes them over from ata_piix.
+ */
+struct guest_target_row {
+    const char *target;          /* the target plugin's name */
+    bool boot;
+    const char *drivers[3];
+};
+
+static const struct guest_target_row guest_target_table[] = {
+    { "hyperv", true, { "hv_vmbus", "hv_storvsc" } },
+    { "hyperv", false, { "hv_netvsc" } },
+};
+
+/* Add D to LIST (N used, of CAP) unless it is there. */
+static void
+driver_add(const char **list, size_t *n, size_t cap, const char *d)
+{
+    size_t k;
+
+    for (k = 0; k < *n; k++)
+        if (strcmp(list[k], d) == 0)
+            return;
+    if (*n + 1 < cap)
+        list[(*n)++] = d;
+    list[*n] = NULL;
+}
+
 /* Add the drivers of device KIND/MODEL to LIST (N used, of CAP), once
  * each; only the boot ones when BOOT_ONLY.
  */
@@ -438,7 +467,7 @@ static void
 drivers_add(const char **list, size_t *n, size_t cap, int kind, int model,
             bool boot_only)
 {
-    size_t i, j, k;
+    size_t i, j;
 
     for (i = 0; i < sizeof guest_driver_table / sizeof guest_driver_table[0];
          i++) {
@@ -446,27 +475,31 @@ drivers_add(const char **list, size_t *n, size_t cap, int kind, int model,
 
         if (r->kind != kind || r->model != model || (boot_only && !r->boot))
             continue;
-        for (j = 0; j < 3 && r->drivers[j]; j++) {
-            for (k = 0; k < *n; k++)
-                if (strcmp(list[k], r->drivers[j]) == 0)
-                    break;
-            if (k == *n && *n + 1 < cap)
-                list[(*n)++] = r->drivers[j];
-        }
+        for (j = 0; j < 3 && r->drivers[j]; j++)
+            driver_add(list, n, cap, r->drivers[j]);
     }
     list[*n] = NULL;
 }
 
-/* The drivers VM's devices need (BOOT_ONLY: for its hard disks) into
- * LIST (CAP entries, NULL-terminated).
+/* The drivers VM's devices need on TARGET (BOOT_ONLY: to reach its
+ * hard disks) into LIST (CAP entries, NULL-terminated).
  */
 static void
-drivers_for(const struct vmc_vm *vm, const char **list, size_t cap,
-            bool boot_only)
+drivers_for(const struct vmc_vm *vm, const char *target, const char **list,
+            size_t cap, bool boot_only)
 {
-    size_t i, n = 0;
+    size_t i, j, n = 0;
 
     list[0] = NULL;
+    for (i = 0; i < sizeof guest_target_table / sizeof guest_target_table[0];
+         i++) {
+        const struct guest_target_row *r = &guest_target_table[i];
+
+        if (strcmp(r->target, target) != 0 || (boot_only && !r->boot))
+            continue;
+        for (j = 0; j < 3 && r->drivers[j]; j++)
+            driver_add(list, &n, cap, r->drivers[j]);
+    }
     for (i = 0; i < vm->nr_disks; i++) {
         const struct vmc_disk *d = vm->disks[i];
 
@@ -511,8 +544,8 @@ guest_fix(struct vmc_handle *h, struct vmc_guest_session *sess,
                     type ? type : "unknown");
         return 0;
     }
-    drivers_for(vm, boot, GUEST_MAX_DRIVERS, true);
-    drivers_for(vm, all, GUEST_MAX_DRIVERS, false);
+    drivers_for(vm, target, boot, GUEST_MAX_DRIVERS, true);
+    drivers_for(vm, target, all, GUEST_MAX_DRIVERS, false);
     macs = calloc(vm->nr_nics ? vm->nr_nics : 1, sizeof *macs);
     if (macs == NULL) {
         vmc_error(h, "out of memory");

@@ -124,6 +124,69 @@ for v in $variants; do
     result "convert $v to KVM and boot it (virtio)" $? $((SECONDS - s))
 done
 
+# The other directions, on modules-dep (whose initramfs holds only what
+# VMware's devices need): to Hyper-V, the converted disk's initramfs
+# must hold hv_vmbus and hv_storvsc (read back with vmconv inspect
+# --guest on the output VHDX); to VMware, its LSI driver, and the VMDK
+# must boot on an emulated LSI controller with its interface kept.
+# guest_drivers IMAGE DRIVER...: every bootable kernel of the guest on
+# IMAGE has each DRIVER in its initramfs (or built in).
+guest_drivers() {
+    local img=$1
+    shift
+    "$VMCONV" inspect --guest --json "$img" > "$out/inspect.json" 2>&1 &&
+        python3 - "$out/inspect.json" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+g = doc.get("guest", doc)
+oses = g.get("operating-systems") or []
+assert oses, g.get("status")
+ks = [k for k in oses[0]["kernels"] if k["bootable"]]
+assert ks, oses[0]["kernels"]
+for k in ks:
+    for d in sys.argv[2:]:
+        x = k["drivers"][d]
+        assert x["initramfs"] or x["built-in"], (k["version"], d, x)
+print("initramfs of %s: %s" % (", ".join(k["version"] for k in ks),
+                               ", ".join(sys.argv[2:])))
+PY
+}
+case " $variants " in *" modules-dep "*)
+    dir=$("$here/build-guest.sh" modules-dep) || exit 1
+    . "$dir/modules-dep.expect"
+    uefi=()
+    s=$SECONDS
+    o=$out/hyperv
+    if "$VMCONV" convert "$dir/modules-dep.vmx" --to hyperv -O "$o" \
+            > "$logdir/modules-dep-hyperv.log" 2>&1; then
+        guest_drivers "$(ls "$o"/*.vhdx | head -1)" hv_vmbus hv_storvsc
+        rc=$?
+    else
+        tail -20 "$logdir/modules-dep-hyperv.log"
+        rc=1
+    fi
+    result "convert modules-dep to Hyper-V: hv_vmbus, hv_storvsc in its initramfs" $rc $((SECONDS - s))
+    rm -rf "$o"
+    s=$SECONDS
+    o=$out/vmware
+    if "$VMCONV" convert "$dir/modules-dep.vmx" --to vmware -O "$o" \
+            > "$logdir/modules-dep-vmware.log" 2>&1; then
+        disk=$(ls "$o"/*.vmdk | grep -v -- '-flat\.vmdk$' | head -1)
+        guest_drivers "$disk" mptspi &&
+            run "$here/boot-guest.sh" --disk "$disk" --format vmdk \
+                --bus lsi --nic e1000 --mac "$MAC" \
+                --expect-iface "$EXPECT_IFACE" --expect-addr "$EXPECT_ADDR" \
+                --log "$logdir/modules-dep-vmware-boot.log"
+        rc=$?
+    else
+        tail -20 "$logdir/modules-dep-vmware.log"
+        rc=1
+    fi
+    result "convert modules-dep to VMware: mptspi in its initramfs, boots on LSI" $rc $((SECONDS - s))
+    rm -rf "$o"
+    ;;
+esac
+
 # The control: MODULES=dep without virtio cannot boot on virtio-blk.
 case " $variants " in *" modules-dep "*)
     dir=$("$here/build-guest.sh" modules-dep) || exit 1
