@@ -126,19 +126,25 @@ done
 
 # The other directions, on modules-dep (whose initramfs holds only what
 # VMware's devices need): to Hyper-V, the converted disk's initramfs
-# must hold hv_vmbus and hv_storvsc (read back with vmconv inspect
-# --guest on the output VHDX); to VMware, its LSI driver, and the VMDK
+# must hold hv_vmbus and hv_storvsc (read back by inspecting the
+# output VHDX in a dry run); to VMware, its LSI driver, and the VMDK
 # must boot on an emulated LSI controller with its interface kept.
 # guest_drivers IMAGE DRIVER...: every bootable kernel of the guest on
 # IMAGE has each DRIVER in its initramfs (or built in).
 guest_drivers() {
     local img=$1
     shift
-    "$VMCONV" inspect --guest --json "$img" > "$out/inspect.json" 2>&1 &&
-        python3 - "$out/inspect.json" "$@" <<'PY'
+    # A dry run of a conversion of the bare disk inspects the guest on
+    # it (read-only) and puts what it found into the plan.
+    "$VMCONV" convert "$img" --from disk --to kvm -O "$out/dry" --dry-run \
+        --json > "$out/inspect.json" 2> "$out/inspect.err" || {
+        cat "$out/inspect.err"
+        return 1
+    }
+    python3 - "$out/inspect.json" "$@" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-g = doc.get("guest", doc)
+g = doc["guest-fix"]["inspection"]
 oses = g.get("operating-systems") or []
 assert oses, g.get("status")
 ks = [k for k in oses[0]["kernels"] if k["bootable"]]
