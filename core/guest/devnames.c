@@ -146,29 +146,6 @@ spec_for(struct vmc_handle *h, guestfs_h *g, const struct devmap *m,
     return spec;
 }
 
-/* Read the guest file PATH, or NULL (absent, not a regular file). */
-static char *
-read_text(guestfs_h *g, const char *path)
-{
-    char *s;
-
-    guestfs_push_error_handler(g, NULL, NULL);
-    s = guestfs_is_file(g, path) > 0 ? guestfs_cat(g, path) : NULL;
-    guestfs_pop_error_handler(g);
-    return s;
-}
-
-static int
-write_text(struct vmc_handle *h, guestfs_h *g, const char *path,
-           const char *text)
-{
-    if (guestfs_write(g, path, text, strlen(text)) == -1) {
-        vmc_error(h, "guest: writing %s: %s", path, guestfs_last_error(g));
-        return -1;
-    }
-    return 0;
-}
-
 /* A growable output string. */
 struct out {
     char *s;
@@ -281,7 +258,7 @@ static int
 fix_file(struct vmc_handle *h, guestfs_h *g, const struct devmap *m,
          const char *path, int field, struct json_object *changes)
 {
-    CLEANUP_FREE char *text = read_text(g, path), *out = NULL;
+    CLEANUP_FREE char *text = vmc_guest_read(g, path), *out = NULL;
     unsigned n = 0;
 
     if (text == NULL)
@@ -295,7 +272,7 @@ fix_file(struct vmc_handle *h, guestfs_h *g, const struct devmap *m,
     }
     if (n == 0 || strcmp(out, text) == 0)
         return 0;
-    if (write_text(h, g, path, out) == -1)
+    if (vmc_guest_write(h, g, path, out) == -1)
         return -1;
     vmc_guest_change(h, changes, path, "%u device name%s that change%s on "
                      "the target's bus now by UUID or label", n,
@@ -311,7 +288,7 @@ fix_default_grub(struct vmc_handle *h, guestfs_h *g,
                  struct json_object *changes)
 {
     const char *path = "/etc/default/grub";
-    CLEANUP_FREE char *text = read_text(g, path), *out = NULL;
+    CLEANUP_FREE char *text = vmc_guest_read(g, path), *out = NULL;
     size_t len = 0;
     const char *p;
     bool changed = false;
@@ -346,7 +323,7 @@ fix_default_grub(struct vmc_handle *h, guestfs_h *g,
     }
     if (!changed)
         return 0;
-    if (write_text(h, g, path, out) == -1)
+    if (vmc_guest_write(h, g, path, out) == -1)
         return -1;
     vmc_guest_change(h, changes, path, "GRUB_DISABLE_LINUX_UUID turned off, "
                      "so that update-grub names the root file system by "
