@@ -7,6 +7,8 @@ common_libvmconv_common_la_SOURCES = \
 	common/cleanup.h \
 	common/cleanup.c \
 	common/cleanup-xml.c \
+	common/kvm-host.h \
+	common/kvm-host.c \
 	common/xml-writer.h
 common_libvmconv_common_la_CPPFLAGS = -I$(top_srcdir)/include
 # Hidden: the plugins that link it export only vmc_plugin_init.

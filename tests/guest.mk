@@ -41,6 +41,7 @@ EXTRA_DIST += \
 	guests/build-guest.sh \
 	guests/boot-guest.sh \
 	guests/check-guests.sh \
+	guests/kvm-works.sh \
 	guests/files/fake-grub-mkrelpath \
 	guests/files/fake-grub-probe \
 	guests/files/vmconv-guest-marker \

@@ -3,18 +3,23 @@
  *
  * libguestfs asks QEMU for KVM and falls back to TCG only when KVM is
  * missing, not when /dev/kvm exists but QEMU cannot run a guest with it
- * (a nested or restricted host: QEMU aborts setting up the vCPU).  So
- * before launching, a short probe starts the same QEMU with KVM, the
- * appliance's CPU model and the vCPU stopped (-S), and asks it to quit
- * on its monitor: QEMU has set the vCPU up by then.  If that fails,
- * the appliance runs under TCG (backend "direct", setting force_tcg);
- * on a host where KVM works it runs under KVM.  Verbose output says
- * which and why.
+ * (a nested or restricted host: QEMU aborts setting up the vCPU, or the
+ * vCPU never runs an instruction).  So before launching, the cheap
+ * checks of the kvm plugin's (common/kvm-host.c: /dev/kvm creates a VM
+ * and offers the CPU features guest kernels need), then a short probe
+ * that starts the same QEMU with KVM and the appliance's CPU model and
+ * waits for the firmware's banner on the serial port: only guest code
+ * that ran prints it.  If it does not come, the appliance runs under
+ * TCG (backend "direct", setting force_tcg); on a host where KVM works
+ * it runs under KVM.  Verbose output says which and why.  A user who
+ * set force_tcg in LIBGUESTFS_BACKEND_SETTINGS gets TCG without a
+ * probe.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +30,26 @@
 
 #include <vmconv/vmconv.h>
 #include "guest.h"
+#include "kvm-host.h"
 
-#define KVM_PROBE_TIMEOUT_MS 10000
+/* QEMU's start-up on a busy host, then the firmware's first words:
+ * SeaBIOS prints its banner within milliseconds of the vCPU's start.
+ */
+#define KVM_PROBE_TIMEOUT_MS 4000
+#define KVM_PROBE_BANNER "SeaBIOS"
 
-/* Run HV with KVM, stopped, and quit it.  Returns true if it exited
- * cleanly (KVM runs guests here).  *WHY says why not.
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run HV with KVM and wait for the firmware's banner on its serial
+ * port.  Returns true if it came (KVM runs guest code here).  *WHY says
+ * why not.
  */
 static bool
 appliance_kvm_probe(const char *hv, const char **why)
@@ -39,17 +59,18 @@ appliance_kvm_probe(const char *hv, const char **why)
         (char *) "-display", (char *) "none",
         (char *) "-machine", (char *) "accel=kvm",
         (char *) "-cpu", (char *) "max,la57=off",
-        (char *) "-m", (char *) "64", (char *) "-S",
-        (char *) "-monitor", (char *) "stdio", NULL,
+        (char *) "-m", (char *) "64", (char *) "-no-reboot",
+        (char *) "-serial", (char *) "stdio", NULL,
     };
-    struct timespec ts = { 0, 20 * 1000 * 1000 };
-    int fds[2], nullfd, status, i;
+    char buf[4096];
+    size_t len = 0;
+    int fds[2], nullfd, status;
+    int64_t deadline;
+    bool ok = false, exited = false;
     pid_t pid;
 
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        *why = "/dev/kvm is missing or not usable";
+    if (!vmc_kvm_host_usable(why))
         return false;
-    }
     nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (nullfd == -1 || pipe2(fds, O_CLOEXEC) == -1) {
         if (nullfd != -1)
@@ -59,44 +80,66 @@ appliance_kvm_probe(const char *hv, const char **why)
     }
     pid = fork();
     if (pid == 0) {
-        dup2(fds[0], 0);
-        dup2(nullfd, 1);
+        dup2(nullfd, 0);
+        dup2(fds[1], 1);
         dup2(nullfd, 2);
         execv(hv, argv);
         _exit(127);
     }
-    close(fds[0]);
+    close(fds[1]);
     close(nullfd);
     if (pid == -1) {
-        close(fds[1]);
+        close(fds[0]);
         *why = "the KVM probe could not be started";
         return false;
     }
-    /* QEMU reads the monitor once the machine (and its vCPU) is set up. */
-    if (write(fds[1], "quit\n", 5) != 5) {
-        /* It died already: the wait below says so. */
-    }
-    close(fds[1]);
-    for (i = 0; i < KVM_PROBE_TIMEOUT_MS / 20; i++) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
+    *why = "QEMU with KVM ran no guest code in time (its vCPU stalls)";
+    deadline = now_ms() + KVM_PROBE_TIMEOUT_MS;
+    for (;;) {
+        struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+        int64_t left = deadline - now_ms();
+        ssize_t r;
 
-        if (r == pid) {
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                *why = NULL;
-                return true;
-            }
-            *why = WIFEXITED(status) && WEXITSTATUS(status) == 127
-                ? "QEMU could not be run"
-                : "QEMU cannot run a guest with KVM here";
-            return false;
-        }
-        if (r == -1 && errno != EINTR)
+        if (left <= 0)
             break;
-        nanosleep(&ts, NULL);
+        r = poll(&pfd, 1, (int) left);
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        r = read(fds[0], buf + len, sizeof buf - 1 - len);
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            /* QEMU closed its serial port: it exited (an abort). */
+            exited = true;
+            break;
+        }
+        len += (size_t) r;
+        buf[len] = '\0';
+        if (strstr(buf, KVM_PROBE_BANNER)) {
+            ok = true;
+            break;
+        }
+        if (len == sizeof buf - 1) {
+            /* Keep the tail: the banner may straddle the boundary. */
+            memmove(buf, buf + len - 64, 64);
+            len = 64;
+        }
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    *why = "QEMU with KVM did not answer in time";
+    close(fds[0]);
+    if (!exited || ok)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+        ;
+    if (ok) {
+        *why = NULL;
+        return true;
+    }
+    if (exited)
+        *why = WIFEXITED(status) && WEXITSTATUS(status) == 127
+            ? "QEMU could not be run"
+            : "QEMU cannot run a guest with KVM here";
     return false;
 }
 
@@ -121,7 +164,7 @@ vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
                  const char **accel)
 {
     guestfs_h *g;
-    char *hv = NULL;
+    char *hv = NULL, *forced;
     const char *why = NULL, *step = "parse the environment";
     char server[4200];
     size_t i;
@@ -142,7 +185,12 @@ vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
                                    GUESTFS_EVENT_WARNING, 0, h);
     }
     hv = guestfs_get_hv(g);
-    if (hv && appliance_kvm_probe(hv, &why)) {
+    forced = guestfs_get_backend_setting(g, "force_tcg");
+    if (forced) {
+        why = "force_tcg is set in LIBGUESTFS_BACKEND_SETTINGS";
+        free(forced);
+    }
+    else if (hv && appliance_kvm_probe(hv, &why)) {
         *accel = "kvm";
         vmc_debug(h, "guest: the appliance runs with KVM (%s runs a guest "
                   "with KVM here)", hv);

@@ -72,7 +72,4 @@ int kvm_finish_domain(struct vmc_handle *h, const struct vmc_vm *vm,
 const char *kvm_domain_name(const struct vmc_vm *vm,
                             const struct vmc_write_options *opts);
 
-/* Whether KVM can run guests here: 1 yes, 0 no (*WHY says why). */
-int kvm_usable(const char **why);
-
 #endif

@@ -24,6 +24,7 @@
 #include <vmconv/plugin.h>
 
 #include "kvm-internal.h"
+#include "kvm-host.h"
 
 /* More hard disks than this go on virtio-scsi instead of virtio-blk
  * (one PCIe slot each).
@@ -1020,7 +1021,7 @@ kvm_write_domain(struct vmc_handle *h, const struct vmc_vm *vm,
                   "than 16 TiB", opts->outdir, vm->memory);
         return -1;
     }
-    if (strcmp(w.params.domain_type, "kvm") == 0 && !kvm_usable(&why))
+    if (strcmp(w.params.domain_type, "kvm") == 0 && !vmc_kvm_host_usable(&why))
         vmc_warning(h, "KVM is not usable here (%s): a domain of type kvm "
                     "may not start or boot on this host; domain-type=qemu "
                     "runs it under emulation", why);

@@ -24,6 +24,7 @@
 #include <vmconv/plugin.h>
 
 #include "kvm-internal.h"
+#include "kvm-host.h"
 
 /* ---- Parameters ------------------------------------------------------ */
 
@@ -107,81 +108,6 @@ kvm_write_params_parse(struct vmc_handle *h,
         }
     }
     return 0;
-}
-
-/* ---- Can KVM run guests here? --------------------------------------- */
-
-/* The x86-64-v2 features current guest kernels need (RHEL 9 and its
- * kin refuse to boot without them), in CPUID leaf 1 ECX: SSE3 (0),
- * SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20), POPCNT (23).
- */
-#define KVM_X86_64_V2_ECX ((1u << 0) | (1u << 9) | (1u << 13) | \
-                           (1u << 19) | (1u << 20) | (1u << 23))
-#define KVM_CPUID_MAX_ENTRIES 256
-
-/* 1 if KVM offers guests the x86-64-v2 features, 0 if not, -1 if it
- * cannot say (not x86, or the ioctl failed).
- */
-static int
-kvm_has_x86_64_v2(int fd)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    struct kvm_cpuid2 *c;
-    uint32_t i;
-    int ret = -1;
-
-    c = calloc(1, sizeof *c +
-               KVM_CPUID_MAX_ENTRIES * sizeof (struct kvm_cpuid_entry2));
-    if (c == NULL)
-        return -1;
-    c->nent = KVM_CPUID_MAX_ENTRIES;
-    if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
-        for (i = 0; i < c->nent; i++)
-            if (c->entries[i].function == 1) {
-                ret = (c->entries[i].ecx & KVM_X86_64_V2_ECX) ==
-                    KVM_X86_64_V2_ECX;
-                break;
-            }
-    free(c);
-    return ret;
-#else
-    return -1;
-#endif
-}
-
-int
-kvm_usable(const char **why)
-{
-    int fd, vm;
-
-    fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd == -1) {
-        *why = errno == ENOENT ? "/dev/kvm does not exist" :
-            "/dev/kvm cannot be opened";
-        return 0;
-    }
-    if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-        close(fd);
-        *why = "/dev/kvm speaks an unexpected KVM API version";
-        return 0;
-    }
-    vm = ioctl(fd, KVM_CREATE_VM, 0);
-    if (vm == -1) {
-        close(fd);
-        *why = "/dev/kvm refuses to create a virtual machine";
-        return 0;
-    }
-    close(vm);
-    if (kvm_has_x86_64_v2(fd) == 0) {
-        close(fd);
-        *why = "KVM here does not offer guests the x86-64-v2 CPU features "
-            "(SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CX16) that current "
-            "guest kernels need";
-        return 0;
-    }
-    close(fd);
-    *why = NULL;
-    return 1;
 }
 
 /* ---- Probe, read, write, finish -------------------------------------- */
@@ -269,7 +195,7 @@ kvm_check(struct vmc_handle *h, const struct vmc_vm *vm,
     (void) vm;
     if (kvm_write_params_parse(h, opts, &params) == -1)
         return -1;
-    if (strcmp(params.domain_type, "kvm") == 0 && !kvm_usable(&why))
+    if (strcmp(params.domain_type, "kvm") == 0 && !vmc_kvm_host_usable(&why))
         vmc_warning(h, "KVM is not usable here (%s): a domain of type kvm "
                     "may not start or boot on this host; domain-type=qemu "
                     "runs it under emulation", why);

@@ -105,14 +105,10 @@ if [ "$uefi" = yes ]; then
         -drive "if=pflash,format=raw,unit=1,file=$tmpd/vars.fd")
 fi
 
-# KVM if it can run a guest here: QEMU sets the vCPU up before it reads
-# its monitor, so a clean "quit" means KVM works (on some nested hosts
-# /dev/kvm exists but QEMU aborts there).
+# KVM if it can run a guest here (kvm-works.sh: some nested hosts have a
+# /dev/kvm on which QEMU aborts, or starts a vCPU that never runs).
 accel=tcg
-if [ -w /dev/kvm ] &&
-   (echo quit | timeout 10 "$qemu" -no-user-config -nodefaults -display none \
-        -machine accel=kvm -cpu max,la57=off -m 64 -S -monitor stdio) \
-       >/dev/null 2>&1; then
+if QEMU=$qemu "$(dirname "$0")/kvm-works.sh"; then
     accel=kvm
 fi
 

@@ -453,9 +453,7 @@ case $variant in
         # root file system is then written on the host, at the LV's
         # first extent: one linear segment from the PV's pe_start.
         export LIBGUESTFS_BACKEND=direct
-        if ! (echo quit | timeout 10 qemu-system-x86_64 -no-user-config \
-                  -nodefaults -display none -machine accel=kvm -cpu max,la57=off \
-                  -m 64 -S -monitor stdio) >/dev/null 2>&1; then
+        if ! "$here/kvm-works.sh"; then
             export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
         fi
         log "$variant: LVM in the libguestfs appliance (${LIBGUESTFS_BACKEND_SETTINGS:-kvm})"
