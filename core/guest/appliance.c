@@ -38,6 +38,8 @@
 #define KVM_PROBE_TIMEOUT_MS 4000
 #define KVM_PROBE_BANNER "SeaBIOS"
 
+#define APPLIANCE_MAX_VCPUS 4
+
 static int64_t
 now_ms(void)
 {
@@ -159,6 +161,40 @@ appliance_log(guestfs_h *g, void *opaque, uint64_t event, int eh,
         vmc_debug(h, "libguestfs: %.*s", (int) len, buf);
 }
 
+/* Under TCG, turn off address space randomisation inside the
+ * appliance (kernel parameter norandmaps).  QEMU's TCG (7.2, Debian
+ * 12's) finds translated code by its virtual address as well as its
+ * physical one: with every process's shared libraries at new random
+ * addresses, each short-lived process (a rebuild of the initramfs runs
+ * about a thousand) pays for translating ld.so and libc again.  With
+ * fixed addresses they are translated once.  Measured on a Debian 12
+ * guest: update-initramfs 62 s -> 26 s.  The appliance is a throwaway
+ * VM that only vmconv talks to; QEMU remains the boundary between it
+ * and the host.  Under KVM nothing changes.  A user's LIBGUESTFS_APPEND
+ * is kept.
+ */
+static int
+appliance_tcg_tune(struct vmc_handle *h, guestfs_h *g)
+{
+    const char *old = guestfs_get_append(g);
+    char *append = NULL;
+    int r;
+
+    if (old && strstr(old, "norandmaps"))
+        return 0;
+    if (asprintf(&append, "%s%snorandmaps", old ? old : "",
+                 old && *old ? " " : "") == -1) {
+        vmc_error(h, "out of memory");
+        return -1;
+    }
+    r = guestfs_set_append(g, append);
+    if (r == 0)
+        vmc_debug(h, "guest: appliance kernel command line: %s (TCG "
+                  "translates shared libraries once)", append);
+    free(append);
+    return r;
+}
+
 guestfs_h *
 vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
                  const char **accel)
@@ -167,6 +203,7 @@ vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
     char *hv = NULL, *forced;
     const char *why = NULL, *step = "parse the environment";
     char server[4200];
+    long ncpu;
     size_t i;
 
     g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
@@ -189,8 +226,9 @@ vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
     if (forced) {
         why = "force_tcg is set in LIBGUESTFS_BACKEND_SETTINGS";
         free(forced);
+        forced = NULL;
     }
-    else if (hv && appliance_kvm_probe(hv, &why)) {
+    if (why == NULL && hv && appliance_kvm_probe(hv, &why)) {
         *accel = "kvm";
         vmc_debug(h, "guest: the appliance runs with KVM (%s runs a guest "
                   "with KVM here)", hv);
@@ -203,9 +241,22 @@ vmc_guest_launch(struct vmc_handle *h, const char *const *socks, size_t n,
         if (guestfs_set_backend(g, "direct") == -1 ||
             guestfs_set_backend_setting(g, "force_tcg", "1") == -1)
             goto err;
+        step = "append norandmaps to the appliance's command line";
+        if (appliance_tcg_tune(h, g) == -1)
+            goto err;
     }
     free(hv);
     hv = NULL;
+    /* The guest's own tools run in the appliance (an initramfs rebuild
+     * compresses with several threads, and its pipelines overlap):
+     * up to APPLIANCE_MAX_VCPUS vCPUs, never more than the host has.
+     */
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > APPLIANCE_MAX_VCPUS)
+        ncpu = APPLIANCE_MAX_VCPUS;
+    step = "set the appliance's vCPUs";
+    if (ncpu > 1 && guestfs_set_smp(g, (int) ncpu) == -1)
+        goto err;
     for (i = 0; i < n; i++) {
         const char *servers[] = { server, NULL };
 
