@@ -39,14 +39,22 @@ for l in "name:        ga" \
         { cat "$tmp/ga.txt"; fail "inspect ga: no '$l'"; }
 done
 
-"$VMCONV" inspect --guest --json "$tmp/guests/gb/gb.vmx" > "$tmp/gb.json" ||
-    fail "inspect --guest --json gb"
+# TCG asked for by the user (on any host): no KVM probe, the accelerator
+# is tcg, and the appliance's kernel runs with norandmaps.
+LIBGUESTFS_BACKEND_SETTINGS=force_tcg "$VMCONV" -v inspect --guest --json \
+    "$tmp/guests/gb/gb.vmx" > "$tmp/gb.json" 2> "$tmp/gb.err" ||
+    { tail -20 "$tmp/gb.err"; fail "inspect --guest --json gb"; }
+grep -q "force_tcg is set in LIBGUESTFS_BACKEND_SETTINGS" "$tmp/gb.err" ||
+    fail "inspect gb: force_tcg not seen"
+grep -q -- "-append .*norandmaps" "$tmp/gb.err" ||
+    fail "inspect gb: the appliance's kernel has no norandmaps"
 python3 - "$tmp/gb.json" <<'PY' || fail "inspect gb: JSON"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["name"] == "gb", doc["name"]       # the model is still there
 g = doc["guest"]
 assert g["status"] == "inspected", g
+assert g["accelerator"] == "tcg", g["accelerator"]
 os = g["operating-systems"][0]
 assert os["root"] == "/dev/sda2" and os["firmware"] == "uefi", os
 k = [k for k in os["kernels"] if k["version"] == "6.1.0-22-amd64"][0]

@@ -13,13 +13,16 @@ EXTRA_DIST += \
 
 TESTS += test-guest-initrd
 check_PROGRAMS += test-guest-initrd
-# initrd.c's host half (vmc_guest_initrd_members) is compiled in: it
-# lives in the libguestfs module, not in libvmconv.
+# initrd.c's host half (vmc_guest_initrd_members) and initrd-compress.c
+# are compiled in: they live in the libguestfs module, not in libvmconv.
 test_guest_initrd_SOURCES = test-guest-initrd.c \
-	$(top_srcdir)/core/guest/initrd.c
+	$(top_srcdir)/core/guest/initrd.c \
+	$(top_srcdir)/core/guest/initrd-compress.c
 test_guest_initrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
-test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS)
-test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS)
+test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS) \
+	$(ZLIB_CFLAGS) $(ZSTD_CFLAGS) $(LIBDEFLATE_CFLAGS)
+test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS) $(ZLIB_LIBS) \
+	$(ZSTD_LIBS) $(LIBDEFLATE_LIBS)
 
 # make check-guest: the guest tests, those make check leaves out too.
 GUEST_TESTS = guest-convert.sh guest-inspect.sh guest-fix.sh \

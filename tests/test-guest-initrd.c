@@ -3,7 +3,10 @@
  * (vmc_guest_initrd_members): one gzip'd cpio; an uncompressed cpio
  * (microcode) followed by a zstd'd one, as Debian writes them; xz and
  * lz4; and damaged input, which is an error, not a crash.  The
- * archives are made with cpio and the compressors.
+ * archives are made with cpio and the compressors.  Then
+ * vmc_guest_initrd_compress: a dracut image written uncompressed,
+ * compressed on the host (gzip with its early archive kept as it is,
+ * zstd), read back by the system's own decompressors.
  */
 #include <config.h>
 
@@ -170,6 +173,66 @@ START_TEST(test_damaged)
 }
 END_TEST
 
+/* initrd-compress.c: what a tool wrote with its compression off,
+ * compressed here.
+ */
+static int
+compress(const char *in, const char *out, enum vmc_initrd_compressor how,
+         int level)
+{
+    char a[128], b[128];
+
+    snprintf(a, sizeof a, "%s/%s", dir, in);
+    snprintf(b, sizeof b, "%s/%s", dir, out);
+    return vmc_guest_initrd_compress(h, a, b, how, level);
+}
+
+START_TEST(test_compress_gzip_early)
+{
+    /* dracut's early archive: early_cpio marks it; it stays plain. */
+    ck_assert_int_eq(sh("echo 1 > early/early_cpio && (cd early && find . "
+                        "-mindepth 1 | cpio -o -H newc --quiet) > e.cpio && "
+                        "cat e.cpio main.cpio > plain"), 0);
+    ck_assert_int_eq(compress("plain", "i", VMC_INITRD_GZIP, 6), 0);
+    ck_assert_int_eq(sh("cmp -n $(stat -c %s e.cpio) e.cpio i"), 0);
+    ck_assert_int_eq(sh("tail -c +$(($(stat -c %s e.cpio) + 1)) i | "
+                        "gzip -dc | cmp - main.cpio"), 0);
+    check_main(members("i"), true);
+}
+END_TEST
+
+START_TEST(test_compress_zstd)
+{
+    /* No early archive: the whole image is one stream. */
+    ck_assert_int_eq(sh("cp main.cpio plain"), 0);
+    ck_assert_int_eq(compress("plain", "i", VMC_INITRD_ZSTD, 15), 0);
+    ck_assert_int_eq(sh("od -An -tx1 -N4 i | grep -q '28 b5 2f fd'"), 0);
+    if (system("command -v zstd >/dev/null") == 0)
+        ck_assert_int_eq(sh("zstd -dc i | cmp - plain"), 0);
+    check_main(members("i"), false);
+}
+END_TEST
+
+START_TEST(test_compress_refuses)
+{
+    /* Compressed already: not what the tool was asked to write. */
+    ck_assert_int_eq(sh("gzip -c main.cpio > plain"), 0);
+    ck_assert_int_eq(compress("plain", "i", VMC_INITRD_GZIP, 6), -1);
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "offset 0"));
+    /* An early archive cut short. */
+    ck_assert_int_eq(sh("echo 1 > early/early_cpio && (cd early && find . "
+                        "-mindepth 1 | cpio -o -H newc --quiet) | head -c 300 "
+                        "> plain"), 0);
+    ck_assert_int_eq(compress("plain", "i", VMC_INITRD_GZIP, 6), -1);
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "damaged"));
+    /* Too short, and missing. */
+    ck_assert_int_eq(sh("printf 0707 > plain"), 0);
+    ck_assert_int_eq(compress("plain", "i", VMC_INITRD_ZSTD, 3), -1);
+    ck_assert_int_eq(compress("missing", "i", VMC_INITRD_ZSTD, 3), -1);
+    ck_assert_ptr_nonnull(strstr(vmc_get_error(h), "missing"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -184,6 +247,9 @@ main(void)
     tcase_add_test(tc, test_early_xz_lz4);
     tcase_add_test(tc, test_plain);
     tcase_add_test(tc, test_damaged);
+    tcase_add_test(tc, test_compress_gzip_early);
+    tcase_add_test(tc, test_compress_zstd);
+    tcase_add_test(tc, test_compress_refuses);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

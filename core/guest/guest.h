@@ -11,6 +11,7 @@
  *   appliance.c  the libguestfs handle: KVM probe, drives, launch
  *   inspect.c    what inspection found, per root, as JSON
  *   initrd.c     kernels, their initramfs members and modules
+ *   initrd-compress.c  a rebuilt initramfs compressed on the host
  *
  * Not installed.
  */
@@ -227,6 +228,17 @@ int vmc_guest_sh(struct vmc_handle *h, guestfs_h *g, const char *what,
  */
 int vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
                              struct json_object *names);
+
+/* initrd-compress.c: compress the uncompressed initramfs image IN (a
+ * tool's output with compression off) into OUT with HOW at LEVEL, as
+ * the tool would have: a leading early archive (one holding
+ * early_cpio) stays as it is, the rest becomes one stream.  Returns 0,
+ * or -1 with an error set on H.
+ */
+enum vmc_initrd_compressor { VMC_INITRD_GZIP, VMC_INITRD_ZSTD };
+int vmc_guest_initrd_compress(struct vmc_handle *h, const char *in,
+                              const char *out,
+                              enum vmc_initrd_compressor how, int level);
 
 /* Inspect the guest on the disks PATHS (N of them, NULL entries are
  * skipped; FORMATS alike, NULL entries probed), opened with

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <vmconv/vmconv.h>
 #include "cleanup.h"
@@ -191,16 +193,230 @@ backup(struct vmc_handle *h, guestfs_h *g, const char *initrd,
     vmc_guest_change(h, changes, bak, "the old initramfs, kept");
 }
 
-/* Rebuild kernel VER's INITRD with TOOL so that it holds DRIVERS. */
+/* Is NAME a dracut configuration file name (*.conf)? */
+static bool
+conf_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
 static int
-rebuild(struct vmc_handle *h, guestfs_h *g, const char *tool,
-        const char *ver, const char *initrd, const char *const *drivers)
+cmp_base(const void *a, const void *b)
+{
+    const char *x = strrchr(*(const char *const *) a, '/');
+    const char *y = strrchr(*(const char *const *) b, '/');
+
+    return strcmp(x, y);
+}
+
+/* dracut's configuration files in the order dracut reads them:
+ * /etc/dracut.conf, then the *.conf of /usr/lib/dracut/dracut.conf.d
+ * and /etc/dracut.conf.d by file name, /etc's winning over a file of
+ * the same name.  NULL-terminated; the caller frees with
+ * vmc_guest_free_strings.
+ */
+static char **
+dracut_conf_files(guestfs_h *g)
+{
+    char **lib = guestfs_glob_expand(g, "/usr/lib/dracut/dracut.conf.d/*");
+    char **etc = guestfs_glob_expand(g, "/etc/dracut.conf.d/*");
+    size_t nl = 0, ne = 0, n = 0, i, j;
+    char **all;
+
+    while (lib && lib[nl])
+        nl++;
+    while (etc && etc[ne])
+        ne++;
+    all = calloc(nl + ne + 2, sizeof *all);
+    if (all == NULL)
+        goto out;
+    all[n++] = strdup("/etc/dracut.conf");
+    for (i = 0; i < ne; i++)
+        if (conf_name(etc[i]))
+            all[n++] = strdup(etc[i]);
+    for (i = 0; i < nl; i++) {
+        bool shadowed = false;
+
+        if (!conf_name(lib[i]))
+            continue;
+        for (j = 0; j < ne; j++)
+            if (strcmp(strrchr(lib[i], '/'), strrchr(etc[j], '/')) == 0)
+                shadowed = true;
+        if (!shadowed)
+            all[n++] = strdup(lib[i]);
+    }
+    for (i = 0; i < n; i++)
+        if (all[i] == NULL) {
+            vmc_guest_free_strings(all);
+            all = NULL;
+            goto out;
+        }
+    if (n > 2)
+        qsort(all + 1, n - 1, sizeof *all, cmp_base);
+ out:
+    vmc_guest_free_strings(lib);
+    vmc_guest_free_strings(etc);
+    return all;
+}
+
+/* Can vmconv compress what dracut builds for kernel VER on the host,
+ * exactly as dracut would (initrd-compress.c)?  dracut 059 compresses
+ * with what its configuration's compress= names, else with the first
+ * of pigz and gzip it finds (-9), and zstd at level 15; vmconv writes
+ * the same formats: zstd at level 15, gzip with libdeflate, whose
+ * level 6 is smaller than gzip -9 at a small part of its time.  Any other compressor, a command with
+ * options of its own, or a squashfs image (not compressed by dracut
+ * at all) stays dracut's business.  Returns true with *HOW, *LEVEL and
+ * *NAME (for the report) set.
+ */
+static bool
+dracut_host_compression(guestfs_h *g, const char *ver,
+                        enum vmc_initrd_compressor *how, int *level,
+                        const char **name)
+{
+    static const char *const gzips[] = {
+        "/usr/bin/gzip", "/bin/gzip", "/usr/bin/pigz", NULL };
+    char **files = dracut_conf_files(g);
+    char value[64] = "";
+    bool ok = true;
+    size_t i;
+
+    if (files == NULL)
+        return false;
+    for (i = 0; files[i] && ok; i++) {
+        CLEANUP_FREE char *text = vmc_guest_read(g, files[i]);
+        const char *p = text;
+
+        if (text && strstr(text, "squash"))
+            ok = false;
+        while (ok && p && *p) {
+            size_t n;
+
+            p += strspn(p, " \t");
+            if (strncmp(p, "compress=", 9) == 0) {
+                p += 9;
+                if (*p == '"' || *p == '\'')
+                    p++;
+                n = strcspn(p, "\"'\n \t#");
+                if (n >= sizeof value)
+                    ok = false;
+                else {
+                    memcpy(value, p, n);
+                    value[n] = '\0';
+                    /* Anything after the name (options): not ours. */
+                    if (p[n] == ' ' || p[n] == '\t')
+                        ok = false;
+                }
+            }
+            p = strchr(p, '\n');
+            if (p)
+                p++;
+        }
+    }
+    vmc_guest_free_strings(files);
+    if (!ok)
+        return false;
+    if (value[0] == '\0' || strcmp(value, "gzip") == 0 ||
+        strcmp(value, "pigz") == 0) {
+        if (!any_exists(g, gzips))
+            return false;
+        /* libdeflate's level 6 packs tighter than gzip -9. */
+        *how = VMC_INITRD_GZIP;
+        *level = 6;
+        *name = "gzip (libdeflate level 6) where dracut runs gzip -9";
+        return true;
+    }
+    if (strcmp(value, "zstd") == 0) {
+        CLEANUP_FREE char *config = NULL, *path = NULL;
+
+        /* dracut falls back to gzip without the kernel's zstd. */
+        if (asprintf(&path, "/boot/config-%s", ver) == -1)
+            return false;
+        config = vmc_guest_read(g, path);
+        if (config == NULL || !text_has_line(config, "CONFIG_RD_ZSTD=y"))
+            return false;
+        *how = VMC_INITRD_ZSTD;
+        *level = 15;
+        *name = "zstd level 15, as dracut";
+        return true;
+    }
+    return false;
+}
+
+/* dracut wrote INITRD uncompressed: compress it here with HOW at
+ * LEVEL, put it back, and list its members into *NAMES (read from the
+ * host copy, after checking the guest has all of it).
+ */
+static int
+host_compress(struct vmc_handle *h, guestfs_h *g, const char *initrd,
+              const char *tmpdir, enum vmc_initrd_compressor how, int level,
+              struct json_object **names)
+{
+    char plain[4096], packed[4096];
+    struct stat st;
+    int64_t size;
+    int ret = -1;
+
+    snprintf(plain, sizeof plain, "%s/initrd-plain", tmpdir);
+    snprintf(packed, sizeof packed, "%s/initrd-packed", tmpdir);
+    if (guestfs_download(g, initrd, plain) == -1) {
+        vmc_error(h, "guest: %s: cannot read it: %s", initrd,
+                  guestfs_last_error(g));
+        goto out;
+    }
+    vmc_debug(h, "guest: %s: read, compressing", initrd);
+    if (vmc_guest_initrd_compress(h, plain, packed, how, level) == -1)
+        goto out;
+    unlink(plain);
+    vmc_debug(h, "guest: %s: compressed, writing it back", initrd);
+    if (guestfs_upload(g, packed, initrd) == -1) {
+        vmc_error(h, "guest: %s: cannot write it: %s", initrd,
+                  guestfs_last_error(g));
+        goto out;
+    }
+    size = guestfs_filesize(g, initrd);
+    if (stat(packed, &st) == -1 || size != (int64_t) st.st_size) {
+        vmc_error(h, "guest: %s: %" PRId64 " bytes written back, not "
+                  "the %jd compressed here", initrd, size,
+                  (intmax_t) st.st_size);
+        goto out;
+    }
+    *names = json_object_new_array();
+    if (vmc_guest_initrd_members(h, packed, *names) == -1) {
+        json_object_put(*names);
+        *names = NULL;
+        goto out;
+    }
+    ret = 0;
+ out:
+    unlink(plain);
+    unlink(packed);
+    return ret;
+}
+
+/* Rebuild kernel VER's INITRD with TOOL so that it holds DRIVERS.
+ * When the image was compressed on the host, *NAMES is set to its
+ * members and HOW (LEN bytes) says how; else *NAMES stays NULL.
+ */
+static int
+rebuild(struct vmc_handle *h, guestfs_h *g, const struct guest_fix_ctx *c,
+        const char *tool, const char *ver, const char *initrd,
+        const char *const *drivers, struct json_object **names,
+        char *how, size_t len)
 {
     CLEANUP_FREE char *cmd = NULL, *with = NULL;
-    size_t len = 0, i;
+    enum vmc_initrd_compressor comp = VMC_INITRD_GZIP;
+    const char *comp_name = NULL;
+    bool host = false;
+    size_t wlen = 0, i;
+    int level = 0;
     FILE *f;
     int r;
 
+    *names = NULL;
+    how[0] = '\0';
     /* Kernel versions and paths come from the guest: they are quoted
      * for the shell, and inspection only takes names that follow
      * /boot/vmlinuz-.
@@ -212,10 +428,13 @@ rebuild(struct vmc_handle *h, guestfs_h *g, const char *tool,
     }
     if (strcmp(tool, "update-initramfs") == 0)
         r = asprintf(&cmd, "update-initramfs -u -k '%s'", ver);
-    else if (strcmp(tool, "dracut") == 0)
-        r = asprintf(&cmd, "dracut -f '%s' '%s'", initrd, ver);
+    else if (strcmp(tool, "dracut") == 0) {
+        host = dracut_host_compression(g, ver, &comp, &level, &comp_name);
+        r = asprintf(&cmd, "dracut -f%s '%s' '%s'",
+                     host ? " --no-compress" : "", initrd, ver);
+    }
     else {
-        f = open_memstream(&with, &len);
+        f = open_memstream(&with, &wlen);
         if (f == NULL) {
             vmc_error(h, "out of memory");
             return -1;
@@ -234,7 +453,16 @@ rebuild(struct vmc_handle *h, guestfs_h *g, const char *tool,
     }
     vmc_info(h, "guest: rebuilding the initramfs of kernel %s with %s "
              "(slow without KVM)", ver, tool);
-    return vmc_guest_sh(h, g, tool, cmd);
+    if (vmc_guest_sh(h, g, tool, cmd) == -1)
+        return -1;
+    if (!host)
+        return 0;
+    /* Under TCG its compressor is most of a rebuild's time. */
+    vmc_debug(h, "guest: %s: compressing it here: %s", initrd, comp_name);
+    if (host_compress(h, g, initrd, c->tmpdir, comp, level, names) == -1)
+        return -1;
+    snprintf(how, len, " (compressed on the host: %s)", comp_name);
+    return 0;
 }
 
 int
@@ -248,6 +476,7 @@ vmc_guest_fix_initramfs(struct vmc_handle *h, guestfs_h *g,
     const char *tool = vmc_guest_initramfs_tool(g);
     const char **missing = NULL;
     struct json_object *names = NULL;
+    char how[160];
     bool configured = false;
     int ret = -1;
 
@@ -305,10 +534,12 @@ vmc_guest_fix_initramfs(struct vmc_handle *h, guestfs_h *g,
             configured = true;
         }
         backup(h, g, initrd, changes);
-        if (rebuild(h, g, tool, ver, initrd, missing) == -1)
+        if (rebuild(h, g, c, tool, ver, initrd, missing, &names, how,
+                    sizeof how) == -1)
             goto out;
         /* Read it back: the tool may have left a driver out. */
-        names = vmc_guest_initrd_list(h, g, initrd, c->tmpdir);
+        if (names == NULL)
+            names = vmc_guest_initrd_list(h, g, initrd, c->tmpdir);
         if (names == NULL)
             goto out;
         for (j = 0; j < nm; j++)
@@ -320,9 +551,10 @@ vmc_guest_fix_initramfs(struct vmc_handle *h, guestfs_h *g,
                 goto out;
             }
         vmc_guest_change(h, changes, initrd, "rebuilt with %s to add %s%s%s"
-                         "%s", tool, missing[0],
+                         "%s%s", tool, missing[0],
                          nm > 1 ? " and " : "", nm > 1 ? missing[1] : "",
-                         nm > 2 ? " and more of the target's drivers" : "");
+                         nm > 2 ? " and more of the target's drivers" : "",
+                         how);
         json_object_put(names);
         names = NULL;
         good++;
