@@ -229,6 +229,12 @@ int vmc_guest_sh(struct vmc_handle *h, guestfs_h *g, const char *what,
 int vmc_guest_initrd_members(struct vmc_handle *h, const char *path,
                              struct json_object *names);
 
+/* A cpio "newc" header: 110 bytes, its numbers 8 hex digits each
+ * (vmc_guest_newc_field reads the one at P).
+ */
+#define GUEST_NEWC_HEADER 110
+unsigned long vmc_guest_newc_field(const unsigned char *p);
+
 /* initrd-compress.c: compress the uncompressed initramfs image IN (a
  * tool's output with compression off) into OUT with HOW at LEVEL, as
  * the tool would have: a leading early archive (one holding

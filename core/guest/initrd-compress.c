@@ -31,22 +31,11 @@
 #include <vmconv/vmconv.h>
 #include "guest.h"
 
-#define NEWC_HEADER 110
 #define OUT_CHUNK (1024 * 1024)
 /* libdeflate compresses in one call, into a buffer the size of the
  * input: up to this size; zlib's stream above it.
  */
 #define ONE_CALL_MAX (UINT64_C(1) << 30)
-
-static unsigned long
-hexfield(const unsigned char *p)
-{
-    char s[9];
-
-    memcpy(s, p, 8);
-    s[8] = '\0';
-    return strtoul(s, NULL, 16);
-}
 
 /* If BUF (LEN bytes) starts with a newc archive holding early_cpio,
  * return where that archive ends (after its trailer and the zero
@@ -63,21 +52,21 @@ early_end(const unsigned char *buf, size_t len)
         unsigned long namesize, filesize;
         const char *name;
 
-        if (off + NEWC_HEADER > len ||
+        if (off + GUEST_NEWC_HEADER > len ||
             (memcmp(buf + off, "070701", 6) != 0 &&
              memcmp(buf + off, "070702", 6) != 0))
             return off == 0 ? 0 : (size_t) -1;
-        namesize = hexfield(buf + off + 94);
-        filesize = hexfield(buf + off + 54);
-        if (namesize == 0 || namesize > len - off - NEWC_HEADER)
+        namesize = vmc_guest_newc_field(buf + off + 94);
+        filesize = vmc_guest_newc_field(buf + off + 54);
+        if (namesize == 0 || namesize > len - off - GUEST_NEWC_HEADER)
             return (size_t) -1;
-        name = (const char *) buf + off + NEWC_HEADER;
+        name = (const char *) buf + off + GUEST_NEWC_HEADER;
         if (name[namesize - 1] != '\0')
             return (size_t) -1;
         if (strcmp(name, "early_cpio") == 0 ||
             strcmp(name, "./early_cpio") == 0)
             early = true;
-        off += (NEWC_HEADER + namesize + 3) & ~(size_t) 3;
+        off += (GUEST_NEWC_HEADER + namesize + 3) & ~(size_t) 3;
         if (off > len || filesize > len - off)
             return (size_t) -1;
         off += (filesize + 3) & ~(size_t) 3;
@@ -265,7 +254,7 @@ vmc_guest_initrd_compress(struct vmc_handle *h, const char *in,
         goto out;
     }
     len = (size_t) st.st_size;
-    if (len < NEWC_HEADER) {
+    if (len < GUEST_NEWC_HEADER) {
         vmc_error(h, "%s: %zu bytes: not an uncompressed initramfs", in,
                   len);
         goto out;

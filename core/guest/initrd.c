@@ -41,7 +41,6 @@ const char *const vmc_guest_drivers[GUEST_NR_DRIVERS] = {
     "mptspi", "mptsas", "ahci", "ata_piix", "nvme", "e1000", "e1000e",
 };
 
-#define NEWC_HEADER 110
 
 static void
 initrd_add(struct json_object *names, const char *path)
@@ -51,8 +50,8 @@ initrd_add(struct json_object *names, const char *path)
     json_object_array_add(names, json_object_new_string(b ? b + 1 : path));
 }
 
-static unsigned long
-newc_field(const unsigned char *p)
+unsigned long
+vmc_guest_newc_field(const unsigned char *p)
 {
     char s[9];
 
@@ -76,18 +75,18 @@ initrd_plain(const unsigned char *buf, size_t len, struct json_object *names)
         /* Zero padding between archives. */
         while (off + 4 <= len && memcmp(buf + off, "\0\0\0\0", 4) == 0)
             off += 4;
-        if (off + NEWC_HEADER > len ||
+        if (off + GUEST_NEWC_HEADER > len ||
             (memcmp(buf + off, "070701", 6) != 0 &&
              memcmp(buf + off, "070702", 6) != 0))
             return off;
-        namesize = newc_field(buf + off + 94);
-        filesize = newc_field(buf + off + 54);
+        namesize = vmc_guest_newc_field(buf + off + 94);
+        filesize = vmc_guest_newc_field(buf + off + 54);
         if (namesize == 0 || namesize > sizeof name ||
-            namesize > len - off - NEWC_HEADER)
+            namesize > len - off - GUEST_NEWC_HEADER)
             return len;         /* damaged: nothing more to read */
-        memcpy(name, buf + off + NEWC_HEADER, namesize);
+        memcpy(name, buf + off + GUEST_NEWC_HEADER, namesize);
         name[namesize - 1] = '\0';
-        off += (NEWC_HEADER + namesize + 3) & ~(size_t) 3;
+        off += (GUEST_NEWC_HEADER + namesize + 3) & ~(size_t) 3;
         if (filesize > len - off)
             return len;
         off += (filesize + 3) & ~(size_t) 3;
