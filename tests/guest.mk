@@ -20,9 +20,9 @@ test_guest_initrd_SOURCES = test-guest-initrd.c \
 	$(top_srcdir)/core/guest/initrd-compress.c
 test_guest_initrd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core/guest
 test_guest_initrd_CFLAGS = $(AM_CFLAGS) $(LIBARCHIVE_CFLAGS) \
-	$(ZLIB_CFLAGS) $(ZSTD_CFLAGS) $(LIBDEFLATE_CFLAGS)
-test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS) $(ZLIB_LIBS) \
-	$(ZSTD_LIBS) $(LIBDEFLATE_LIBS)
+	$(ZSTD_CFLAGS) $(LIBDEFLATE_CFLAGS)
+test_guest_initrd_LDADD = $(LDADD) $(LIBARCHIVE_LIBS) $(ZSTD_LIBS) \
+	$(LIBDEFLATE_LIBS)
 
 # make check-guest: the guest tests, those make check leaves out too.
 GUEST_TESTS = guest-convert.sh guest-inspect.sh guest-fix.sh \

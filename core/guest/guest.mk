@@ -41,12 +41,12 @@ vmconv_guestfs_la_CPPFLAGS = -DVMC_GUESTFS_MODULE \
 	-I$(top_srcdir)/include -I$(top_srcdir)/core/guest
 vmconv_guestfs_la_CFLAGS = $(WARN_CFLAGS) -pthread -fvisibility=hidden \
 	$(LIBGUESTFS_CFLAGS) $(JSONC_CFLAGS) $(LIBARCHIVE_CFLAGS) \
-	$(ZLIB_CFLAGS) $(ZSTD_CFLAGS) $(LIBDEFLATE_CFLAGS)
+	$(ZSTD_CFLAGS) $(LIBDEFLATE_CFLAGS)
 vmconv_guestfs_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,defs \
 	-export-symbols-regex '^vmc_guestfs_ops$$'
 vmconv_guestfs_la_LIBADD = libvmconv.la common/libvmconv-common.la \
-	$(LIBGUESTFS_LIBS) $(JSONC_LIBS) $(LIBARCHIVE_LIBS) $(ZLIB_LIBS) \
-	$(ZSTD_LIBS) $(LIBDEFLATE_LIBS)
+	$(LIBGUESTFS_LIBS) $(JSONC_LIBS) $(LIBARCHIVE_LIBS) $(ZSTD_LIBS) \
+	$(LIBDEFLATE_LIBS)
 endif
 
 vmconv_SOURCES += \

@@ -266,9 +266,9 @@ dracut_conf_files(guestfs_h *g)
  * with what its configuration's compress= names, else with the first
  * of pigz and gzip it finds (-9), and zstd at level 15; vmconv writes
  * the same formats: zstd at level 15, gzip with libdeflate, whose
- * level 6 is smaller than gzip -9 at a small part of its time.  Any other compressor, a command with
- * options of its own, or a squashfs image (not compressed by dracut
- * at all) stays dracut's business.  Returns true with *HOW, *LEVEL and
+ * level 6 is smaller than gzip -9 at a small part of its time.  Any
+ * other compressor, a command with options of its own, or a squashfs
+ * image (not compressed by dracut at all) stays dracut's business.  Returns true with *HOW, *LEVEL and
  * *NAME (for the report) set.
  */
 static bool
@@ -376,8 +376,12 @@ host_compress(struct vmc_handle *h, guestfs_h *g, const char *initrd,
                   guestfs_last_error(g));
         goto out;
     }
+    if (stat(packed, &st) == -1) {
+        vmc_error(h, "stat: %s: %m", packed);
+        goto out;
+    }
     size = guestfs_filesize(g, initrd);
-    if (stat(packed, &st) == -1 || size != (int64_t) st.st_size) {
+    if (size != (int64_t) st.st_size) {
         vmc_error(h, "guest: %s: %" PRId64 " bytes written back, not "
                   "the %jd compressed here", initrd, size,
                   (intmax_t) st.st_size);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@
 #include <unistd.h>
 
 #include <libdeflate.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <vmconv/vmconv.h>
@@ -33,9 +33,10 @@
 
 #define OUT_CHUNK (1024 * 1024)
 /* libdeflate compresses in one call, into a buffer the size of the
- * input: up to this size; zlib's stream above it.
+ * input: an uncompressed image above this (a real one is some tens of
+ * MiB) is refused rather than allocated for.
  */
-#define ONE_CALL_MAX (UINT64_C(1) << 30)
+#define GZIP_MAX (UINT64_C(1) << 30)
 
 /* If BUF (LEN bytes) starts with a newc archive holding early_cpio,
  * return where that archive ends (after its trailer and the zero
@@ -82,6 +83,9 @@ early_end(const unsigned char *buf, size_t len)
     return off;
 }
 
+/* libvmconv's vmc_pwrite_full is not part of the public API this
+ * module links against.
+ */
 static int
 write_all(int fd, const void *p, size_t n)
 {
@@ -98,59 +102,6 @@ write_all(int fd, const void *p, size_t n)
         n -= (size_t) r;
     }
     return 0;
-}
-
-static int
-gzip_stream(struct vmc_handle *h, const char *out, int fd,
-            const unsigned char *in, size_t len, int level)
-{
-    unsigned char *buf = malloc(OUT_CHUNK);
-    z_stream zs;
-    int r, ret = -1;
-
-    if (buf == NULL) {
-        vmc_error(h, "out of memory");
-        return -1;
-    }
-    memset(&zs, 0, sizeof zs);
-    /* 16 + 15: a gzip header and trailer around a 32 KiB window. */
-    if (deflateInit2(&zs, level, Z_DEFLATED, 16 + 15, 9,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
-        free(buf);
-        vmc_error(h, "zlib: cannot start a gzip stream");
-        return -1;
-    }
-    do {
-        /* avail_in is 32 bits: feed at most 1 GiB at a time. */
-        size_t step = len > (1u << 30) ? (1u << 30) : len;
-
-        zs.next_in = (unsigned char *) in;
-        zs.avail_in = (uInt) step;
-        in += step;
-        len -= step;
-        do {
-            zs.next_out = buf;
-            zs.avail_out = OUT_CHUNK;
-            r = deflate(&zs, len == 0 ? Z_FINISH : Z_NO_FLUSH);
-            if (r == Z_STREAM_ERROR) {
-                vmc_error(h, "zlib: gzip compression failed");
-                goto out;
-            }
-            if (write_all(fd, buf, OUT_CHUNK - zs.avail_out) == -1) {
-                vmc_error(h, "write: %s: %m", out);
-                goto out;
-            }
-        } while (zs.avail_out == 0);
-    } while (len > 0);
-    if (r != Z_STREAM_END) {
-        vmc_error(h, "zlib: the gzip stream did not end");
-        goto out;
-    }
-    ret = 0;
- out:
-    deflateEnd(&zs);
-    free(buf);
-    return ret;
 }
 
 /* gzip with libdeflate: at level 6 its output is smaller than gzip
@@ -283,10 +234,12 @@ vmc_guest_initrd_compress(struct vmc_handle *h, const char *in,
         vmc_error(h, "write: %s: %m", out);
         goto out;
     }
-    if (how == VMC_INITRD_GZIP && len - early <= ONE_CALL_MAX)
-        ret = gzip_one_call(h, out, ofd, map + early, len - early, level);
+    if (how == VMC_INITRD_GZIP && len - early > GZIP_MAX)
+        vmc_error(h, "%s: %zu bytes uncompressed: more than vmconv "
+                  "compresses with gzip (%" PRIu64 ")", in, len - early,
+                  GZIP_MAX);
     else if (how == VMC_INITRD_GZIP)
-        ret = gzip_stream(h, out, ofd, map + early, len - early, level);
+        ret = gzip_one_call(h, out, ofd, map + early, len - early, level);
     else
         ret = zstd_stream(h, out, ofd, map + early, len - early, level);
  out:

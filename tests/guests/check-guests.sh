@@ -76,6 +76,12 @@ convert_and_boot() {
         return 1
     }
     grep -E "^Stages|guest fix" "$logdir/$v-convert.log"
+    # dracut writes its image uncompressed, vmconv compresses it.
+    if [ "$v" = dracut ] &&
+       ! grep -q "compressed on the host" "$o"/*.report.json; then
+        echo "$v: the report does not say the image was compressed on the host"
+        return 1
+    fi
     after=$(sha256sum < "$dir/$v.vmdk")
     [ "$before" = "$after" ] || { echo "$v: the source VMDK changed"; return 1; }
     grep -q 'bus="virtio"' "$o"/*.xml &&
